@@ -1,0 +1,1 @@
+"""Reusable ComponentResources. Each takes validated spec objects and creates only Pulumi resources."""

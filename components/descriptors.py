@@ -1,0 +1,95 @@
+"""Pool descriptors: what a cluster component tells the layers above it about each GPU node group.
+
+Cluster components (one per cloud, plus existing clusters) compute these once; the NVIDIA and serving layers
+consume them and never re-derive cloud facts (labels, taints, who installs the driver).
+"""
+from dataclasses import dataclass, field
+from typing import Optional
+
+from catalog.gpus import GpuModel
+from spec.pools import Sharing, Taint
+
+# Every GPU node this program creates carries these labels, whatever the cloud.
+LABEL_POOL = "llmfleet.io/pool"
+LABEL_CAPACITY = "llmfleet.io/capacity"
+LABEL_GPU = "llmfleet.io/gpu"
+GPU_TAINT = Taint("nvidia.com/gpu", "present", "NoSchedule")
+
+OWNERS = ("image", "cloud", "operator", "host")
+
+
+@dataclass(frozen=True)
+class DriverOwnership:
+    """Exactly one owner per component; `operator` means the GPU Operator / device plugin chart must install it."""
+    driver: str
+    toolkit: str
+    device_plugin: str
+    note: str = ""
+
+
+def driver_ownership(cloud: str, image: str, driver: str) -> DriverOwnership:
+    """The table in shared/FACTS.md, as this program implements it."""
+    if cloud == "aws":
+        if image == "bottlerocket-nvidia":
+            return DriverOwnership("image", "image", "image", "Bottlerocket NVIDIA variant ships all three")
+        return DriverOwnership("image", "image", "operator", "AL2023 NVIDIA AMI: driver+toolkit in the image")
+    if cloud == "gcp":
+        if driver == "operator":
+            return DriverOwnership("operator", "operator", "operator", "GKE driver INSTALLATION_DISABLED")
+        return DriverOwnership("cloud", "cloud", "cloud", "GKE-managed driver and device plugin")
+    if cloud == "azure":
+        if driver == "operator":
+            return DriverOwnership("operator", "operator", "operator", "AKS gpuProfile.driver None")
+        return DriverOwnership("cloud", "cloud", "operator", "AKS gpuProfile.driver Install")
+    # existing clusters: `cloud` means the host already has the driver (e.g. k3s on a GPU box)
+    if driver == "operator":
+        return DriverOwnership("operator", "operator", "operator", "existing cluster, operator owns all")
+    return DriverOwnership("host", "operator", "operator", "existing cluster, driver preinstalled on the host")
+
+
+@dataclass(frozen=True)
+class PoolDescriptor:
+    name: str                              # the spec pool name
+    cloud: str
+    capacity: str                          # on-demand | spot | reserved
+    node_group: str                        # the node group / node pool / agent pool name in the cloud
+    gpu: GpuModel
+    gpus_per_node: int
+    instance_type: Optional[str]
+    node_labels: dict = field(default_factory=dict)    # labels every node of the group carries
+    taints: tuple[Taint, ...] = ()                     # taints every node of the group carries
+    sharing: Sharing = Sharing()
+    driver: DriverOwnership = DriverOwnership("image", "image", "operator")
+    min_nodes: int = 0
+    max_nodes: int = 0
+    price_hour: float = 0.0                # per node, for this capacity type
+    priority: int = 0                      # autoscaler preference (higher = preferred)
+
+    def node_selector(self) -> dict:
+        """Selects this group's nodes: our pool label where we own the nodes, else the declared labels."""
+        if LABEL_POOL in self.node_labels:
+            return {LABEL_POOL: self.node_labels[LABEL_POOL]}
+        return dict(self.node_labels)
+
+    def tolerations(self) -> list[dict]:
+        """Tolerations for exactly this group's taints. The GPU taint is tolerated with Exists (values differ
+        between projects); any other taint is matched by value."""
+        out = []
+        for t in self.taints:
+            if t.key == GPU_TAINT.key:
+                out.append({"key": t.key, "operator": "Exists", "effect": t.effect})
+            else:
+                out.append({"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect})
+        return out
+
+
+def all_tolerations(pools) -> list[dict]:
+    """The union of the pools' tolerations, without duplicates (for DaemonSets that run on every GPU node)."""
+    seen, out = set(), []
+    for p in pools:
+        for t in p.tolerations():
+            k = tuple(sorted(t.items()))
+            if k not in seen:
+                seen.add(k)
+                out.append(t)
+    return out

@@ -1,0 +1,80 @@
+"""PlatformBase: namespaces with Pod Security labels, priority tiers, GPU quotas and container defaults."""
+from typing import Optional, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi import ResourceOptions
+
+from spec.platform import PRIORITY_TIERS, PlatformSpec
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "llmfleet"}
+
+
+class PlatformBaseArgs(TypedDict):
+    platform: PlatformSpec
+    """Validated platform spec: namespaces, their Pod Security level, quota and container defaults."""
+    kubernetes_version: str
+    """Cluster minor version, e.g. "1.34"; pins the Pod Security Standards version the labels enforce."""
+
+
+class PlatformBase(pulumi.ComponentResource):
+    namespaces: dict
+    """Namespace name -> the Namespace resource (later layers depend on it)."""
+    priority_classes: dict
+    """Tier name (critical, standard, batch) -> PriorityClass resource."""
+
+    def __init__(self, name: str, args: PlatformBaseArgs, opts: Optional[ResourceOptions] = None):
+        super().__init__("llmfleet:platform:PlatformBase", name, None, opts)
+        spec, version = args["platform"], args["kubernetes_version"]
+        child = ResourceOptions(parent=self)
+        self.namespaces = {}
+        for ns in spec.namespaces:
+            psa = {f"pod-security.kubernetes.io/{mode}": ns.pod_security for mode in ("enforce", "audit", "warn")}
+            psa.update({f"pod-security.kubernetes.io/{mode}-version": f"v{version}"
+                        for mode in ("enforce", "audit", "warn")})
+            namespace = k8s.core.v1.Namespace(
+                f"{name}-ns-{ns.name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.name, labels={**MANAGED_BY, **psa}),
+                opts=child)
+            self.namespaces[ns.name] = namespace
+            in_ns = ResourceOptions(parent=self, depends_on=[namespace])
+            if ns.quota is not None:
+                hard = {}
+                if ns.quota.gpus is not None:
+                    # Extended resources are quota'd by their request only (requests.nvidia.com/gpu).
+                    hard["requests.nvidia.com/gpu"] = str(ns.quota.gpus)
+                if ns.quota.cpu is not None:
+                    hard["requests.cpu"] = ns.quota.cpu
+                if ns.quota.memory is not None:
+                    hard["requests.memory"] = ns.quota.memory
+                if ns.quota.pods is not None:
+                    hard["pods"] = str(ns.quota.pods)
+                if hard:
+                    k8s.core.v1.ResourceQuota(
+                        f"{name}-quota-{ns.name}",
+                        metadata=k8s.meta.v1.ObjectMetaArgs(name="llmfleet-quota", namespace=ns.name, labels=MANAGED_BY),
+                        spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=hard),
+                        opts=in_ns)
+            lim = ns.limits
+            k8s.core.v1.LimitRange(
+                f"{name}-limits-{ns.name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="llmfleet-defaults", namespace=ns.name, labels=MANAGED_BY),
+                spec=k8s.core.v1.LimitRangeSpecArgs(limits=[k8s.core.v1.LimitRangeItemArgs(
+                    type="Container",
+                    default={"cpu": lim.default_cpu, "memory": lim.default_memory},
+                    default_request={"cpu": lim.default_request_cpu, "memory": lim.default_request_memory},
+                )]),
+                opts=in_ns)
+
+        self.priority_classes = {}
+        for key, tier in PRIORITY_TIERS.items():
+            self.priority_classes[key] = k8s.scheduling.v1.PriorityClass(
+                f"{name}-priority-{key}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=tier.name, labels=MANAGED_BY),
+                value=tier.value,
+                global_default=False,
+                preemption_policy="PreemptLowerPriority" if tier.preempts else "Never",
+                description=tier.description,
+                opts=child)
+
+        self.register_outputs({"namespaces": list(self.namespaces)})

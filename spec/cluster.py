@@ -1,0 +1,37 @@
+"""The cluster part of the spec (`llmfleet:cloud`, `llmfleet:cluster`): which cloud, where, which Kubernetes."""
+from dataclasses import dataclass, field
+from typing import Optional
+
+from catalog.versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
+from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj
+
+CLOUDS = ("aws", "gcp", "azure", "existing")
+DEFAULT_REGIONS = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus", "existing": ""}
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    cloud: str
+    name: str
+    kubernetes_version: str
+    region: str
+    zones: tuple[str, ...] = ()
+    context: Optional[str] = None          # existing: kubeconfig context to use
+    # Cloud-specific settings, read by the cloud's own reader (spec/clouds.py); empty for other clouds.
+    settings: dict = field(default_factory=dict)
+
+
+def read_cluster(o: Obj, cloud: str, stack: str) -> ClusterSpec:
+    name = o.str("name", f"llm-{stack}", pattern=DNS_LABEL, hint=DNS_LABEL_HINT)
+    if len(name) > 40:
+        o.error("name", f"must be at most 40 characters (cloud resource names derive from it), got {len(name)}")
+    version = o.str("kubernetesVersion", DEFAULT_KUBERNETES_VERSION, choices=KUBERNETES_VERSIONS)
+    region = o.str("region", DEFAULT_REGIONS.get(cloud, ""))
+    if cloud == "existing" and o.has("region"):
+        o.error("region", "is not used on an existing cluster")
+    zones = tuple(o.str_list("zones"))
+    context = o.str("context", None)
+    if context is not None and cloud != "existing":
+        o.error("context", "only applies when cloud is existing (it picks the kubeconfig context)")
+    return ClusterSpec(cloud=cloud, name=name, kubernetes_version=version, region=region, zones=zones,
+                       context=context)

@@ -1,0 +1,118 @@
+"""Platform namespaces, Pod Security levels, quotas and priority tiers (`llmfleet:platform`).
+
+Namespace names used by the other layers are defined here once, so every layer agrees on them.
+"""
+from dataclasses import dataclass, field
+from typing import Optional
+
+from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj, unique
+
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+QUANTITY = r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?"
+QUANTITY_HINT = "a Kubernetes quantity such as 500m, 4, 16Gi"
+
+# Namespaces the layers install into. The NVIDIA layer and Prometheus node exporters need host access, hence
+# `privileged`; serving runs model servers only, so `baseline` (the vLLM image runs as root, which `restricted`
+# forbids).
+SERVING_NAMESPACE = "llm-serving"
+GPU_OPERATOR_NAMESPACE = "gpu-operator"
+MONITORING_NAMESPACE = "monitoring"
+SYSTEM_NAMESPACE = "llm-system"       # controllers: KEDA, KServe, KubeRay, prometheus-adapter
+
+DEFAULT_NAMESPACES = {
+    SERVING_NAMESPACE: "baseline",
+    GPU_OPERATOR_NAMESPACE: "privileged",
+    MONITORING_NAMESPACE: "privileged",
+    SYSTEM_NAMESPACE: "baseline",
+}
+
+
+@dataclass(frozen=True)
+class PriorityTier:
+    name: str
+    value: int
+    preempts: bool
+    description: str
+
+
+# Serving tiers, highest first. Batch never preempts: it waits for room instead of evicting live traffic.
+PRIORITY_TIERS: dict[str, PriorityTier] = {t.name.removeprefix("llm-"): t for t in (
+    PriorityTier("llm-critical", 1_000_000, True, "Production inference that must not be evicted for other LLM work."),
+    PriorityTier("llm-standard", 100_000, True, "Default tier for model servers."),
+    PriorityTier("llm-batch", 1_000, False, "Offline and batch inference; waits rather than preempting."),
+)}
+DEFAULT_TIER = "standard"
+
+
+@dataclass(frozen=True)
+class Quota:
+    gpus: Optional[int] = None            # requests.nvidia.com/gpu
+    cpu: Optional[str] = None             # requests.cpu
+    memory: Optional[str] = None          # requests.memory
+    pods: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Container defaults so pods without requests still get scheduled sanely (no GPU default: GPUs are explicit)."""
+    default_cpu: str = "500m"
+    default_memory: str = "1Gi"
+    default_request_cpu: str = "100m"
+    default_request_memory: str = "256Mi"
+
+
+@dataclass(frozen=True)
+class NamespaceSpec:
+    name: str
+    pod_security: str
+    quota: Optional[Quota] = None
+    limits: Limits = Limits()
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    namespaces: tuple[NamespaceSpec, ...] = field(default_factory=tuple)
+
+    def namespace(self, name: str) -> NamespaceSpec:
+        return next(n for n in self.namespaces if n.name == name)
+
+
+def read_platform(o: Obj, default_gpu_quota: int) -> PlatformSpec:
+    """Defaults first; a namespace listed in config overrides the default of the same name or adds one."""
+    given = o.objs("namespaces", _read_namespace)
+    unique(o.problems, o.key_path("namespaces"), [n.name for n in given], "namespace")
+    by_name = {}
+    for name, level in DEFAULT_NAMESPACES.items():
+        quota = Quota(gpus=default_gpu_quota) if name == SERVING_NAMESPACE else None
+        by_name[name] = NamespaceSpec(name, level, quota)
+    for i, ns in enumerate(given):
+        default_level = DEFAULT_NAMESPACES.get(ns.name)
+        if default_level == "privileged" and ns.pod_security != "privileged":
+            o.problems.add(f"{o.key_path('namespaces')}[{i}].podSecurity",
+                           f"{ns.name} runs node agents that need host access: must stay privileged")
+        by_name[ns.name] = ns
+    return PlatformSpec(tuple(by_name.values()))
+
+
+def _read_namespace(o: Obj) -> NamespaceSpec:
+    name = o.str("name", pattern=DNS_LABEL, hint=DNS_LABEL_HINT)
+    level = o.str("podSecurity", "baseline", choices=POD_SECURITY_LEVELS)
+    q = o.obj("quota")
+    quota = None
+    if q.ok:
+        quota = Quota(gpus=q.int("gpus", None, min=0), cpu=q.str("cpu", None, pattern=QUANTITY, hint=QUANTITY_HINT),
+                      memory=q.str("memory", None, pattern=QUANTITY, hint=QUANTITY_HINT),
+                      pods=q.int("pods", None, min=1))
+        q.done()
+    lr = o.obj("limits")
+    limits = Limits()
+    if lr.ok:
+        limits = Limits(
+            default_cpu=lr.str("defaultCpu", Limits.default_cpu, pattern=QUANTITY, hint=QUANTITY_HINT),
+            default_memory=lr.str("defaultMemory", Limits.default_memory, pattern=QUANTITY, hint=QUANTITY_HINT),
+            default_request_cpu=lr.str("defaultRequestCpu", Limits.default_request_cpu, pattern=QUANTITY,
+                                       hint=QUANTITY_HINT),
+            default_request_memory=lr.str("defaultRequestMemory", Limits.default_request_memory, pattern=QUANTITY,
+                                          hint=QUANTITY_HINT))
+        lr.done()
+    return NamespaceSpec(name, level, quota, limits)

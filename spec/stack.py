@@ -1,0 +1,149 @@
+"""The whole stack spec: every `llmfleet:*` key parsed once, validated together, before any resource exists.
+
+Flow: stack config (Pulumi config) -> `load()` -> `StackSpec` -> stacks/compose.py -> components.
+"""
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Optional
+
+from catalog.prices import PRICES, Price
+from spec.cluster import CLOUDS, ClusterSpec, read_cluster
+from spec.models import ModelSpec, place_models, read_model
+from spec.platform import PlatformSpec, read_platform
+from spec.pools import PoolSpec, read_pool
+from spec.reader import ConfigError, Obj, Problems, nearest, unique
+
+PROJECT = "llmfleet"
+# Keys that carry credentials: they must be set with `pulumi config set --secret`.
+SECRET_KEYS = ("kubeconfig", "hfToken")
+
+
+class SecretRef:
+    """A secret config value, read as a Pulumi secret only where a resource needs it; never printable."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def output(self):
+        import pulumi
+        return pulumi.Config(PROJECT).require_secret(self.key)
+
+    def __repr__(self) -> str:
+        return f"SecretRef({PROJECT}:{self.key}=[secret])"
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    project: str
+    stack: str
+    environment: str
+    cluster: ClusterSpec
+    platform: PlatformSpec
+    pools: tuple[PoolSpec, ...]
+    models: tuple[ModelSpec, ...]
+    prices: dict = field(default_factory=dict)       # "cloud/type" -> Price, catalog merged with overrides
+    secrets: dict = field(default_factory=dict)      # key -> SecretRef
+
+    @property
+    def cloud(self) -> str:
+        return self.cluster.cloud
+
+    def pool(self, name: str) -> PoolSpec:
+        return next(p for p in self.pools if p.name == name)
+
+
+class _Root(Obj):
+    """Top-level keys print as `llmfleet:key`, the way `pulumi config` names them."""
+
+    def key_path(self, key: str) -> str:
+        return f"{PROJECT}:{key}"
+
+
+def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
+    """Parses the project's config (keys without the `llmfleet:` prefix). Raises ConfigError with every problem."""
+    problems = Problems()
+    o = _Root(raw, PROJECT, problems)
+    cloud = o.str("cloud", choices=CLOUDS)
+    environment = o.str("environment", stack, pattern=r"[a-z0-9-]{1,20}", hint="lowercase letters, digits, '-'")
+    cluster_obj = o.obj("cluster")
+    cluster = read_cluster(cluster_obj, cloud or "aws", stack)
+    cluster_obj.done()
+
+    pools = o.objs("gpuPools", lambda p: read_pool(p, cloud or "aws"), min_items=1 if cloud else 0)
+    unique(problems, o.key_path("gpuPools"), [p.name for p in pools], "pool")
+
+    prices = dict(PRICES)
+    prices.update(_read_prices(o.obj("prices")))
+
+    models = o.objs("models", read_model)
+    unique(problems, o.key_path("models"), [m.name for m in models], "model")
+    if not problems.lines:
+        # Placement needs valid pools; sizing problems are reported in the same error as everything else.
+        models = place_models(models, pools, prices, cloud, o)
+
+    platform_obj = o.obj("platform")
+    platform = read_platform(platform_obj, default_gpu_quota=sum(p.max_nodes * p.gpus_per_node for p in pools))
+    platform_obj.done()
+
+    secrets = {}
+    for key in SECRET_KEYS:
+        o.seen.add(key)
+        if key in raw:
+            if key not in secret_keys:
+                o.error(key, f"holds a credential: set it with `pulumi config set --secret {PROJECT}:{key}`")
+            secrets[key] = SecretRef(key)
+    if cloud == "existing" and "kubeconfig" not in raw:
+        o.error("kubeconfig", "is required when cloud is existing (the cluster's kubeconfig, as a secret)")
+    if cloud in ("aws", "gcp", "azure") and "kubeconfig" in raw:
+        o.error("kubeconfig", f"only applies when cloud is existing; the {cloud} cluster's kubeconfig is built")
+
+    o.done()
+    problems.raise_if_any()
+    return StackSpec(project=PROJECT, stack=stack, environment=environment, cluster=cluster, platform=platform,
+                     pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets)
+
+
+def _read_prices(o: Obj) -> dict[str, Price]:
+    out = {}
+    for key in list(o):
+        item = o.obj(key)
+        if "/" not in key:
+            o.error(key, "must be cloud/instanceType, e.g. aws/p5.48xlarge")
+        on_demand = item.float("onDemand", min=0)
+        spot = item.float("spot", None, min=0)
+        as_of = item.str("asOf", "stack override")
+        item.done()
+        out[key] = Price(on_demand, spot, "stack override", as_of, "llmfleet:prices")
+    return out
+
+
+def project_config(all_config: dict[str, Any]) -> dict[str, Any]:
+    """`llmfleet:*` entries of Pulumi's config, values decoded the way `Config.get_object` does."""
+    out = {}
+    for full, value in all_config.items():
+        ns, _, key = full.partition(":")
+        if ns != PROJECT:
+            continue
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        out[key] = value
+    return out
+
+
+def from_pulumi() -> StackSpec:
+    """Reads the running program's config (what `pulumi up` or the offline plan provides)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    merged = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    raw = project_config(merged)
+    return load(raw, {k.partition(":")[2] for k in secret_keys if k.startswith(PROJECT + ":")},
+                 pulumi.get_stack())
+
+
+__all__ = ["ConfigError", "StackSpec", "SecretRef", "load", "from_pulumi", "PROJECT", "nearest", "replace"]

@@ -1,0 +1,1 @@
+"""Per-stack composition: a validated StackSpec in, the stack's components out."""

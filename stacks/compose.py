@@ -1,0 +1,47 @@
+"""Composes a stack from its spec: cluster (per cloud) -> platform base -> the layers that build on the pools.
+
+This is the only place that decides which components a stack gets. Every Kubernetes object goes through the
+cluster's provider, passed once here as a parent option so it flows to every child.
+"""
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi import ResourceOptions
+
+from components.existing import ExistingCluster
+from components.platform import PlatformBase
+from spec.stack import StackSpec
+
+
+@dataclass
+class Stack:
+    spec: StackSpec
+    cluster: Any
+    platform: PlatformBase
+
+
+def make_cluster(spec: StackSpec):
+    name = spec.cluster.name
+    if spec.cloud == "existing":
+        return ExistingCluster(name, {"cluster": spec.cluster, "pools": spec.pools,
+                                      "kubeconfig": spec.secrets["kubeconfig"]})
+    raise pulumi.RunError(f"llmfleet:cloud: {spec.cloud} clusters are not implemented yet")
+
+
+def compose(spec: StackSpec) -> Stack:
+    cluster = make_cluster(spec)
+    on_cluster = ResourceOptions(providers={"kubernetes": cluster.provider})
+    platform = PlatformBase(f"{spec.cluster.name}-platform",
+                            {"platform": spec.platform, "kubernetes_version": spec.cluster.kubernetes_version},
+                            opts=on_cluster)
+
+    pulumi.export("cloud", spec.cloud)
+    pulumi.export("clusterName", spec.cluster.name)
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("gpuPools", [{"name": p.name, "nodeGroup": p.node_group, "capacity": p.capacity,
+                                "instanceType": p.instance_type, "gpu": p.gpu.key, "gpusPerNode": p.gpus_per_node}
+                               for p in cluster.pools])
+    pulumi.export("models", [{"name": m.name, "pool": m.placement.pool, "tensorParallel": m.placement.tensor_parallel,
+                              "kvTokens": m.placement.kv_tokens} for m in spec.models if m.placement])
+    return Stack(spec, cluster, platform)
