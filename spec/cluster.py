@@ -1,8 +1,9 @@
 """The cluster part of the spec (`llmfleet:cloud`, `llmfleet:cluster`): which cloud, where, which Kubernetes."""
-from dataclasses import dataclass, field
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from catalog.versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
+from spec.clouds import READERS
 from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj
 
 CLOUDS = ("aws", "gcp", "azure", "existing")
@@ -17,8 +18,8 @@ class ClusterSpec:
     region: str
     zones: tuple[str, ...] = ()
     context: Optional[str] = None          # existing: kubeconfig context to use
-    # Cloud-specific settings, read by the cloud's own reader (spec/clouds.py); empty for other clouds.
-    settings: dict = field(default_factory=dict)
+    # Cloud-specific settings, read by the cloud's own reader (spec/clouds/<cloud>.py); None for existing.
+    settings: Any = None
 
 
 def read_cluster(o: Obj, cloud: str, stack: str) -> ClusterSpec:
@@ -33,5 +34,13 @@ def read_cluster(o: Obj, cloud: str, stack: str) -> ClusterSpec:
     context = o.str("context", None)
     if context is not None and cloud != "existing":
         o.error("context", "only applies when cloud is existing (it picks the kubeconfig context)")
+    settings: Any = None
+    for other, reader in READERS.items():
+        sub = o.obj(other)
+        if other == cloud:
+            settings = reader(sub)
+            sub.done()
+        elif sub.ok:
+            o.error(other, f"only applies when cloud is {other}")
     return ClusterSpec(cloud=cloud, name=name, kubernetes_version=version, region=region, zones=zones,
-                       context=context)
+                       context=context, settings=settings)

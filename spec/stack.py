@@ -43,6 +43,10 @@ class StackSpec:
     models: tuple[ModelSpec, ...]
     prices: dict = field(default_factory=dict)       # "cloud/type" -> Price, catalog merged with overrides
     secrets: dict = field(default_factory=dict)      # key -> SecretRef
+    # Layer specs, each read by its own module: spec/nvidia.py, spec/serving.py.
+    nvidia: Any = None
+    observability: Any = None
+    serving: Any = None
 
     @property
     def cloud(self) -> str:
