@@ -30,6 +30,7 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
     Chart("kuberay-operator", "1.7.0", "https://ray-project.github.io/kuberay-helm/"),
     Chart("kserve-crd", "v0.20.0", ""),
     Chart("kserve-resources", "v0.20.0", ""),
+    Chart("kserve-runtime-configs", "v0.20.0", ""),
 )}
 
 # OCI references for charts with no Helm repository.
@@ -37,4 +38,27 @@ OCI_CHARTS = {
     "karpenter": "oci://public.ecr.aws/karpenter/karpenter",
     "kserve-crd": "oci://ghcr.io/kserve/charts/kserve-crd",
     "kserve-resources": "oci://ghcr.io/kserve/charts/kserve-resources",
+    # ClusterServingRuntimes (the Hugging Face runtime among them) moved out of kserve-resources into this chart.
+    "kserve-runtime-configs": "oci://ghcr.io/kserve/charts/kserve-runtime-configs",
 }
+
+# --- serving images -------------------------------------------------------------------------------------------
+# vLLM OpenAI server. v0.33.0 is the newest release (FACTS.md, Nov 2026); `pip download vllm==0.33.0 --no-deps`
+# succeeded on 2026-11-28 and every flag components/serving/vllm.py passes was read in that wheel's parser:
+# vllm/engine/arg_utils.py (EngineArgs.add_cli_args: --tensor-parallel-size, --max-model-len,
+# --gpu-memory-utilization, --dtype {auto,half,float16,bfloat16,float,float32}, --kv-cache-dtype {auto,...,fp8},
+# --quantization (QuantizationMethods), --served-model-name, --download-dir, --revision) and
+# vllm/entrypoints/common/cli_args.py (FrontendArgs: --port, default 8000; positional `model_tag` for `vllm serve`).
+# Not in 0.33.0: --swap-space, --disable-log-requests (both rejected at start).
+VLLM_VERSION = "0.33.0"
+VLLM_IMAGE = f"vllm/vllm-openai:v{VLLM_VERSION}"
+
+# KServe v0.20.0's Hugging Face runtime image pins its own vLLM: python/kserve/pyproject.toml at tag v0.20.0 has
+# `vllm==0.24.0` (llm extra). The flags rendered for KServe are the same long-standing EngineArgs flags, which
+# that release also has; its argparse was not downloaded and read here (unverified beyond the names).
+KSERVE_VLLM_VERSION = "0.24.0"
+
+# Ray Serve LLM image. The tag is the one KubeRay v1.7.0's own sample uses
+# (ray-operator/config/samples/ray-service.llm-serve.yaml at tag v1.7.0); rayVersion must match the image.
+RAY_VERSION = "2.52.0"
+RAY_LLM_IMAGE = f"rayproject/ray-llm:{RAY_VERSION}-py311-cu128"

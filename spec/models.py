@@ -8,6 +8,7 @@ from sizing import Candidate, NoFit, Placement, place
 from spec.platform import DEFAULT_TIER, PRIORITY_TIERS
 from spec.pools import PoolSpec
 from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj, one_of
+from spec.serving_options import (Autoscaling, Cache, KServeOptions, Replicas, read_serving_options)
 
 # vLLM's own default is 0.92 since the 0.11 line; the estimator in FACTS.md is calibrated at 0.9 and the
 # server is always started with the value sizing used, so the two never disagree.
@@ -27,6 +28,17 @@ class ModelSpec:
     tensor_parallel: Optional[int]    # forced TP size, else sizing picks
     priority: str                     # key of PRIORITY_TIERS
     placement: Optional[Placement] = None
+    # How the model is served (spec/serving_options.py reads these; sizing above does not depend on them).
+    version: str = "1"                # app.kubernetes.io/version of every object of the model
+    revision: Optional[str] = None    # Hugging Face revision (branch, tag or commit) of the weights
+    engine: str = "vllm"              # vllm | kserve | rayserve
+    quantization: Optional[str] = None  # vLLM --quantization method
+    replicas: Replicas = Replicas()
+    autoscaling: Autoscaling = Autoscaling()
+    kserve: KServeOptions = KServeOptions()
+    cache: Cache = Cache()
+    extra_args: tuple[str, ...] = ()  # additional vLLM flags, never one the program sets
+    gated: bool = False               # weights need a Hugging Face token (llmfleet:hfToken)
 
     @property
     def kv_bytes(self) -> float:
@@ -52,6 +64,8 @@ def read_model(o: Obj) -> ModelSpec:
     else:
         arch = MODELS[key]
     dtype = o.str("dtype", arch.dtype, choices=DTYPE_BYTES)
+    # Quantization decides the weight width sizing uses, so it is read before placement.
+    dtype, quantization = _read_quantization(o, dtype)
     kv = o.str("kvCacheDtype", "auto", choices=KV_DTYPE_BYTES)
     max_context = o.int("maxContext", min(8192, arch.context), min=256)
     if isinstance(max_context, int) and max_context > arch.context:
@@ -63,9 +77,46 @@ def read_model(o: Obj) -> ModelSpec:
     if isinstance(tp, int) and arch.attention_heads % tp:
         o.error("tensorParallel", f"must divide the {arch.attention_heads} attention heads of {arch.key}, got {tp}")
     priority = o.str("priority", DEFAULT_TIER, choices=PRIORITY_TIERS)
+    serving = read_serving_options(o, arch)
     return ModelSpec(name=name, arch=arch, dtype=dtype, kv_cache_dtype=kv, max_context=max_context,
                      concurrency=concurrency, pools=pools, gpu_memory_utilization=util, tensor_parallel=tp,
-                     priority=priority)
+                     priority=priority, quantization=quantization, **serving)
+
+
+# vLLM --quantization methods this program sizes (names checked in vllm 0.33.0
+# model_executor/layers/quantization/__init__.py QuantizationMethods), with the weight widths each can carry.
+# Sizing needs the width; the first one listed is assumed when `dtype` is not given.
+QUANTIZATION_WIDTHS: dict[str, tuple[str, ...]] = {
+    "fp8": ("fp8",),                    # FP8 checkpoints, or online FP8 of a bf16/fp16 checkpoint
+    "awq": ("int4",),
+    "awq_marlin": ("int4",),
+    "gptq": ("int4", "int8"),
+    "gptq_marlin": ("int4", "int8"),
+    "compressed-tensors": ("fp8", "int8", "int4"),
+    "modelopt": ("fp8",),
+    "modelopt_fp4": ("int4",),          # 4-bit float: sized as half a byte per weight
+    "mxfp4": ("int4",),
+}
+UNQUANTIZED = ("bf16", "fp16")
+
+
+def _read_quantization(o: Obj, dtype: str) -> tuple[str, Optional[str]]:
+    """`dtype` is the weight width sizing uses; `quantization` the vLLM method that produces it."""
+    quantization = o.str("quantization", None, choices=QUANTIZATION_WIDTHS)
+    if quantization is None or quantization not in QUANTIZATION_WIDTHS:
+        if dtype == "fp8":
+            return dtype, "fp8"         # vLLM quantizes a 16-bit checkpoint to FP8 at load time
+        if dtype in ("int8", "int4"):
+            o.error("dtype", f"{dtype} weights need quantization (the checkpoint's method): "
+                             f"{one_of(m for m, w in QUANTIZATION_WIDTHS.items() if dtype in w)}")
+        return dtype, None
+    widths = QUANTIZATION_WIDTHS[quantization]
+    if not o.has("dtype"):
+        return widths[0], quantization
+    if dtype not in widths:
+        o.error("dtype", f"must be {' or '.join(widths)} with quantization {quantization} (the quantized weight "
+                         f"width sizing uses), got {dtype!r}")
+    return dtype, quantization
 
 
 def _read_arch(o: Obj, name: str) -> ModelArch:

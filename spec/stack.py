@@ -7,8 +7,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from catalog.prices import PRICES, Price
+from spec.clouds import CHECKS
 from spec.cluster import CLOUDS, ClusterSpec, read_cluster
 from spec.models import ModelSpec, place_models, read_model
+from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
 from spec.pools import PoolSpec, read_pool
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
@@ -75,6 +77,10 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
 
     pools = o.objs("gpuPools", lambda p: read_pool(p, cloud or "aws"), min_items=1 if cloud else 0)
     unique(problems, o.key_path("gpuPools"), [p.name for p in pools], "pool")
+    check = CHECKS.get(cloud)
+    raw_pools = raw.get("gpuPools")
+    if check and isinstance(raw_pools, list) and len(pools) == len(raw_pools):   # indices match every item
+        check(cluster, pools, problems)
 
     prices = dict(PRICES)
     prices.update(_read_prices(o.obj("prices")))
@@ -88,6 +94,15 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     platform_obj = o.obj("platform")
     platform = read_platform(platform_obj, default_gpu_quota=sum(p.max_nodes * p.gpus_per_node for p in pools))
     platform_obj.done()
+
+    nvidia_obj = o.obj("nvidia")
+    nvidia = read_nvidia(nvidia_obj)
+    if cloud and not problems.lines:
+        check_nvidia(nvidia_obj, nvidia, pools, cloud, o.key_path("gpuPools"))
+    nvidia_obj.done()
+    observability_obj = o.obj("observability")
+    observability = read_observability(observability_obj)
+    observability_obj.done()
 
     secrets = {}
     for key in SECRET_KEYS:
@@ -104,7 +119,8 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     o.done()
     problems.raise_if_any()
     return StackSpec(project=PROJECT, stack=stack, environment=environment, cluster=cluster, platform=platform,
-                     pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets)
+                     pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
+                     nvidia=nvidia, observability=observability)
 
 
 def _read_prices(o: Obj) -> dict[str, Price]:

@@ -1,0 +1,34 @@
+# Everything sets up its own virtualenv on first use (pinned requirements), so a fresh clone needs only Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+OUT ?= out/$(STACK)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: plan plan-all test unit bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## The offline plan of one stack: make plan [STACK=dev] [OUT=out/dev]
+plan: $(VENV)/.installed
+	$(PY) -m plan --stack $(STACK) --out $(OUT)
+
+## Plans every Pulumi.<stack>.yaml into out/<stack> (fails on any invalid object)
+plan-all: $(VENV)/.installed
+	$(PY) -m plan --all
+
+## Unit tests, then the plan of every stack with validation
+test: $(VENV)/.installed
+	$(PY) -m pytest -q tests
+	$(PY) -m plan --all
+
+## Plan time per stack, and how it grows with the number of models
+bench: $(VENV)/.installed
+	$(PY) -m plan.bench
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,77 @@
+"""`make bench`: offline plan time per stack, and how it grows with the number of models in a stack.
+
+Each figure is the median of a few in-process runs after one warm-up (imports and CRD loading are paid once and
+reported apart). Numbers are wall-clock on whatever machine runs it; compare runs on the same machine only.
+"""
+import statistics
+import sys
+import time
+
+from plan import manifests, validate
+from plan.runtime import ROOT, run_program
+from plan.stackfile import encode, load_stack_config
+
+REPEATS = 3
+
+
+def _timed(fn):
+    samples, result = [], None
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        result = fn()
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples), result
+
+
+def _plan(project, stack, config, secrets, k8s_version):
+    result = run_program(project, stack, config, secrets)
+    objs = manifests.objects(result.resources)
+    invalid = validate.validate_all(objs, k8s_version)
+    if invalid:
+        raise SystemExit(f"bench: {stack} has invalid objects: {list(invalid)[:3]}")
+    return result
+
+
+def synthetic(n_models: int) -> tuple[dict, list]:
+    """An existing cluster with one large pool and n small models (each sized and rendered)."""
+    models = [{"name": f"m{i:03d}", "model": "qwen2.5-7b", "maxContext": 4096, "concurrency": 4}
+              for i in range(n_models)]
+    cfg = {
+        "cloud": "existing",
+        "cluster": {"name": "bench", "kubernetesVersion": "1.34"},
+        "gpuPools": [{"name": "h100", "gpu": "h100-80gb", "gpusPerNode": 8, "minNodes": 1, "maxNodes": 64,
+                      "labels": {"gpu": "h100"}}],
+        "models": models,
+    }
+    config = {f"llmfleet:{k}": encode(v) for k, v in cfg.items()}
+    config["llmfleet:kubeconfig"] = "bench-kubeconfig"
+    config["llmfleet:hfToken"] = "bench-token"
+    return config, ["llmfleet:kubeconfig", "llmfleet:hfToken"]
+
+
+def main() -> int:
+    t = time.perf_counter()
+    validate.crd_index()
+    print(f"one-off: loading {len(validate.crd_index())} CRD schemas took {time.perf_counter() - t:.2f}s\n")
+    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+    print("| stack | resources | k8s objects | plan s (median of %d) |" % REPEATS)
+    print("|---|---|---|---|")
+    for stack in stacks:
+        project, config, secrets = load_stack_config(ROOT, stack)
+        _plan(project, stack, config, secrets, "1.34")  # warm-up
+        version = _plan(project, stack, config, secrets, "1.34").globals["STACK"].spec.cluster.kubernetes_version
+        secs, result = _timed(lambda: _plan(project, stack, config, secrets, version))
+        print(f"| {stack} | {len(result.resources)} | {len(manifests.objects(result.resources))} | {secs:.2f} |")
+    print("\n| models | resources | k8s objects | plan s (median of %d) | ms per model |" % REPEATS)
+    print("|---|---|---|---|---|")
+    for n in (1, 10, 50):
+        config, secrets = synthetic(n)
+        _plan("llmfleet", "bench", config, secrets, "1.34")
+        secs, result = _timed(lambda: _plan("llmfleet", "bench", config, secrets, "1.34"))
+        print(f"| {n} | {len(result.resources)} | {len(manifests.objects(result.resources))} | {secs:.2f} | "
+              f"{secs / n * 1000:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""AWS cluster settings (`llmfleet:cluster.aws`) and the AWS checks that need the whole spec (zones, reservations).
+
+Everything here is validated before any resource exists. Defaults give a production-shaped EKS cluster: private
+subnets for nodes, one NAT gateway per zone, API-mode access entries, IRSA, KMS envelope encryption of Secrets and
+control-plane audit logs.
+"""
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from catalog.gpus import INSTANCE_TYPES
+from spec.reader import Obj, Problems
+
+ENDPOINT_ACCESS = ("public", "private", "public-and-private")
+IDENTITY_MODES = ("irsa", "pod-identity")
+# `none`: the stack installs no node autoscaler (bring your own, e.g. Karpenter managed elsewhere); node groups
+# then stay at their minimum size.
+AUTOSCALERS = ("cluster-autoscaler", "none")
+# How a pool's `reservation` is consumed: an On-Demand Capacity Reservation (node group capacity type ON_DEMAND,
+# launch template targets the reservation) or an EC2 Capacity Block for ML (capacity type CAPACITY_BLOCK, launch
+# template market type `capacity-block`). Both ids look alike (`cr-...`), so the stack says which.
+RESERVATION_TYPES = ("capacity-reservation", "capacity-block")
+# EKS control-plane log types (EKS API `LogType`).
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+REGION = r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d"
+RESERVATION_ID = r"cr-[0-9a-f]{17}"
+INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[0-9a-z]+"
+# Graviton families carry a `g` right after the generation digit (m7g, c7gn, r8g, t4g): arm64, rejected for the
+# system group because several add-on images this program installs are published for amd64 only.
+ARM_FAMILY = r"[a-z]+[0-9]+g[a-z]*\..*"
+ROLE_ARN = r"arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]+"
+
+# Availability-zone names used when `llmfleet:cluster.zones` is not set. AZ *names* map to physical zones per
+# account, and a few regions lack some letters (ap-northeast-1 has no `b` for accounts created since 2012): the
+# table only lists letters that exist in every account of the region. Other regions must list zones explicitly.
+DEFAULT_ZONES = {
+    "us-east-1": ("a", "b", "c"),
+    "us-east-2": ("a", "b", "c"),
+    "us-west-2": ("a", "b", "c"),
+    "eu-west-1": ("a", "b", "c"),
+    "eu-central-1": ("a", "b", "c"),
+    "eu-north-1": ("a", "b", "c"),
+    "ap-northeast-1": ("a", "c", "d"),
+    "ap-southeast-2": ("a", "b", "c"),
+}
+
+
+@dataclass(frozen=True)
+class SystemNodes:
+    """The CPU node group for cluster add-ons (CoreDNS, cluster-autoscaler, operators, monitoring)."""
+    instance_type: str = "m7i.xlarge"
+    min_nodes: int = 2
+    max_nodes: int = 4
+    disk_gb: int = 100
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    vpc_cidr: str = "10.0.0.0/16"
+    # One NAT gateway per zone survives a zone outage; a single one is cheaper (dev).
+    single_nat_gateway: bool = False
+    endpoint_access: str = "public-and-private"
+    public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    system: SystemNodes = SystemNodes()
+    identity: str = "irsa"
+    autoscaler: str = "cluster-autoscaler"
+    reservation_type: str = "capacity-reservation"
+    control_plane_logs: tuple[str, ...] = ("api", "audit", "authenticator")
+    log_retention_days: int = 90
+    secrets_encryption: bool = True
+    admin_role_arns: tuple[str, ...] = ()
+    tags: dict = field(default_factory=dict)
+
+
+def _cidr(o: Obj, key: str, value: str, min_prefix: int, max_prefix: int) -> Optional[ipaddress.IPv4Network]:
+    try:
+        net = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as e:
+        o.error(key, f"must be an IPv4 CIDR such as 10.0.0.0/16, got {value!r} ({e})")
+        return None
+    if not (min_prefix <= net.prefixlen <= max_prefix):
+        o.error(key, f"must have a prefix length between /{min_prefix} and /{max_prefix}, got /{net.prefixlen}")
+        return None
+    return net
+
+
+def read_aws_settings(o: Obj) -> AwsSettings:
+    d = AwsSettings()
+    vpc_cidr = o.str("vpcCidr", d.vpc_cidr)
+    # /16../20: six subnets are carved out of it and the VPC CNI gives every pod a VPC address, so small VPCs run
+    # out of IPs long before they run out of GPUs.
+    net = _cidr(o, "vpcCidr", vpc_cidr, 16, 20) if isinstance(vpc_cidr, str) else None
+    if net is not None and not (net.is_private or net.subnet_of(ipaddress.IPv4Network("100.64.0.0/10"))):
+        o.error("vpcCidr", f"must be a private range (RFC 1918 or 100.64.0.0/10), got {vpc_cidr}")
+    single_nat = o.bool("singleNatGateway", d.single_nat_gateway)
+    access = o.str("endpointAccess", d.endpoint_access, choices=ENDPOINT_ACCESS)
+    cidrs = o.str_list("publicAccessCidrs", list(d.public_access_cidrs))
+    for i, c in enumerate(cidrs):
+        _cidr(o, f"publicAccessCidrs[{i}]", c, 0, 32)
+    if access == "private" and o.has("publicAccessCidrs"):
+        o.error("publicAccessCidrs", "only applies when endpointAccess is public or public-and-private")
+
+    system = _read_system(o.obj("systemNodes"))
+    identity = o.str("identity", d.identity, choices=IDENTITY_MODES)
+    autoscaler = o.str("autoscaler", d.autoscaler, choices=AUTOSCALERS)
+    reservation_type = o.str("reservationType", d.reservation_type, choices=RESERVATION_TYPES)
+    logs = o.str_list("controlPlaneLogs", list(d.control_plane_logs), choices=LOG_TYPES)
+    retention = o.int("logRetentionDays", d.log_retention_days, min=1, max=3653)
+    encryption = o.bool("secretsEncryption", d.secrets_encryption)
+    admins = []
+    for path, arn in o.list("adminRoleArns"):
+        if not isinstance(arn, str) or not re.fullmatch(ROLE_ARN, arn):
+            o.problems.add(path, f"must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {arn!r}")
+        else:
+            admins.append(arn)
+    tags = o.str_map("tags")
+    for k in tags:
+        if k.lower().startswith("aws:"):
+            o.problems.add(f"{o.key_path('tags')}.{k}", "keys starting with 'aws:' are reserved by AWS")
+    return AwsSettings(vpc_cidr=vpc_cidr, single_nat_gateway=single_nat, endpoint_access=access,
+                       public_access_cidrs=tuple(cidrs), system=system, identity=identity, autoscaler=autoscaler,
+                       reservation_type=reservation_type, control_plane_logs=tuple(logs),
+                       log_retention_days=retention, secrets_encryption=encryption, admin_role_arns=tuple(admins),
+                       tags=tags)
+
+
+def _read_system(o: Obj) -> SystemNodes:
+    d = SystemNodes()
+    if not o.ok:
+        return d
+    itype = o.str("instanceType", d.instance_type, pattern=INSTANCE_TYPE, hint="an EC2 instance type such as m7i.xlarge")
+    if ("aws", itype) in INSTANCE_TYPES:
+        o.error("instanceType", f"{itype} is a GPU type; the system node group runs add-ons on CPU instances")
+    elif isinstance(itype, str) and re.fullmatch(ARM_FAMILY, itype):
+        o.error("instanceType", f"{itype} is an arm64 (Graviton) type; use an x86_64 type such as m7i.xlarge")
+    min_nodes = o.int("minNodes", d.min_nodes, min=1, max=100)
+    max_nodes = o.int("maxNodes", max(d.max_nodes, min_nodes if isinstance(min_nodes, int) else 0), min=1, max=100)
+    if isinstance(min_nodes, int) and isinstance(max_nodes, int) and max_nodes < min_nodes:
+        o.error("maxNodes", f"must be >= minNodes ({min_nodes}), got {max_nodes}")
+    disk = o.int("diskSizeGb", d.disk_gb, min=20, max=16384)
+    o.done()
+    return SystemNodes(itype, min_nodes, max_nodes, disk)
+
+
+# --- checks that need the cluster and the pools together ---------------------------------------------------------
+
+def cluster_zones(cluster) -> tuple[str, ...]:
+    """The zones the VPC spans: `llmfleet:cluster.zones`, else the region's default letters."""
+    if cluster.zones:
+        return tuple(cluster.zones)
+    return tuple(cluster.region + letter for letter in DEFAULT_ZONES.get(cluster.region, ()))
+
+
+def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfleet") -> None:
+    """Zones belong to the region, pools only use the cluster's zones, reservations name one zone and a real id."""
+    region = cluster.region
+    if not re.fullmatch(REGION, region):
+        problems.add(f"{prefix}:cluster.region", f"must be an AWS region such as us-east-1, got {region!r}")
+        return
+    zones = cluster_zones(cluster)
+    if not cluster.zones and not zones:
+        problems.add(f"{prefix}:cluster.zones", f"is required in {region} (no default zones known for it): list 2 or "
+                                                f"3 availability zones, e.g. [{region}a, {region}b]")
+    for i, z in enumerate(cluster.zones):
+        if not re.fullmatch(re.escape(region) + r"[a-z]", z):
+            problems.add(f"{prefix}:cluster.zones[{i}]", f"must be an availability zone of {region} "
+                                                         f"({region}a, {region}b, ...), got {z!r}")
+    if cluster.zones and len(set(cluster.zones)) < 2:
+        problems.add(f"{prefix}:cluster.zones", f"must list at least 2 distinct zones (EKS needs subnets in two), "
+                                                f"got {list(cluster.zones)}")
+    if len(set(zones)) != len(zones):
+        problems.add(f"{prefix}:cluster.zones", f"lists a zone twice: {list(zones)}")
+    if len(zones) > 6:
+        problems.add(f"{prefix}:cluster.zones", f"must list at most 6 zones, got {len(zones)}")
+    for i, pool in enumerate(pools):
+        path = f"{prefix}:gpuPools[{i}]"
+        for j, z in enumerate(pool.zones):
+            if z not in zones:
+                problems.add(f"{path}.zones[{j}]", f"must be one of the cluster's zones ({', '.join(zones)}), got {z!r}")
+        if "reserved" in pool.capacity:
+            if pool.reservation and not re.fullmatch(RESERVATION_ID, pool.reservation):
+                problems.add(f"{path}.reservation", f"must be an EC2 capacity reservation id (cr- and 17 hex "
+                                                    f"digits), got {pool.reservation!r}")
+            if len(pool.zones) != 1:
+                # A reservation lives in one zone; a node group spanning others would launch outside it.
+                problems.add(f"{path}.zones", f"must name exactly the one zone of reservation {pool.reservation}, "
+                                              f"got {list(pool.zones)}")

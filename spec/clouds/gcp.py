@@ -1,0 +1,165 @@
+"""GKE cluster settings (`llmfleet:cluster.gcp`): project, release channel, network ranges, location, system pool.
+
+Workload Identity is not a setting: it is always on (the pool is `<project>.svc.id.goog`), because every layer above
+the cluster authenticates to Google APIs through it and never through node credentials.
+"""
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from spec.reader import Obj, Problems
+
+RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
+# GCP project ids: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter
+# (Resource Manager "Creating and managing projects"). Domain-scoped ids ("example.com:proj") are also valid.
+PROJECT_ID = r"([a-z][-a-z0-9.]*:)?[a-z][-a-z0-9]{4,28}[a-z0-9]"
+REGION = r"[a-z]+-[a-z]+[0-9]+"
+ZONE = REGION + r"-[a-z]"
+# A reservation in this project by name, or a shared one as projects/<project>/reservations/<name>.
+RESERVATION = r"(projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/reservations/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
+MACHINE_TYPE = r"[a-z][a-z0-9]*-[a-z0-9-]+"
+
+
+@dataclass(frozen=True)
+class GcpSettings:
+    project: str
+    release_channel: str = "REGULAR"
+    zone: Optional[str] = None              # set: a zonal cluster in this zone; unset: a regional cluster
+    nodes_cidr: str = "10.0.0.0/20"         # subnet primary range (node IPs)
+    pods_cidr: str = "10.16.0.0/14"         # secondary range for pods (VPC-native)
+    services_cidr: str = "10.20.0.0/20"     # secondary range for Services
+    private_nodes: bool = True              # nodes get no external IP; Cloud NAT gives them egress
+    authorized_networks: tuple[str, ...] = ()   # CIDRs allowed to reach the control plane; empty = any
+    system_machine_type: str = "e2-standard-8"
+    system_min_nodes: int = 2
+    system_max_nodes: int = 6
+    system_disk_gb: int = 100
+    compute_class: bool = False             # render the capacity chain as GKE ComputeClasses (see docs/gcp.md)
+    deletion_protection: bool = True
+
+    @property
+    def regional(self) -> bool:
+        return self.zone is None
+
+    @property
+    def workload_pool(self) -> str:
+        return f"{self.project}.svc.id.goog"
+
+
+def read_gcp_settings(o: Obj) -> GcpSettings:
+    d = GcpSettings(project="")
+    project = o.str("project", pattern=PROJECT_ID,
+                    hint="a GCP project id (6-30 lowercase letters, digits, '-', starting with a letter)")
+    channel = o.str("releaseChannel", d.release_channel, choices=RELEASE_CHANNELS)
+    zone = o.str("zone", None, pattern=ZONE, hint="a zone such as us-central1-a (set it for a zonal cluster)")
+    nodes = _cidr(o, "nodesCidr", d.nodes_cidr)
+    pods = _cidr(o, "podsCidr", d.pods_cidr)
+    services = _cidr(o, "servicesCidr", d.services_cidr)
+    _no_overlap(o, [("nodesCidr", nodes), ("podsCidr", pods), ("servicesCidr", services)])
+    private = o.bool("privateNodes", d.private_nodes)
+    authorized = []
+    for path, item in o.list("authorizedNetworks"):
+        net = _parse_cidr(item)
+        if net is None:
+            o.problems.add(path, f"must be an IPv4 CIDR such as 203.0.113.0/24, got {item!r}")
+        else:
+            authorized.append(str(net))
+    machine = o.str("systemMachineType", d.system_machine_type, pattern=MACHINE_TYPE,
+                    hint="a Compute Engine machine type such as e2-standard-8")
+    sys_min = o.int("systemMinNodes", d.system_min_nodes, min=1, max=100)
+    sys_max = o.int("systemMaxNodes", max(d.system_max_nodes, sys_min if isinstance(sys_min, int) else 0),
+                    min=1, max=100)
+    if isinstance(sys_min, int) and isinstance(sys_max, int) and sys_max < sys_min:
+        o.error("systemMaxNodes", f"must be >= systemMinNodes ({sys_min}), got {sys_max}")
+    disk = o.int("systemDiskSizeGb", d.system_disk_gb, min=30, max=2000)
+    compute_class = o.bool("computeClass", d.compute_class)
+    protect = o.bool("deletionProtection", d.deletion_protection)
+    return GcpSettings(project=project or "", release_channel=channel, zone=zone,
+                       nodes_cidr=str(nodes or d.nodes_cidr), pods_cidr=str(pods or d.pods_cidr),
+                       services_cidr=str(services or d.services_cidr), private_nodes=private,
+                       authorized_networks=tuple(authorized), system_machine_type=machine, system_min_nodes=sys_min,
+                       system_max_nodes=sys_max, system_disk_gb=disk, compute_class=compute_class,
+                       deletion_protection=protect)
+
+
+def _parse_cidr(value) -> Optional[ipaddress.IPv4Network]:
+    if not isinstance(value, str):
+        return None
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return None
+    return net if isinstance(net, ipaddress.IPv4Network) else None
+
+
+def _cidr(o: Obj, key: str, default: str) -> Optional[ipaddress.IPv4Network]:
+    raw = o.str(key, default)
+    net = _parse_cidr(raw)
+    if net is None:
+        o.error(key, f"must be an IPv4 CIDR with no host bits set, such as {default}, got {raw!r}")
+        return None
+    if not net.is_private:
+        o.error(key, f"must be a private (RFC 1918) range, got {raw!r}")
+    return net
+
+
+def _no_overlap(o: Obj, ranges: list) -> None:
+    """GKE rejects a subnet whose primary and secondary ranges overlap; say so before anything is created."""
+    for i, (key_a, a) in enumerate(ranges):
+        for key_b, b in ranges[i + 1:]:
+            if a is not None and b is not None and a.overlaps(b):
+                o.error(key_b, f"{b} overlaps {key_a} ({a}); the node, pod and service ranges must be disjoint")
+
+
+def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfleet") -> None:
+    """Zones belong to the region (and to a zonal cluster's zone), reservations are zonal and well-formed.
+
+    Whether a zone offers the accelerator, and whether the project has quota for it, cannot be known offline:
+    docs/gcp.md says how to check both with gcloud.
+    """
+    settings: GcpSettings = cluster.settings
+    region = cluster.region
+    if not re.fullmatch(REGION, region):
+        problems.add(f"{prefix}:cluster.region", f"must be a GCP region such as us-central1, got {region!r}")
+        return
+    for i, z in enumerate(cluster.zones):
+        if not z.startswith(region + "-") or not re.fullmatch(ZONE, z):
+            problems.add(f"{prefix}:cluster.zones[{i}]", f"must be a zone of {region} ({region}-a, {region}-b, ...), "
+                                                         f"got {z!r}")
+    if len(set(cluster.zones)) != len(cluster.zones):
+        problems.add(f"{prefix}:cluster.zones", f"lists a zone twice: {list(cluster.zones)}")
+    if settings is not None and settings.zone is not None:
+        if not settings.zone.startswith(region + "-"):
+            problems.add(f"{prefix}:cluster.gcp.zone", f"must be a zone of {region}, got {settings.zone!r}")
+        elif cluster.zones and list(cluster.zones) != [settings.zone]:
+            problems.add(f"{prefix}:cluster.zones", f"a zonal cluster ({settings.zone}) keeps its nodes in its own "
+                                                    f"zone: leave zones unset or set [{settings.zone}], "
+                                                    f"got {list(cluster.zones)}")
+    allowed = _allowed_zones(cluster)
+    for i, pool in enumerate(pools):
+        path = f"{prefix}:gpuPools[{i}]"
+        for j, z in enumerate(pool.zones):
+            if allowed is not None and z not in allowed:
+                problems.add(f"{path}.zones[{j}]", f"must be one of the cluster's zones ({', '.join(allowed)}), "
+                                                   f"got {z!r}")
+            elif allowed is None and (not z.startswith(region + "-") or not re.fullmatch(ZONE, z)):
+                problems.add(f"{path}.zones[{j}]", f"must be a zone of {region} ({region}-a, ...), got {z!r}")
+        if "reserved" in pool.capacity and pool.reservation:
+            if not re.fullmatch(RESERVATION, pool.reservation):
+                problems.add(f"{path}.reservation", f"must be a Compute Engine reservation name, or "
+                                                    f"projects/<project>/reservations/<name> for a shared one, "
+                                                    f"got {pool.reservation!r}")
+            # A reservation holds VMs in exactly one zone; a pool spread over others could never consume it there.
+            zones = pool.zones or (allowed or ())
+            if len(zones) != 1:
+                problems.add(f"{path}.zones", f"must name exactly one zone when capacity includes 'reserved' "
+                                              f"(a reservation lives in one zone), got {list(pool.zones)}")
+
+
+def _allowed_zones(cluster) -> Optional[list]:
+    """The zones nodes may use: a zonal cluster's zone, else the cluster's zones, else any zone of the region."""
+    settings = cluster.settings
+    if settings is not None and settings.zone is not None:
+        return [settings.zone]
+    return list(cluster.zones) or None

@@ -1,0 +1,87 @@
+"""Runs the real program for a stack file or a config dict and returns what it recorded.
+
+Guards against vacuous passes: the mock runtime runs with preview=False (applies execute), is drained before
+anything is read, and a run that records no resource or leaves an export unresolved fails (plan/runtime.py).
+"""
+import json
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+
+from plan import manifests
+from plan.runtime import ROOT, Recorded, RunResult, run_program
+from plan.stackfile import encode, load_stack_config
+
+PROJECT = "llmfleet"
+
+
+@dataclass
+class Plan:
+    result: RunResult
+
+    @property
+    def resources(self) -> list[Recorded]:
+        return self.result.resources
+
+    @property
+    def stack(self):
+        return self.result.globals["STACK"]
+
+    @property
+    def spec(self):
+        return self.stack.spec
+
+    @property
+    def outputs(self) -> dict:
+        return self.result.outputs
+
+    @property
+    def manifests(self) -> list[dict]:
+        return manifests.objects(self.resources)
+
+    def of_type(self, type_: str) -> list[Recorded]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: Optional[str] = None) -> Recorded:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise AssertionError(f"expected one {type_} named {name!r}, found {len(found)}; names: {names}")
+        return found[0]
+
+    def manifest(self, kind: str, name: str, namespace: Optional[str] = None) -> dict:
+        found = [m for m in self.manifests if m["kind"] == kind and m["metadata"].get("name") == name
+                 and (namespace is None or m["metadata"].get("namespace") == namespace)]
+        if len(found) != 1:
+            raise AssertionError(f"expected one {kind} {namespace}/{name}, found {len(found)}")
+        return found[0]
+
+    def children_of(self, parent: Recorded) -> list[Recorded]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+
+def run_stack(stack: str) -> Plan:
+    project, config, secret_keys = load_stack_config(ROOT, stack)
+    return Plan(run_program(project, stack, config, secret_keys))
+
+
+def run_config(config: dict[str, Any], stack: str = "test", secrets: Optional[dict[str, Any]] = None) -> Plan:
+    """Runs the program with `config` (keys without the `llmfleet:` prefix) and `secrets` marked secret."""
+    full = {f"{PROJECT}:{k}": encode(v) for k, v in config.items()}
+    secret_keys = []
+    for k, v in (secrets or {}).items():
+        full[f"{PROJECT}:{k}"] = encode(v)
+        secret_keys.append(f"{PROJECT}:{k}")
+    return Plan(run_program(PROJECT, stack, full, secret_keys))
+
+
+def config_error(config: dict[str, Any], stack: str = "test", secrets: Optional[dict[str, Any]] = None) -> list[str]:
+    """The problem lines a bad config produces; fails the test if the program accepts it."""
+    try:
+        run_config(config, stack, secrets)
+    except pulumi.RunError as e:
+        lines = str(e).splitlines()
+        assert lines[0] == "invalid stack config:", lines[0]
+        return lines[1:]
+    raise AssertionError("the program accepted a config that should have been rejected:\n" + json.dumps(config))
