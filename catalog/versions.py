@@ -62,3 +62,12 @@ KSERVE_VLLM_VERSION = "0.24.0"
 # (ray-operator/config/samples/ray-service.llm-serve.yaml at tag v1.7.0); rayVersion must match the image.
 RAY_VERSION = "2.52.0"
 RAY_LLM_IMAGE = f"rayproject/ray-llm:{RAY_VERSION}-py311-cu128"
+
+# cluster-autoscaler image tag per Kubernetes minor: CA is built against one Kubernetes minor and upstream asks for
+# matching minors (the chart's default image, v1.35.0, is only right for 1.35). Tags as of 2026-08: 1.32.5 from the
+# kubernetes/k8s.io image promotion (PR 8815); 1.33.5, 1.34.4 and 1.35.1 from the kubernetes/autoscaler releases
+# page as cited by aws-ia/terraform-aws-eks-blueprints-addons PR 516 (2026-07); 1.31.2 from that project's
+# earlier map. Newer patches may exist: check https://github.com/kubernetes/autoscaler/releases.
+CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
+CLUSTER_AUTOSCALER_TAGS = {"1.31": "v1.31.2", "1.32": "v1.32.5", "1.33": "v1.33.5", "1.34": "v1.34.4",
+                           "1.35": "v1.35.1"}

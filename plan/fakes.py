@@ -19,6 +19,52 @@ OUTPUTS: dict[str, Callable[[str, dict], dict]] = {}
 CALLS: dict[str, Callable[[dict], dict]] = {}
 
 
+# --- GCP (components/gcp): the GKE endpoint + CA feed the kubeconfig; the node account's email and member feed
+# the node pools and IAM grants.
+def _gke_cluster(name: str, inputs: dict) -> dict:
+    return {"endpoint": f"{inputs.get('name') or name}.gke.example.invalid",
+            "masterAuth": {"clusterCaCertificate": FAKE_CA},
+            "selfLink": f"https://container.googleapis.com/v1/projects/{inputs.get('project')}/locations/"
+                        f"{inputs.get('location')}/clusters/{inputs.get('name') or name}"}
+
+
+def _gcp_service_account(name: str, inputs: dict) -> dict:
+    email = f"{inputs.get('accountId') or name}@{inputs.get('project')}.iam.gserviceaccount.com"
+    return {"email": email, "member": f"serviceAccount:{email}", "uniqueId": "0" * 21,
+            "name": f"projects/{inputs.get('project')}/serviceAccounts/{email}"}
+
+
+OUTPUTS["gcp:container/cluster:Cluster"] = _gke_cluster
+OUTPUTS["gcp:serviceaccount/account:Account"] = _gcp_service_account
+
+
+# --- AWS (components/aws): the EKS endpoint, CA and OIDC issuer feed the kubeconfig and IRSA; role/provider ARNs
+# feed trust policies; a node group's ASG name feeds the autoscaler's node-template tags. EKS names a managed node
+# group's ASG `eks-<node group name>-<uuid>`.
+def _eks_cluster(name: str, inputs: dict) -> dict:
+    cname = inputs.get("name") or name
+    return {"arn": f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/{cname}",
+            "endpoint": f"https://{cname}.eks.example.invalid",
+            "certificateAuthority": {"data": FAKE_CA},
+            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.example.invalid/id/{cname.upper()}"}]}]}
+
+
+def _eks_node_group(name: str, inputs: dict) -> dict:
+    ng = inputs.get("nodeGroupName") or name
+    return {"arn": f"arn:aws:eks:us-east-1:{ACCOUNT}:nodegroup/{inputs.get('clusterName')}/{ng}/00000000",
+            "resources": [{"autoscalingGroups": [{"name": f"eks-{ng}-00000000-0000-0000-0000-000000000000"}],
+                           "remoteAccessSecurityGroupId": ""}]}
+
+
+OUTPUTS["aws:eks/cluster:Cluster"] = _eks_cluster
+OUTPUTS["aws:eks/nodeGroup:NodeGroup"] = _eks_node_group
+OUTPUTS["aws:iam/role:Role"] = _aws_arn("iam", "role")
+OUTPUTS["aws:iam/openIdConnectProvider:OpenIdConnectProvider"] = lambda name, inputs: {
+    "arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{str(inputs.get('url', name)).removeprefix('https://')}"}
+OUTPUTS["aws:kms/key:Key"] = lambda name, inputs: {"arn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{name}"}
+OUTPUTS["aws:ec2/launchTemplate:LaunchTemplate"] = lambda name, inputs: {"latestVersion": 1, "defaultVersion": 1}
+
+
 def outputs_for(type_: str, name: str, inputs: dict) -> dict:
     fn = OUTPUTS.get(type_)
     extra = fn(name, inputs) if fn else {}
@@ -30,6 +76,62 @@ def call(token: str, args: dict) -> dict:
     if fn is None:
         raise KeyError(f"the offline plan has no fake answer for provider function {token}; add one to plan/fakes.py")
     return fn(args)
+
+
+# --- Azure (azure-native) -----------------------------------------------------------------------------------
+AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+AZURE_TENANT = "00000000-0000-0000-0000-000000000001"
+AZURE_PRINCIPAL = "00000000-0000-0000-0000-0000000000aa"
+
+
+def _azure_named(key: str):
+    """ARM resources return their name as `name`; the program reads it (e.g. the AKS name for its agent pools)."""
+    return lambda name, inputs: {"name": inputs.get(key) or name}
+
+
+def _aks_cluster(name: str, inputs: dict) -> dict:
+    cluster = inputs.get("resourceName") or name
+    identity = dict(inputs.get("identity") or {})
+    identity.update({"principalId": AZURE_PRINCIPAL, "tenantId": AZURE_TENANT})
+    return {
+        "name": cluster,
+        "fqdn": f"{cluster}.hcp.example.invalid",
+        "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://oidc.example.invalid/{cluster}/"},
+        "identity": identity,
+        "identityProfile": {"kubeletidentity": {"clientId": AZURE_PRINCIPAL, "objectId": AZURE_PRINCIPAL,
+                                                "resourceId": f"/subscriptions/{AZURE_SUBSCRIPTION}/fake"}},
+        "provisioningState": "Succeeded",
+    }
+
+
+def _aks_kubeconfig(args: dict) -> dict:
+    cluster = args.get("resourceName") or "aks"
+    kubeconfig = (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: {cluster}\n  cluster:\n    server: https://{cluster}.hcp.example.invalid:443\n"
+        f"    certificate-authority-data: {FAKE_CA}\n"
+        f"contexts:\n- name: {cluster}\n  context:\n    cluster: {cluster}\n    user: clusterUser\n"
+        f"current-context: {cluster}\n"
+        "users:\n- name: clusterUser\n  user:\n    token: offline-plan-fake-token\n")
+    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
+
+
+OUTPUTS.update({
+    "azure-native:resources:ResourceGroup": _azure_named("resourceGroupName"),
+    "azure-native:network:VirtualNetwork": _azure_named("virtualNetworkName"),
+    "azure-native:network:Subnet": _azure_named("subnetName"),
+    "azure-native:managedidentity:UserAssignedIdentity": lambda name, inputs: {
+        "name": inputs.get("resourceName") or name, "principalId": AZURE_PRINCIPAL, "clientId": AZURE_PRINCIPAL,
+        "tenantId": AZURE_TENANT},
+    "azure-native:containerservice:ManagedCluster": _aks_cluster,
+    "azure-native:containerservice:AgentPool": _azure_named("agentPoolName"),
+})
+CALLS.update({
+    "azure-native:authorization:getClientConfig": lambda args: {
+        "clientId": AZURE_PRINCIPAL, "objectId": AZURE_PRINCIPAL, "subscriptionId": AZURE_SUBSCRIPTION,
+        "tenantId": AZURE_TENANT},
+    "azure-native:containerservice:listManagedClusterUserCredentials": _aks_kubeconfig,
+})
 
 
 __all__ = ["OUTPUTS", "CALLS", "outputs_for", "call", "FAKE_CA", "ACCOUNT", "_aws_arn", "Any"]

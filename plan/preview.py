@@ -1,7 +1,7 @@
 """preview.json in the shape `pulumi preview --json` prints.
 
-Shape (pulumi/pulumi pkg/backend/display/json.go, `previewDigest` and `previewStep`; steps' states are
-apitype.ResourceV3): {"config": {...}, "steps": [{"op", "urn", "provider", "newState": {"urn", "custom", "type",
+Shape (pulumi/pulumi sdk/go/common/display: `PreviewDigest` and `PreviewStep`, checked against the source;
+steps' states are apitype.ResourceV3): {"config": {...}, "steps": [{"op", "urn", "provider", "newState": {"urn", "custom", "type",
 "inputs", "parent", "provider"}}], "duration", "changeSummary": {"create": N}}. Differences: this plan has no prior
 state, so every step is `create` and there is no `oldState`/`detailedDiff`; `outputs` in newState are the inputs
 plus the offline fakes, so they are left out; `duration` is wall time of the offline run in nanoseconds.

@@ -54,6 +54,8 @@ def describe(value: Any) -> str:
 
 
 def nearest(key: str, allowed: Iterable[str]) -> str:
+    if re.fullmatch(r"[\d.]+", key):
+        return ""  # versions: "1.29" is not a typo of "1.32"
     match = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.5)
     return f" (did you mean '{match[0]}'?)" if match else ""
 

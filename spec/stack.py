@@ -14,6 +14,7 @@ from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
 from spec.pools import PoolSpec, read_pool
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
+from spec.serving import read_serving
 
 PROJECT = "llmfleet"
 # Keys that carry credentials: they must be set with `pulumi config set --secret`.
@@ -75,7 +76,12 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     cluster = read_cluster(cluster_obj, cloud or "aws", stack)
     cluster_obj.done()
 
-    pools = o.objs("gpuPools", lambda p: read_pool(p, cloud or "aws"), min_items=1 if cloud else 0)
+    if cloud in CLOUDS:
+        pools = o.objs("gpuPools", lambda p: read_pool(p, cloud), min_items=1)
+    else:
+        # Pools are checked against the cloud's catalog: with no valid cloud, only that one problem is reported.
+        o.seen.add("gpuPools")
+        pools = []
     unique(problems, o.key_path("gpuPools"), [p.name for p in pools], "pool")
     check = CHECKS.get(cloud)
     raw_pools = raw.get("gpuPools")
@@ -116,11 +122,15 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     if cloud in ("aws", "gcp", "azure") and "kubeconfig" in raw:
         o.error("kubeconfig", f"only applies when cloud is existing; the {cloud} cluster's kubeconfig is built")
 
+    serving_obj = o.obj("serving")
+    serving = read_serving(serving_obj, models, secrets, cloud, platform, o)
+    serving_obj.done()
+
     o.done()
     problems.raise_if_any()
     return StackSpec(project=PROJECT, stack=stack, environment=environment, cluster=cluster, platform=platform,
                      pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
-                     nvidia=nvidia, observability=observability)
+                     nvidia=nvidia, observability=observability, serving=serving)
 
 
 def _read_prices(o: Obj) -> dict[str, Price]:

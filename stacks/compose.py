@@ -26,6 +26,15 @@ def make_cluster(spec: StackSpec):
     if spec.cloud == "existing":
         return ExistingCluster(name, {"cluster": spec.cluster, "pools": spec.pools,
                                       "kubeconfig": spec.secrets["kubeconfig"]})
+    if spec.cloud == "aws":
+        from components.aws import EksCluster   # imported here: other clouds' stacks never load pulumi_aws
+        return EksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices})
+    if spec.cloud == "gcp":
+        from components.gcp import GkeCluster   # imported here: other clouds' stacks never load pulumi_gcp
+        return GkeCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices})
+    if spec.cloud == "azure":
+        from components.azure import AksCluster   # imported here: other clouds' stacks never load azure-native
+        return AksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices})
     raise pulumi.RunError(f"llmfleet:cloud: {spec.cloud} clusters are not implemented yet")
 
 

@@ -31,6 +31,8 @@ class NodeIdentityArgs(TypedDict):
 class NodeIdentity(pulumi.ComponentResource):
     account: gcp.serviceaccount.Account
     """The node service account; its `email` goes into every node pool's node_config."""
+    grants: list
+    """One project IAMMember per role in NODE_ROLES."""
 
     def __init__(self, name: str, args: NodeIdentityArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:gcp:NodeIdentity", name, None, opts)

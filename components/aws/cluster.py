@@ -1,0 +1,255 @@
+"""EksCluster: VPC, EKS control plane (pinned version, API access entries, OIDC for IRSA, KMS-encrypted Secrets),
+a system node group, one managed node group per (GPU pool, capacity type) and the cluster-autoscaler.
+
+Exposes what every cluster component exposes: `.provider` (Kubernetes provider), `.kubeconfig` (secret) and
+`.pools` (one PoolDescriptor per GPU node group).
+"""
+import json
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+from pulumi import ResourceOptions
+
+from catalog.prices import price_key
+from components.aws import iam
+from components.aws.autoscaler import ClusterAutoscaler
+from components.aws.network import VpcNetwork
+from components.aws.nodegroups import ManagedNodeGroup
+from components.descriptors import (GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, PoolDescriptor,
+                                    driver_ownership)
+from spec.clouds.aws import AwsSettings, cluster_zones
+from spec.cluster import ClusterSpec
+from spec.pools import AWS_IMAGES, PoolSpec
+
+# System nodes carry this label; add-ons (the autoscaler first) select it and never tolerate the GPU taint.
+LABEL_ROLE = "llmfleet.io/node-role"
+SYSTEM_NODE_GROUP = "system"
+# cluster-autoscaler treats a node with this label as a GPU node before the device plugin advertises
+# nvidia.com/gpu, so it does not scale up twice for the same pending pod (CA AWS README, "GPU instances").
+LABEL_CA_ACCELERATOR = "k8s.amazonaws.com/accelerator"
+# Added by EKS (the ASG of every managed node group carries both); on the node group too, so the intent is visible.
+CA_DISCOVERY = ("k8s.io/cluster-autoscaler/enabled", "k8s.io/cluster-autoscaler/{cluster}")
+ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def eks_capacity_type(capacity: str, settings: AwsSettings) -> str:
+    """EKS node group capacity type for a capacity of the chain. An On-Demand Capacity Reservation is consumed by
+    ON_DEMAND instances whose launch template targets it; a Capacity Block needs CAPACITY_BLOCK (EKS API
+    `capacityType`; pulumi_aws' docstring lists only ON_DEMAND and SPOT)."""
+    if capacity == "spot":
+        return "SPOT"
+    if capacity == "reserved" and settings.reservation_type == "capacity-block":
+        return "CAPACITY_BLOCK"
+    return "ON_DEMAND"
+
+
+def node_group_name(pool: str, capacity: str) -> str:
+    return f"{pool}-{capacity}"
+
+
+def priority(pool_index: int, pool_count: int, capacity_index: int, chain_length: int) -> int:
+    """Higher = grown first. Pools in stack order (the first is the preferred GPU), then each pool's chain."""
+    return (pool_count - pool_index) * 100 + (chain_length - capacity_index) * 10
+
+
+def describe_pools(pools: Sequence[PoolSpec], prices: dict) -> list[PoolDescriptor]:
+    """One descriptor per (pool, capacity type). The chain's first capacity holds the pool's minimum (the
+    baseline); fallbacks start at zero and may each grow to the pool's maximum."""
+    out = []
+    for pi, pool in enumerate(pools):
+        price = prices.get(price_key("aws", pool.instance.name)) if pool.instance else None
+        for ci, capacity in enumerate(pool.capacity):
+            labels = {**pool.labels, LABEL_POOL: pool.name, LABEL_CAPACITY: capacity, LABEL_GPU: pool.gpu.key,
+                      LABEL_CA_ACCELERATOR: pool.gpu.key}
+            out.append(PoolDescriptor(
+                name=pool.name, cloud="aws", capacity=capacity, node_group=node_group_name(pool.name, capacity),
+                gpu=pool.gpu, gpus_per_node=pool.gpus_per_node,
+                instance_type=pool.instance.name if pool.instance else None,
+                node_labels=labels, taints=(GPU_TAINT, *pool.taints), sharing=pool.sharing,
+                driver=driver_ownership("aws", pool.image, pool.driver),
+                min_nodes=pool.min_nodes if ci == 0 else 0, max_nodes=pool.max_nodes,
+                price_hour=price.for_capacity(capacity) if price else 0.0,
+                priority=priority(pi, len(pools), ci, len(pool.capacity))))
+    return out
+
+
+def kubeconfig_json(name: str, region: str, endpoint: str, ca_data: str) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token` (short-lived tokens, no stored credentials)."""
+    return json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": name, "preferences": {},
+        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "users": [{"name": name, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"],
+            "interactiveMode": "Never"}}}],
+    })
+
+
+class EksClusterArgs(TypedDict):
+    cluster: ClusterSpec
+    """Cluster spec; `settings` is the AwsSettings read from `llmfleet:cluster.aws`."""
+    pools: Sequence[PoolSpec]
+    """GPU pools; each becomes one managed node group per capacity type of its chain."""
+    prices: dict
+    """Price table ("aws/<type>" -> Price) for the descriptors' hourly price."""
+
+
+class EksCluster(pulumi.ComponentResource):
+    provider: k8s.Provider
+    """Kubernetes provider for the cluster; every Kubernetes object of the stack goes through it."""
+    kubeconfig: pulumi.Output
+    """The kubeconfig (exec-based `aws eks get-token`), as a secret."""
+    pools: list
+    """PoolDescriptor per GPU node group."""
+    cluster: aws.eks.Cluster
+    """The EKS cluster."""
+    node_groups: dict
+    """Node group name -> ManagedNodeGroup (the system group and every GPU group)."""
+    autoscaler: Optional[ClusterAutoscaler]
+    """The cluster-autoscaler, unless `autoscaler: none`."""
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: Optional[ResourceOptions] = None):
+        super().__init__("llmfleet:aws:EksCluster", name, None, opts)
+        spec: ClusterSpec = args["cluster"]
+        s: AwsSettings = spec.settings or AwsSettings()
+        region, cname = spec.region, spec.name
+        tags = {**s.tags, "llmfleet.io/cluster": cname}
+        child = ResourceOptions(parent=self)
+        zones = cluster_zones(spec)
+
+        network = VpcNetwork(f"{name}-network", {"cluster_name": cname, "cidr": s.vpc_cidr, "zones": zones,
+                                                 "single_nat_gateway": s.single_nat_gateway, "tags": tags},
+                             opts=child)
+        private_subnets = [network.private_subnet_ids[z] for z in zones]
+
+        # --- control plane ---------------------------------------------------------------------------------
+        cluster_role = aws.iam.Role(f"{name}-cluster-role", name=f"{cname}-cluster",
+                                    assume_role_policy=iam.service_trust("eks.amazonaws.com"), tags=tags, opts=child)
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy", role=cluster_role.name,
+            policy_arn=iam.managed_policy(region, "AmazonEKSClusterPolicy"), opts=child)
+        # Created before the cluster so its retention applies (EKS would otherwise create it, kept forever).
+        logs = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/eks/{cname}/cluster",
+                                       retention_in_days=s.log_retention_days, tags=tags, opts=child)
+        encryption = None
+        if s.secrets_encryption:
+            key = aws.kms.Key(f"{name}-secrets-key", description=f"EKS {cname} Secrets envelope encryption",
+                              enable_key_rotation=True, deletion_window_in_days=30, tags=tags, opts=child)
+            encryption = aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn))
+
+        self.cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=cname,
+            version=spec.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=private_subnets,
+                endpoint_private_access=s.endpoint_access != "public",
+                endpoint_public_access=s.endpoint_access != "private",
+                public_access_cidrs=list(s.public_access_cidrs) if s.endpoint_access != "private" else None),
+            # Access entries only (no aws-auth ConfigMap); whoever runs `pulumi up` becomes cluster admin so the
+            # Kubernetes provider below can install the rest.
+            access_config=aws.eks.ClusterAccessConfigArgs(authentication_mode="API",
+                                                          bootstrap_cluster_creator_admin_permissions=True),
+            # vpc-cni, kube-proxy and CoreDNS are installed below as managed add-ons instead of the unmanaged
+            # copies EKS would otherwise bootstrap.
+            bootstrap_self_managed_addons=False,
+            encryption_config=encryption,
+            enabled_cluster_log_types=list(s.control_plane_logs),
+            tags=tags,
+            opts=ResourceOptions(parent=self, depends_on=[cluster_policy, logs]))
+
+        issuer = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"],
+                                             tags=tags, opts=child)
+
+        for i, arn in enumerate(s.admin_role_arns):
+            entry = aws.eks.AccessEntry(f"{name}-admin-{i}", cluster_name=self.cluster.name, principal_arn=arn,
+                                        type="STANDARD", tags=tags, opts=child)
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{i}", cluster_name=self.cluster.name, principal_arn=arn,
+                policy_arn=ADMIN_POLICY.format(partition=iam.partition(region)),
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=ResourceOptions(parent=self, depends_on=[entry]))
+
+        # Networking add-ons before any node: a node without the CNI never becomes Ready.
+        early_addons = ["vpc-cni", "kube-proxy"] + (["eks-pod-identity-agent"] if s.identity == "pod-identity" else [])
+        addons = {a: aws.eks.Addon(f"{name}-addon-{a}", cluster_name=self.cluster.name, addon_name=a,
+                                   resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
+                                   tags=tags, opts=child)
+                  for a in early_addons}
+
+        # --- nodes -----------------------------------------------------------------------------------------
+        node_role = aws.iam.Role(f"{name}-node-role", name=f"{cname}-node",
+                                 assume_role_policy=iam.service_trust("ec2.amazonaws.com"), tags=tags, opts=child)
+        node_policies = [aws.iam.RolePolicyAttachment(
+            f"{name}-node-{p}", role=node_role.name, policy_arn=iam.managed_policy(region, p), opts=child)
+            # SSM instead of SSH keys for debugging a node.
+            for p in ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly",
+                      "AmazonSSMManagedInstanceCore")]
+        node_opts = ResourceOptions(parent=self, depends_on=[*node_policies, *addons.values()])
+        discovery = {CA_DISCOVERY[0]: "true", CA_DISCOVERY[1].format(cluster=cname): "owned"}
+
+        self.node_groups = {}
+        sysn = s.system
+        self.node_groups[SYSTEM_NODE_GROUP] = ManagedNodeGroup(f"{name}-{SYSTEM_NODE_GROUP}", {
+            "cluster_name": self.cluster.name, "node_group_name": SYSTEM_NODE_GROUP, "node_role_arn": node_role.arn,
+            "subnet_ids": private_subnets, "instance_type": sysn.instance_type, "ami_type": "AL2023_x86_64_STANDARD",
+            "capacity_type": "ON_DEMAND", "min_nodes": sysn.min_nodes, "max_nodes": sysn.max_nodes,
+            "disk_gb": sysn.disk_gb, "labels": {LABEL_ROLE: SYSTEM_NODE_GROUP}, "taints": [],
+            "reservation_id": None, "capacity_block": False,
+            # Hop limit 2: add-on controllers in pods (e.g. a load balancer controller) may read the region and
+            # VPC from instance metadata.
+            "imds_hop_limit": 2, "template_resources": {}, "tags": {**tags, **discovery}}, opts=node_opts)
+
+        self.pools = describe_pools(args["pools"], args["prices"])
+        by_name = {p.name: p for p in args["pools"]}
+        for d in self.pools:
+            pool = by_name[d.name]
+            subnets = [network.private_subnet_ids[z] for z in (pool.zones or zones)]
+            extra = {}
+            if pool.sharing.mode == "time-slicing":
+                # The device plugin advertises replicas x GPUs; the autoscaler must plan with the same number.
+                extra["nvidia.com/gpu"] = str(pool.gpus_per_node * pool.sharing.replicas)
+            self.node_groups[d.node_group] = ManagedNodeGroup(f"{name}-{d.node_group}", {
+                "cluster_name": self.cluster.name, "node_group_name": d.node_group, "node_role_arn": node_role.arn,
+                "subnet_ids": subnets, "instance_type": d.instance_type, "ami_type": AWS_IMAGES[pool.image],
+                "capacity_type": eks_capacity_type(d.capacity, s), "min_nodes": d.min_nodes,
+                "max_nodes": d.max_nodes, "disk_gb": pool.disk_gb, "labels": d.node_labels, "taints": d.taints,
+                "reservation_id": pool.reservation if d.capacity == "reserved" else None,
+                "capacity_block": d.capacity == "reserved" and s.reservation_type == "capacity-block",
+                # Hop limit 1: model servers have no business with the node's instance role.
+                "imds_hop_limit": 1, "template_resources": extra, "tags": {**tags, **discovery}}, opts=node_opts)
+
+        system = self.node_groups[SYSTEM_NODE_GROUP].node_group
+        addons["coredns"] = aws.eks.Addon(
+            f"{name}-addon-coredns", cluster_name=self.cluster.name, addon_name="coredns",
+            resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE", tags=tags,
+            # CoreDNS pods need a node to become healthy; the add-on reports DEGRADED until one exists.
+            opts=ResourceOptions(parent=self, depends_on=[system]))
+
+        # --- Kubernetes access -------------------------------------------------------------------------------
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+            self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.apply(lambda ca: ca.data),
+        ).apply(lambda a: kubeconfig_json(a[0], region, a[1], a[2])))
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
+                                     opts=child)
+
+        self.autoscaler = None
+        if s.autoscaler == "cluster-autoscaler":
+            groups = [(1, SYSTEM_NODE_GROUP)] + [(d.priority, d.node_group) for d in self.pools]
+            self.autoscaler = ClusterAutoscaler(f"{name}-autoscaler", {
+                "cluster_name": cname, "cluster_arn": self.cluster.arn, "region": region,
+                "kubernetes_version": spec.kubernetes_version, "identity": s.identity,
+                "oidc_provider_arn": oidc.arn, "oidc_issuer": issuer, "priorities": groups,
+                "node_selector": {LABEL_ROLE: SYSTEM_NODE_GROUP},
+                "depends_on": [system, addons["coredns"], *addons.values()], "tags": tags,
+            }, opts=ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
+
+        self.register_outputs({"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint,
+                               "oidcProviderArn": oidc.arn, "kubeconfig": self.kubeconfig,
+                               "nodeGroups": list(self.node_groups)})

@@ -1,0 +1,148 @@
+"""ManagedNodeGroup: one EKS managed node group with its own launch template (root volume, IMDSv2, reservation).
+
+The same component builds the system (CPU) group and every GPU group: one per (pool, capacity type), because an
+EKS managed node group has exactly one capacity type and the cluster-autoscaler's priority expander chooses
+between node groups, not within one.
+"""
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+from pulumi import ResourceOptions
+
+from spec.pools import Taint
+
+# EKS API spellings of Kubernetes taint effects (pulumi_aws eks NodeGroupTaint: NO_SCHEDULE, NO_EXECUTE,
+# PREFER_NO_SCHEDULE).
+EKS_TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE",
+                     "NoExecute": "NO_EXECUTE"}
+
+# Root device per AMI family. Bottlerocket boots from a small OS volume (/dev/xvda) and keeps container images
+# and ephemeral storage on a second, data volume (/dev/xvdb): the large disk must be that one.
+DATA_DEVICE = {"AL2023_x86_64_STANDARD": "/dev/xvda", "AL2023_x86_64_NVIDIA": "/dev/xvda",
+               "BOTTLEROCKET_x86_64_NVIDIA": "/dev/xvdb"}
+
+ASG_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+
+
+class ManagedNodeGroupArgs(TypedDict):
+    cluster_name: pulumi.Input[str]
+    """EKS cluster the group joins."""
+    node_group_name: str
+    """The EKS node group name; EKS names its Auto Scaling group `eks-<node_group_name>-<uuid>`."""
+    node_role_arn: pulumi.Input[str]
+    """Node IAM role."""
+    subnet_ids: Sequence[pulumi.Input[str]]
+    """Private subnets the group launches into (the pool's zones)."""
+    instance_type: str
+    """EC2 instance type."""
+    ami_type: str
+    """EKS AMI type: AL2023_x86_64_STANDARD, AL2023_x86_64_NVIDIA or BOTTLEROCKET_x86_64_NVIDIA."""
+    capacity_type: str
+    """EKS capacity type: ON_DEMAND, SPOT or CAPACITY_BLOCK."""
+    min_nodes: int
+    """Lower bound (and initial desired size)."""
+    max_nodes: int
+    """Upper bound the autoscaler may grow to."""
+    disk_gb: int
+    """Size of the volume holding container images and ephemeral storage (gp3, encrypted)."""
+    labels: dict
+    """Kubernetes labels every node carries."""
+    taints: Sequence[Taint]
+    """Kubernetes taints every node carries."""
+    reservation_id: Optional[str]
+    """Capacity reservation (cr-...) the group launches into, or None."""
+    capacity_block: bool
+    """The reservation is an EC2 Capacity Block for ML (market type `capacity-block`)."""
+    imds_hop_limit: int
+    """IMDSv2 hop limit: 1 keeps pods from reaching the node's instance metadata (and its IAM role)."""
+    template_resources: dict
+    """Extended resources to advertise to the cluster-autoscaler for scale-from-zero (e.g. time-sliced GPUs)."""
+    tags: dict
+    """Tags for AWS resources."""
+
+
+class ManagedNodeGroup(pulumi.ComponentResource):
+    launch_template: aws.ec2.LaunchTemplate
+    """The group's launch template."""
+    node_group: aws.eks.NodeGroup
+    """The EKS managed node group."""
+    asg_name: pulumi.Output
+    """Name of the Auto Scaling group EKS created for the group."""
+
+    def __init__(self, name: str, args: ManagedNodeGroupArgs, opts: Optional[ResourceOptions] = None):
+        super().__init__("llmfleet:aws:ManagedNodeGroup", name, None, opts)
+        child = ResourceOptions(parent=self)
+        ng_name, tags = args["node_group_name"], dict(args["tags"])
+        reservation = args["reservation_id"]
+
+        capacity_reservation = None
+        market = None
+        if reservation:
+            capacity_reservation = aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs(
+                capacity_reservation_target=aws.ec2.LaunchTemplateCapacityReservationSpecificationCapacityReservationTargetArgs(
+                    capacity_reservation_id=reservation))
+            if args["capacity_block"]:
+                market = aws.ec2.LaunchTemplateInstanceMarketOptionsArgs(market_type="capacity-block")
+
+        # No image id and no user data: EKS picks the AMI for `ami_type` and the cluster version and writes the
+        # bootstrap itself. Labels and taints go through the node group API, so the autoscaler can read them.
+        self.launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            name_prefix=f"{ng_name}-",
+            description=f"EKS node group {ng_name}",
+            update_default_version=True,
+            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name=DATA_DEVICE[args["ami_type"]],
+                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_size=args["disk_gb"], volume_type="gp3", encrypted="true",
+                    delete_on_termination="true"))],
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required",
+                http_put_response_hop_limit=args["imds_hop_limit"]),
+            capacity_reservation_specification=capacity_reservation,
+            instance_market_options=market,
+            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
+                resource_type=kind, tags={**tags, "Name": ng_name}) for kind in ("instance", "volume")],
+            tags=tags,
+            opts=child)
+
+        taints = [aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=EKS_TAINT_EFFECTS[t.effect])
+                  for t in args["taints"]]
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-ng",
+            cluster_name=args["cluster_name"],
+            node_group_name=ng_name,
+            node_role_arn=args["node_role_arn"],
+            subnet_ids=list(args["subnet_ids"]),
+            instance_types=[args["instance_type"]],
+            ami_type=args["ami_type"],
+            capacity_type=args["capacity_type"],
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=args["min_nodes"], max_size=args["max_nodes"], desired_size=args["min_nodes"]),
+            # Replace GPU nodes one at a time: each holds a model replica that takes minutes to load.
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=self.launch_template.id, version=self.launch_template.latest_version.apply(lambda v: str(int(v)))),
+            labels=dict(args["labels"]),
+            taints=taints or None,
+            tags={**tags, "Name": ng_name},
+            # The cluster-autoscaler owns the desired size once the group exists; a later `pulumi up` must not
+            # reset it to the minimum and drain running replicas.
+            opts=ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]))
+
+        self.asg_name = self.node_group.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
+
+        # Scale from zero: a group with no node gives the autoscaler nothing to copy labels and taints from.
+        # cluster-autoscaler reads managed node groups' labels and taints with eks:DescribeNodegroup, and also
+        # honours these ASG tags (the only way to tell it about extended resources such as time-sliced GPUs).
+        template = {f"{ASG_TEMPLATE}/label/{k}": v for k, v in args["labels"].items()}
+        template.update({f"{ASG_TEMPLATE}/taint/{t.key}": f"{t.value}:{t.effect}" for t in args["taints"]})
+        template.update({f"{ASG_TEMPLATE}/resources/{k}": v for k, v in args["template_resources"].items()})
+        for i, (key, value) in enumerate(template.items()):
+            aws.autoscaling.Tag(
+                f"{name}-asg-tag-{i}", autoscaling_group_name=self.asg_name,
+                tag=aws.autoscaling.TagTagArgs(key=key, value=str(value), propagate_at_launch=False),
+                opts=child)
+
+        self.register_outputs({"nodeGroupName": ng_name, "asgName": self.asg_name})

@@ -1,0 +1,151 @@
+"""GkeCluster: a GKE Standard cluster with a system node pool and one GPU node pool per (pool, capacity type).
+
+Children: the Google APIs it needs, the network (GkeNetwork), the node service account (NodeIdentity), the
+cluster, the node pools, a Kubernetes provider over a credential-free kubeconfig, and optionally one ComputeClass
+per GPU pool carrying its capacity fallback chain.
+"""
+import math
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+from pulumi import ResourceOptions
+
+from components.gcp.computeclass import compute_class
+from components.gcp.identity import NodeIdentity
+from components.gcp.kubeconfig import kubeconfig
+from components.gcp.network import PODS_RANGE, SERVICES_RANGE, GkeNetwork
+from components.gcp.nodepools import GKE_DEFAULT_REGIONAL_ZONES, plan_pools
+from spec.clouds.gcp import GcpSettings
+from spec.cluster import ClusterSpec
+from spec.pools import PoolSpec
+
+# Google APIs the cluster cannot be created without. They stay enabled on destroy: other things in the project
+# may use them.
+APIS = ("compute.googleapis.com", "container.googleapis.com")
+SYSTEM_POOL = "system"
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+
+
+class GkeClusterArgs(TypedDict):
+    cluster: ClusterSpec
+    """Cluster spec; `settings` is the GcpSettings read from `llmfleet:cluster.gcp`."""
+    pools: Sequence[PoolSpec]
+    """GPU pools; each becomes one node pool per capacity type in its chain."""
+    prices: dict
+    """`cloud/type` -> Price (catalog merged with stack overrides), for the pool descriptors."""
+
+
+class GkeCluster(pulumi.ComponentResource):
+    cluster: gcp.container.Cluster
+    """The GKE cluster."""
+    node_pools: dict
+    """GKE node pool name -> NodePool, the system pool included."""
+    provider: k8s.Provider
+    """Kubernetes provider for the cluster; every Kubernetes object of the stack goes through it."""
+    kubeconfig: pulumi.Output
+    """Kubeconfig (secret) that authenticates with gke-gcloud-auth-plugin."""
+    pools: list
+    """PoolDescriptor per GPU node pool, in (pool, capacity chain) order."""
+    compute_classes: list
+    """ComputeClass custom resources (empty unless `cluster.gcp.computeClass` is true)."""
+
+    def __init__(self, name: str, args: GkeClusterArgs, opts: Optional[ResourceOptions] = None):
+        super().__init__("llmfleet:gcp:GkeCluster", name, None, opts)
+        spec: ClusterSpec = args["cluster"]
+        s: GcpSettings = spec.settings
+        location = spec.region if s.regional else s.zone
+        child = ResourceOptions(parent=self)
+
+        apis = [gcp.projects.Service(f"{name}-{api.split('.')[0]}-api", project=s.project, service=api,
+                                     disable_on_destroy=False, opts=child) for api in APIS]
+        after_apis = ResourceOptions(parent=self, depends_on=apis)
+        net = GkeNetwork(f"{name}-net", {"settings": s, "region": spec.region}, opts=after_apis)
+        identity = NodeIdentity(f"{name}-nodes", {"project": s.project, "cluster_name": spec.name}, opts=after_apis)
+        sa_email = identity.account.email
+        zones = list(spec.zones) if s.regional and spec.zones else None
+
+        self.cluster = gcp.container.Cluster(
+            f"{name}-gke", name=spec.name, project=s.project, location=location, node_locations=zones,
+            network=net.network.id, subnetwork=net.subnet.id,
+            # Standard mode with our own pools: GKE's default pool is created (the API requires one) then removed.
+            remove_default_node_pool=True, initial_node_count=1,
+            # The short-lived default pool must not run as the Compute Engine default account (often disabled).
+            node_config={"service_account": sa_email, "oauth_scopes": [CLOUD_PLATFORM],
+                         "workload_metadata_config": {"mode": "GKE_METADATA"}},
+            release_channel={"channel": s.release_channel},
+            # Pins the minor version the stack was planned for; the release channel patches within it.
+            min_master_version=spec.kubernetes_version,
+            workload_identity_config={"workload_pool": s.workload_pool},
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy={"cluster_secondary_range_name": PODS_RANGE,
+                                  "services_secondary_range_name": SERVICES_RANGE},
+            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": False}
+            if s.private_nodes else None,
+            master_authorized_networks_config={"cidr_blocks": [
+                {"cidr_block": c, "display_name": f"authorized-{i}"} for i, c in enumerate(s.authorized_networks)]}
+            if s.authorized_networks else None,
+            # Dataplane V2 enforces NetworkPolicy without a separate Calico add-on.
+            datapath_provider="ADVANCED_DATAPATH",
+            # GCS FUSE lets model servers mount weights from a bucket instead of downloading them per pod.
+            addons_config={"gcs_fuse_csi_driver_config": {"enabled": True},
+                           "gce_persistent_disk_csi_driver_config": {"enabled": True}},
+            resource_labels={"llmfleet-cluster": spec.name},
+            deletion_protection=s.deletion_protection,
+            # The removed default pool's node_config reads back differently and would show a diff forever.
+            opts=ResourceOptions(parent=self, depends_on=[*apis, identity], ignore_changes=["nodeConfig"]))
+
+        pool_args = {"cluster": self.cluster.name, "project": s.project, "location": location}
+        self.node_pools = {}
+        zone_count = len(zones) if zones else (GKE_DEFAULT_REGIONAL_ZONES if s.regional else 1)
+        self.node_pools[SYSTEM_POOL] = gcp.container.NodePool(
+            f"{name}-{SYSTEM_POOL}", name=SYSTEM_POOL, **pool_args, node_locations=zones,
+            initial_node_count=max(1, math.ceil(s.system_min_nodes / zone_count)),
+            autoscaling={"total_min_node_count": s.system_min_nodes, "total_max_node_count": s.system_max_nodes,
+                         "location_policy": "BALANCED"},
+            node_config={"machine_type": s.system_machine_type, "image_type": "COS_CONTAINERD",
+                         "disk_size_gb": s.system_disk_gb, "disk_type": "pd-balanced",
+                         "labels": {"llmfleet.io/role": "system"},
+                         "service_account": sa_email, "oauth_scopes": [CLOUD_PLATFORM],
+                         "workload_metadata_config": {"mode": "GKE_METADATA"},
+                         "shielded_instance_config": {"enable_secure_boot": True,
+                                                      "enable_integrity_monitoring": True}},
+            management={"auto_repair": True, "auto_upgrade": True},
+            upgrade_settings={"strategy": "SURGE", "max_surge": 1, "max_unavailable": 0},
+            opts=ResourceOptions(parent=self, ignore_changes=["initialNodeCount"]))
+
+        plans = plan_pools(args["pools"], s, tuple(spec.zones), args["prices"], sa_email)
+        for p in plans:
+            self.node_pools[p.node_pool] = gcp.container.NodePool(
+                f"{name}-{p.node_pool}", name=p.node_pool, **pool_args, node_locations=p.node_locations,
+                initial_node_count=p.initial_node_count, autoscaling=p.autoscaling, node_config=p.node_config,
+                management={"auto_repair": True, "auto_upgrade": True},
+                # Surge would need quota for one extra GPU node per pool during upgrades; replace in place instead.
+                upgrade_settings={"strategy": "SURGE", "max_surge": 0, "max_unavailable": 1},
+                # A changed minNodes must not recreate the pool: initial_node_count is create-only.
+                opts=ResourceOptions(parent=self, ignore_changes=["initialNodeCount"]))
+        self.pools = [p.descriptor for p in plans]
+
+        self.kubeconfig = kubeconfig(f"gke_{s.project}_{location}_{spec.name}", self.cluster.endpoint,
+                                     self.cluster.master_auth.cluster_ca_certificate)
+        self.provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig,
+            # Server-side apply: field ownership is tracked, so Helm and operators editing the same objects
+            # do not fight Pulumi.
+            enable_server_side_apply=True,
+            # Everything in-cluster waits for nodes to run on.
+            opts=ResourceOptions(parent=self, depends_on=[self.node_pools[SYSTEM_POOL]]))
+
+        self.compute_classes = []
+        if s.compute_class:
+            for pool in args["pools"]:
+                obj = compute_class(pool, plans)
+                members = [self.node_pools[p.node_pool] for p in plans if p.spec.name == pool.name]
+                self.compute_classes.append(k8s.apiextensions.CustomResource(
+                    f"{name}-cc-{pool.name}", api_version=obj["apiVersion"], kind=obj["kind"],
+                    metadata=obj["metadata"], spec=obj["spec"],
+                    opts=ResourceOptions(parent=self, provider=self.provider, depends_on=members)))
+
+        self.register_outputs({"kubeconfig": self.kubeconfig, "endpoint": self.cluster.endpoint,
+                               "nodePools": list(self.node_pools)})
