@@ -63,7 +63,7 @@ class _Mocks(mocks.Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: mocks.MockCallArgs):
-        return fakes.call(args.token, args.args), None
+        return fakes.call(args.token, args.args), []   # no check failures
 
 
 class _Monitor(mocks.MockMonitor):
@@ -102,8 +102,12 @@ def _reset_runtime() -> None:
     settings.SETTINGS.outputs.clear()
 
 
+class NeverResolved(RuntimeError):
+    """The program (or a mock) left an output that never resolves: `pulumi up` would hang the same way."""
+
+
 def run_program(project: str, stack: str, config: dict[str, str], secret_keys: list[str],
-                root: Path = ROOT) -> RunResult:
+                root: Path = ROOT, timeout: float = 300.0) -> RunResult:
     """Runs `<root>/__main__.py` for one stack. Raises whatever the program raises (ConfigError via RunError)."""
     _reset_runtime()
     # Keep the engine's environment out: a developer's PULUMI_CONFIG must not leak into an offline plan.
@@ -120,7 +124,11 @@ def run_program(project: str, stack: str, config: dict[str, str], secret_keys: l
     def program():
         program_globals.update(runpy.run_path(str(root / "__main__.py"), run_name="__main__"))
 
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(asyncio.wait_for(run_pulumi_func(program), timeout))
+    except asyncio.TimeoutError:
+        raise NeverResolved(f"stack {stack}: the program did not finish within {timeout:.0f}s; an output never "
+                            f"resolved") from None
     outputs = _resolve_outputs()
     if not monitor.recorded:
         raise RuntimeError(f"stack {stack}: the program registered no resources")
