@@ -14,6 +14,7 @@ LABEL_POOL = "llmfleet.io/pool"
 LABEL_CAPACITY = "llmfleet.io/capacity"
 LABEL_GPU = "llmfleet.io/gpu"
 GPU_TAINT = Taint("nvidia.com/gpu", "present", "NoSchedule")
+GKE_COMPUTE_CLASS = "cloud.google.com/compute-class"
 
 OWNERS = ("image", "cloud", "operator", "host")
 
@@ -68,7 +69,11 @@ class PoolDescriptor:
     def node_selector(self) -> dict:
         """Selects this group's nodes: our pool label where we own the nodes, else the declared labels."""
         if LABEL_POOL in self.node_labels:
-            return {LABEL_POOL: self.node_labels[LABEL_POOL]}
+            selector = {LABEL_POOL: self.node_labels[LABEL_POOL]}
+            # GKE only applies a ComputeClass's fallback order to pods that select the class.
+            if GKE_COMPUTE_CLASS in self.node_labels:
+                selector[GKE_COMPUTE_CLASS] = self.node_labels[GKE_COMPUTE_CLASS]
+            return selector
         return dict(self.node_labels)
 
     def tolerations(self) -> list[dict]:

@@ -93,6 +93,10 @@ def _aks_cluster(name: str, inputs: dict) -> dict:
     cluster = inputs.get("resourceName") or name
     identity = dict(inputs.get("identity") or {})
     identity.update({"principalId": AZURE_PRINCIPAL, "tenantId": AZURE_TENANT})
+    # ARM answers the user-assigned identities as a map keyed by resource id (the input is a list of ids).
+    identity["userAssignedIdentities"] = {
+        i: {"principalId": AZURE_PRINCIPAL, "clientId": AZURE_PRINCIPAL}
+        for i in identity.get("userAssignedIdentities") or []}
     return {
         "name": cluster,
         "fqdn": f"{cluster}.hcp.example.invalid",

@@ -49,6 +49,11 @@ class RunResult:
 def redact(value: Any) -> Any:
     """Secret-wrapped values become "[secret]", as `pulumi preview --json` shows them."""
     if rpc.is_rpc_secret(value):
+        inner = rpc.unwrap_rpc_secret(value)
+        # A secret object (a Secret's stringData) keeps its keys so the manifest stays well-formed; every value
+        # is redacted. pulumi preview prints the whole object as "[secret]"; the keys are not the secret.
+        if isinstance(inner, dict):
+            return {k: SECRET for k in inner}
         return SECRET
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}

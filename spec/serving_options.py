@@ -92,6 +92,9 @@ def read_serving_options(o: Obj, arch: ModelArch) -> dict[str, Any]:
     autoscaling = _read_autoscaling(o, engine, kserve, replicas)
     cache = _read_cache(o.obj("cache"), engine)
     extra = _read_extra_args(o)
+    if extra and engine == "rayserve":
+        o.error("extraArgs", "does not apply with engine rayserve (Ray Serve LLM takes engine keyword arguments, "
+                             "not server flags)")
     if revision is not None and engine == "kserve":
         o.error("revision", "is not supported with engine kserve (its storage initializer downloads hf://<id>)")
     return dict(version=version, revision=revision, engine=engine, gated=gated, replicas=replicas,

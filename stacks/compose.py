@@ -10,7 +10,11 @@ import pulumi
 from pulumi import ResourceOptions
 
 from components.existing import ExistingCluster
+from components.nvidia.stack import NvidiaStack
+from components.observability.stack import Observability
 from components.platform import PlatformBase
+from components.serving import ServingLayer
+from spec.platform import GPU_OPERATOR_NAMESPACE, MONITORING_NAMESPACE
 from spec.stack import StackSpec
 
 
@@ -19,6 +23,9 @@ class Stack:
     spec: StackSpec
     cluster: Any
     platform: PlatformBase
+    observability: Any = None
+    nvidia: Any = None
+    serving: Any = None
 
 
 def make_cluster(spec: StackSpec):
@@ -44,6 +51,19 @@ def compose(spec: StackSpec) -> Stack:
     platform = PlatformBase(f"{spec.cluster.name}-platform",
                             {"platform": spec.platform, "kubernetes_version": spec.cluster.kubernetes_version},
                             opts=on_cluster)
+    # Observability first: its chart brings the monitoring CRDs the GPU Operator's ServiceMonitor needs.
+    after_platform = ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform])
+    observability = Observability(f"{spec.cluster.name}-observability", {
+        "observability": spec.observability, "nvidia": spec.nvidia, "pools": cluster.pools,
+        "namespace": MONITORING_NAMESPACE, "gpu_namespace": GPU_OPERATOR_NAMESPACE}, opts=after_platform)
+    nvidia = NvidiaStack(f"{spec.cluster.name}-nvidia", {
+        "nvidia": spec.nvidia, "pools": cluster.pools, "namespace": GPU_OPERATOR_NAMESPACE},
+        opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform, observability]))
+    # Model pods need the GPU device plugin (NVIDIA layer) and the monitoring CRDs (ServiceMonitor, PodMonitor).
+    serving = ServingLayer(f"{spec.cluster.name}-serving", {
+        "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
+        "namespaces": platform.namespaces, "depends_on": [nvidia, observability]},
+        opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
 
     pulumi.export("cloud", spec.cloud)
     pulumi.export("clusterName", spec.cluster.name)
@@ -53,4 +73,4 @@ def compose(spec: StackSpec) -> Stack:
                                for p in cluster.pools])
     pulumi.export("models", [{"name": m.name, "pool": m.placement.pool, "tensorParallel": m.placement.tensor_parallel,
                               "kvTokens": m.placement.kv_tokens} for m in spec.models if m.placement])
-    return Stack(spec, cluster, platform)
+    return Stack(spec, cluster, platform, observability, nvidia, serving)

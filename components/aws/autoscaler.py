@@ -62,6 +62,8 @@ def autoscaler_policy(cluster_name: str, cluster_arn: str) -> str:
 class ClusterAutoscalerArgs(TypedDict):
     cluster_name: str
     """EKS cluster name (auto-discovery tag suffix)."""
+    eks_cluster_name: pulumi.Input[str]
+    """The cluster's name as an output of the cluster resource (orders the pod identity association after it)."""
     cluster_arn: pulumi.Input[str]
     """EKS cluster ARN; scopes eks:DescribeNodegroup to its node groups."""
     region: str
@@ -109,7 +111,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
         identity_deps: list = [policy]
         if not irsa:
             identity_deps.append(aws.eks.PodIdentityAssociation(
-                f"{name}-pod-identity", cluster_name=cluster, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
+                f"{name}-pod-identity", cluster_name=args["eks_cluster_name"], namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
                 role_arn=self.role.arn, tags=args["tags"], opts=child))
 
         # Created before the release: the expander reads it at start (and watches it afterwards).

@@ -204,7 +204,7 @@ class EksCluster(pulumi.ComponentResource):
             "reservation_id": None, "capacity_block": False,
             # Hop limit 2: add-on controllers in pods (e.g. a load balancer controller) may read the region and
             # VPC from instance metadata.
-            "imds_hop_limit": 2, "template_resources": {}, "tags": {**tags, **discovery}}, opts=node_opts)
+            "imds_hop_limit": 2, "template_resources": {}, "tags": tags, "node_group_tags": discovery}, opts=node_opts)
 
         self.pools = describe_pools(args["pools"], args["prices"])
         by_name = {p.name: p for p in args["pools"]}
@@ -223,7 +223,7 @@ class EksCluster(pulumi.ComponentResource):
                 "reservation_id": pool.reservation if d.capacity == "reserved" else None,
                 "capacity_block": d.capacity == "reserved" and s.reservation_type == "capacity-block",
                 # Hop limit 1: model servers have no business with the node's instance role.
-                "imds_hop_limit": 1, "template_resources": extra, "tags": {**tags, **discovery}}, opts=node_opts)
+                "imds_hop_limit": 1, "template_resources": extra, "tags": tags, "node_group_tags": discovery}, opts=node_opts)
 
         system = self.node_groups[SYSTEM_NODE_GROUP].node_group
         addons["coredns"] = aws.eks.Addon(
@@ -243,11 +243,11 @@ class EksCluster(pulumi.ComponentResource):
         if s.autoscaler == "cluster-autoscaler":
             groups = [(1, SYSTEM_NODE_GROUP)] + [(d.priority, d.node_group) for d in self.pools]
             self.autoscaler = ClusterAutoscaler(f"{name}-autoscaler", {
-                "cluster_name": cname, "cluster_arn": self.cluster.arn, "region": region,
+                "cluster_name": cname, "eks_cluster_name": self.cluster.name, "cluster_arn": self.cluster.arn, "region": region,
                 "kubernetes_version": spec.kubernetes_version, "identity": s.identity,
                 "oidc_provider_arn": oidc.arn, "oidc_issuer": issuer, "priorities": groups,
                 "node_selector": {LABEL_ROLE: SYSTEM_NODE_GROUP},
-                "depends_on": [system, addons["coredns"], *addons.values()], "tags": tags,
+                "depends_on": [system, *addons.values()], "tags": tags,
             }, opts=ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
 
         self.register_outputs({"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint,

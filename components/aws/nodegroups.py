@@ -59,7 +59,9 @@ class ManagedNodeGroupArgs(TypedDict):
     template_resources: dict
     """Extended resources to advertise to the cluster-autoscaler for scale-from-zero (e.g. time-sliced GPUs)."""
     tags: dict
-    """Tags for AWS resources."""
+    """Tags for AWS resources (launch template, instances, volumes, node group)."""
+    node_group_tags: dict
+    """Extra tags for the node group only (cluster-autoscaler discovery)."""
 
 
 class ManagedNodeGroup(pulumi.ComponentResource):
@@ -126,10 +128,13 @@ class ManagedNodeGroup(pulumi.ComponentResource):
                 id=self.launch_template.id, version=self.launch_template.latest_version.apply(lambda v: str(int(v)))),
             labels=dict(args["labels"]),
             taints=taints or None,
-            tags={**tags, "Name": ng_name},
+            tags={**tags, **args["node_group_tags"], "Name": ng_name},
             # The cluster-autoscaler owns the desired size once the group exists; a later `pulumi up` must not
-            # reset it to the minimum and drain running replicas.
-            opts=ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]))
+            # reset it to the minimum and drain running replicas. The name is fixed (the autoscaler's priority
+            # regexes are built from it), so a replacement (new instance or AMI type) must delete the old group
+            # first: EKS rejects two node groups with one name.
+            opts=ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"],
+                                 delete_before_replace=True))
 
         self.asg_name = self.node_group.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
 

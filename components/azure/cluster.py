@@ -106,8 +106,9 @@ class AksCluster(pulumi.ComponentResource):
             grant_subnet(name, net.subnet, aks.identity.apply(lambda i: i.principal_id), parent=self,
                          depends_on=[aks])
 
-        # AKS allows one agent pool operation per cluster at a time (concurrent creates fail with 409
-        # "operation in progress"), so pools are created one after another.
+        # Pools are created one after another: AKS has answered concurrent operations on one cluster with 409
+        # "operation in progress" (not re-checked against API 2025-09-01); serial creation costs minutes, not
+        # failed deployments.
         general = containerservice.AgentPool(
             f"{name}-{GENERAL_POOL}",
             resource_group_name=rg_name,

@@ -6,8 +6,9 @@ Pure planning (no Pulumi resources): `AksCluster` turns each `AgentPoolPlan` int
 AKS facts used here (AKS "spot node pools", "GPU node pools" and "multi-instance GPU" docs, read 2026-11):
 - A spot pool's nodes carry the label and taint `kubernetes.azure.com/scalesetpriority=spot(:NoSchedule)`. AKS
   adds both itself and stores them in the pool's nodeLabels/nodeTaints; a later PUT without them may drop them
-  (Azure/AKS#3152, the reason cluster-api-provider-azure merges them back before every update). This program
-  declares both explicitly, so desired state equals what AKS stores and no update ever removes them.
+  (Azure/AKS#3152, the reason cluster-api-provider-azure merges them back before every update; the azurerm
+  Terraform provider likewise tells Spot users to declare them). This program declares both explicitly, so desired
+  state equals what AKS stores and no update ever removes them.
 - GPU nodes carry `kubernetes.azure.com/accelerator=nvidia` (set by AKS, not by us).
 - `gpuProfile.driver`: Install (AKS installs the NVIDIA driver, the default) or None (the GPU Operator does).
 - `gpuInstanceProfile` MIG1g..MIG7g partitions every GPU at pool creation (cannot be changed later).

@@ -6,15 +6,17 @@ The planning functions here are pure (spec in, dicts out) so the rules can be re
     and device plugin (`DEFAULT`), or nobody does and the GPU Operator owns all (`INSTALLATION_DISABLED`, Ubuntu
     nodes, and the label that turns GKE's own device plugin off);
   * GPU sharing is done by GKE (`gpu_sharing_config` / `gpu_partition_size`) when GKE owns the device plugin, and by
-    the GPU Operator (per-node config labels) when it does not, never by both.
+    the GPU Operator when it does not, never by both. The NVIDIA layer's per-node labels (opt-outs, device-plugin
+    and MIG config) come from components/nvidia/labels.py, the one place that contract is written.
 """
 import math
 from dataclasses import dataclass
 from typing import Optional
 
 from catalog.prices import price_key
-from components.descriptors import (GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, PoolDescriptor,
+from components.descriptors import (GKE_COMPUTE_CLASS, GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, PoolDescriptor,
                                     driver_ownership)
+from components.nvidia.labels import nvidia_node_labels
 from spec.clouds.gcp import GcpSettings
 from spec.pools import PoolSpec, Taint
 
@@ -28,15 +30,11 @@ GKE_PARTITION_SIZE = "cloud.google.com/gke-gpu-partition-size"
 GKE_SHARING_STRATEGY = "cloud.google.com/gke-gpu-sharing-strategy"
 GKE_MAX_SHARED_CLIENTS = "cloud.google.com/gke-max-shared-clients-per-gpu"
 # Set by us. A node pool joins a ComputeClass through this label plus a NoSchedule taint with the same key/value
-# (GKE "About custom ComputeClasses", manually created node pools).
-COMPUTE_CLASS = "cloud.google.com/compute-class"
+# (GKE "About custom ComputeClasses", manually created node pools); pods select it (PoolDescriptor.node_selector).
+COMPUTE_CLASS = GKE_COMPUTE_CLASS
 # With this label GKE does not deploy its managed device plugin on the node, so the GPU Operator's is the only one
 # (NVIDIA "GPU Operator with Google GKE" and GKE "Manage the GPU stack with the NVIDIA GPU Operator").
 GKE_NO_DEVICE_PLUGIN = "gke-no-default-nvidia-gpu-device-plugin"
-# GPU Operator per-node configuration (FACTS.md): which MIG layout mig-manager applies, which device-plugin config
-# (time-slicing) the device plugin loads. The NVIDIA layer defines the config named here under the same key.
-NVIDIA_MIG_CONFIG = "nvidia.com/mig.config"
-NVIDIA_DEVICE_PLUGIN_CONFIG = "nvidia.com/device-plugin.config"
 
 # GKE's driver installation modes (pulumi_gcp NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfig).
 DRIVER_VERSION = {"cloud": "DEFAULT", "operator": "INSTALLATION_DISABLED"}
@@ -80,6 +78,7 @@ def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zone
     assert inst is not None and inst.accelerator, f"pool {pool.name}: no GKE accelerator in the catalog"
     name = node_pool_name(pool, capacity)
     driver = pool.driver
+    owner = driver_ownership("gcp", pool.image, driver)
     gke_shares = driver == "cloud"
 
     accelerator: dict = {
@@ -87,26 +86,22 @@ def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zone
         "count": inst.gpus,
         "gpu_driver_installation_config": {"gpu_driver_version": DRIVER_VERSION[driver]},
     }
-    labels = {LABEL_POOL: pool.name, LABEL_CAPACITY: capacity, LABEL_GPU: pool.gpu.key, **pool.labels}
+    labels = {LABEL_POOL: pool.name, LABEL_CAPACITY: capacity, LABEL_GPU: pool.gpu.key, **pool.labels,
+              **nvidia_node_labels(pool.name, "gcp", owner, pool.sharing)}
     gke_labels = {GKE_NODEPOOL: name, GKE_ACCELERATOR: inst.accelerator}
     if gke_shares:
         gke_labels[GKE_DRIVER_VERSION] = "default"
     else:
         labels[GKE_NO_DEVICE_PLUGIN] = "true"
-    if pool.sharing.mode == "time-slicing":
-        if gke_shares:
-            accelerator["gpu_sharing_config"] = {"gpu_sharing_strategy": "TIME_SHARING",
-                                                 "max_shared_clients_per_gpu": pool.sharing.replicas}
-            gke_labels[GKE_SHARING_STRATEGY] = "time-sharing"
-            gke_labels[GKE_MAX_SHARED_CLIENTS] = str(pool.sharing.replicas)
-        else:
-            labels[NVIDIA_DEVICE_PLUGIN_CONFIG] = f"time-slicing-{pool.sharing.replicas}"
-    elif pool.sharing.mode == "mig":
-        if gke_shares:
-            accelerator["gpu_partition_size"] = pool.sharing.mig_profile
-            gke_labels[GKE_PARTITION_SIZE] = pool.sharing.mig_profile
-        else:
-            labels[NVIDIA_MIG_CONFIG] = f"all-{pool.sharing.mig_profile}"
+    # With the operator owning the device plugin, sharing is its job (labels above); GKE shares only its own.
+    if pool.sharing.mode == "time-slicing" and gke_shares:
+        accelerator["gpu_sharing_config"] = {"gpu_sharing_strategy": "TIME_SHARING",
+                                             "max_shared_clients_per_gpu": pool.sharing.replicas}
+        gke_labels[GKE_SHARING_STRATEGY] = "time-sharing"
+        gke_labels[GKE_MAX_SHARED_CLIENTS] = str(pool.sharing.replicas)
+    elif pool.sharing.mode == "mig" and gke_shares:
+        accelerator["gpu_partition_size"] = pool.sharing.mig_profile
+        gke_labels[GKE_PARTITION_SIZE] = pool.sharing.mig_profile
 
     taints = [GPU_TAINT, *[t for t in pool.taints if t.key != GPU_TAINT.key]]
     if settings.compute_class:
@@ -162,7 +157,7 @@ def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zone
     descriptor = PoolDescriptor(
         name=pool.name, cloud="gcp", capacity=capacity, node_group=name, gpu=pool.gpu, gpus_per_node=inst.gpus,
         instance_type=inst.name, node_labels={**labels, **gke_labels}, taints=tuple(taints), sharing=pool.sharing,
-        driver=driver_ownership("gcp", pool.image, driver), min_nodes=min_nodes, max_nodes=pool.max_nodes,
+        driver=owner, min_nodes=min_nodes, max_nodes=pool.max_nodes,
         price_hour=price.for_capacity(capacity) if price else 0.0, priority=chain_priority(pool, capacity))
     return PoolPlan(spec=pool, capacity=capacity, node_pool=name, node_config=node_config, autoscaling=autoscaling,
                     initial_node_count=initial, node_locations=zones, descriptor=descriptor)

@@ -25,6 +25,7 @@ DEPLOY_LABELS = {
     "device_plugin": "nvidia.com/gpu.deploy.device-plugin",
     "mig_manager": "nvidia.com/gpu.deploy.mig-manager",
 }
+GKE_NO_DEVICE_PLUGIN = "gke-no-default-nvidia-gpu-device-plugin"
 DEFAULT_CONFIG_KEY = "default"          # device plugin config entry for nodes without a config label
 MIG_SLICES = 7                          # compute slices of a MIG-capable GPU (A100, H100, H200)
 MIG_MEMORY_SLICES = 8                   # memory slices of the same GPUs
@@ -65,6 +66,11 @@ def nvidia_node_labels(pool_name: str, cloud: str, own: DriverOwnership, sharing
     if cloud_managed(own):
         return {LABEL_OPERANDS: "false"}
     labels: dict[str, str] = {}
+    if cloud == "gcp" and own.device_plugin == "operator":
+        # GKE runs its own device plugin on every GPU node unless the node carries this label (GKE docs, "Manage
+        # the GPU stack with the NVIDIA GPU Operator"; NVIDIA's GKE setup guide): two plugins must never register
+        # nvidia.com/gpu on one node.
+        labels[GKE_NO_DEVICE_PLUGIN] = "true"
     for part in ("driver", "toolkit", "device_plugin"):
         if getattr(own, part) != "operator":
             labels[DEPLOY_LABELS[part]] = "false"

@@ -11,7 +11,7 @@ import yaml
 
 from components.descriptors import GPU_TAINT, PoolDescriptor, all_tolerations
 from components.nvidia.labels import (DEFAULT_CONFIG_KEY, DEPLOY_LABELS, LABEL_OPERANDS, cloud_managed,
-                                      device_plugin_config_key, mig_partitioned_by, operator_flags,
+                                      device_plugin_config_key, operator_flags,
                                       time_slicing_pools)
 
 CONTROL_PLANE_TOLERATION = {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal", "value": "",
@@ -105,16 +105,15 @@ def operator_values(mig_strategy: str, dcgm_exporter: bool, gfd: bool, pools: Se
         # Documented in the chart's commented `dcgmExporter.config` block: an existing ConfigMap in the release
         # namespace with the fields under `dcgm-metrics.csv`.
         dcgm["config"] = {"name": dcgm_config_map}
-    mig_managed = any(p.sharing.mode == "mig" and mig_partitioned_by(p.cloud, p.driver) == "operator"
-                      for p in served)
     return {
         "driver": {"enabled": flags["driver"]},
         "toolkit": {"enabled": flags["toolkit"]},
         "devicePlugin": device_plugin,
         "mig": {"strategy": mig_strategy},
         # Without a pool asking for MIG the manager still runs and keeps MIG-capable GPUs at `all-disabled`.
-        "migManager": {"enabled": True, "config": {"default": "all-disabled"}} if mig_managed
-        else {"enabled": True},
+        # MIG-capable GPUs without a pool MIG profile are kept at `all-disabled`; pools partitioned by the cloud
+        # opt out per node (nvidia.com/gpu.deploy.mig-manager=false).
+        "migManager": {"enabled": True, "config": {"default": "all-disabled"}},
         "gfd": {"enabled": gfd},
         "dcgmExporter": dcgm,
         "nfd": {"enabled": True},

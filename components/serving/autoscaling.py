@@ -118,3 +118,19 @@ def vpa(parent: pulumi.Resource, res_name: str, model: ModelSpec, namespace: str
               "resourcePolicy": {"containerPolicies": [{"containerName": "*",
                                                         "controlledResources": ["cpu", "memory"]}]}},
         opts=ResourceOptions(parent=parent, depends_on=depends_on or []))
+
+
+def cpu_service_vpa(parent: pulumi.Resource, res_name: str, deployment: str, namespace: str,
+                    depends_on: list) -> k8s.apiextensions.CustomResource:
+    """VPA that applies its recommendations (Recreate) to a CPU-only controller: restarting one costs seconds."""
+    return k8s.apiextensions.CustomResource(
+        res_name,
+        api_version="autoscaling.k8s.io/v1",
+        kind="VerticalPodAutoscaler",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{deployment}-vpa", namespace=namespace,
+                                            labels={"app.kubernetes.io/managed-by": "llmfleet"}),
+        spec={"targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
+              "updatePolicy": {"updateMode": "Recreate", "minReplicas": 1},
+              "resourcePolicy": {"containerPolicies": [{"containerName": "*",
+                                                        "controlledResources": ["cpu", "memory"]}]}},
+        opts=ResourceOptions(parent=parent, depends_on=depends_on))

@@ -178,8 +178,9 @@ def probes(model: ModelSpec, port: object = "http", path: str = "/health") -> di
 
 
 def container_security() -> dict:
-    # The vLLM and Ray images run as root (no USER in their Dockerfiles), so runAsNonRoot cannot be set; the
-    # serving namespace is Pod Security `baseline` for that reason. Everything else is locked down.
+    # The vLLM image runs as root, so runAsNonRoot cannot be set and the serving namespace is Pod Security
+    # `baseline`. The Ray LLM and KServe runtime images' users were not checked; they get the same context
+    # (KServe's runtime adds runAsNonRoot itself). Everything else is locked down.
     return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"}}
 

@@ -175,6 +175,9 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
         problems.add(f"{prefix}:cluster.zones", f"must list at most 6 zones, got {len(zones)}")
     for i, pool in enumerate(pools):
         path = f"{prefix}:gpuPools[{i}]"
+        if pool.max_nodes < 1:
+            problems.add(f"{path}.maxNodes", "must be >= 1 on aws (an EKS node group's maximum size is at least 1), "
+                                             f"got {pool.max_nodes}")
         for j, z in enumerate(pool.zones):
             if z not in zones:
                 problems.add(f"{path}.zones[{j}]", f"must be one of the cluster's zones ({', '.join(zones)}), got {z!r}")

@@ -36,6 +36,7 @@ REGION = r"[a-z]+[a-z0-9]*"
 AKS_POOL_NAME_MAX = 12
 CAPACITY_SUFFIX = {"on-demand": "od", "spot": "spot"}
 MIG_SIZES = (1, 2, 3, 4, 7)          # AKS GPUInstanceProfile MIG<n>g
+OS_DISK_MAX_GB = 2048                # containerservice ARM schema: osDiskSizeGB 0..2048
 
 _MINUTES = r"[0-9]+m"
 _SECONDS = r"[0-9]+s"
@@ -263,6 +264,12 @@ def _check_pool(path: str, pool, problems: Problems) -> None:
             problems.add(f"{path}.name", f"{pool.name!r} gives AKS agent pool name {longest!r} ({len(longest)} "
                                          f"characters); AKS allows at most {AKS_POOL_NAME_MAX}: use a pool name of at "
                                          f"most {room} characters")
+    if pool.max_nodes < 1:
+        problems.add(f"{path}.maxNodes", "must be >= 1 on azure (an autoscaled AKS agent pool needs a maximum of at "
+                                         "least 1)")
+    if pool.disk_gb > OS_DISK_MAX_GB:
+        problems.add(f"{path}.diskSizeGb", f"must be <= {OS_DISK_MAX_GB} on azure (AKS osDiskSizeGB limit), "
+                                           f"got {pool.disk_gb}")
     for j, zone in enumerate(pool.zones):
         if zone not in ZONES:
             problems.add(f"{path}.zones[{j}]", f"must be an Azure availability zone ({', '.join(ZONES)}), "

@@ -1,0 +1,90 @@
+"""The serving layer: the Hugging Face token Secret, the operators the stack's models need, and one component
+per model on its engine (vLLM, KServe or Ray Serve), each sized by its placement."""
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi import ResourceOptions
+
+from components.descriptors import PoolDescriptor
+from components.serving.common import HF_SECRET_KEY, HF_SECRET_NAME, MANAGED_BY, pool_descriptors
+from components.serving.controllers import ServingControllers
+from components.serving.kserve import KServeModel
+from components.serving.rayserve import RayServeModel
+from components.serving.vllm import VllmServer
+from spec.models import ModelSpec
+from spec.platform import SYSTEM_NAMESPACE
+from spec.pools import PoolSpec
+from spec.serving import ServingSpec
+
+
+class ServingLayerArgs(TypedDict):
+    models: Sequence[ModelSpec]
+    """Placed models (spec.models)."""
+    pools: Sequence[PoolSpec]
+    """The stack's pool specs (node sizes)."""
+    descriptors: Sequence[PoolDescriptor]
+    """The cluster component's pool descriptors (labels, taints per capacity group)."""
+    serving: ServingSpec
+    """Stack-wide serving settings (namespace, image, Prometheus, storage class, HF token)."""
+    namespaces: dict
+    """Namespace name -> Namespace resource from the platform base."""
+    depends_on: Sequence[pulumi.Resource]
+    """Layers the model pods need first (NVIDIA device plugin, monitoring CRDs), if the stack has them."""
+
+
+class ServingLayer(pulumi.ComponentResource):
+    controllers: ServingControllers
+    """Operators installed for the models' engines and autoscalers."""
+    models: dict
+    """Model name -> its VllmServer, KServeModel or RayServeModel."""
+    hf_secret: Optional[k8s.core.v1.Secret]
+    """The Hugging Face token Secret, when llmfleet:hfToken is set."""
+
+    def __init__(self, name: str, args: ServingLayerArgs, opts: Optional[ResourceOptions] = None):
+        super().__init__("llmfleet:serving:ServingLayer", name, None, opts)
+        s = args["serving"]
+        ns = s.namespace
+        pools = {p.name: p for p in args["pools"]}
+        layers = list(args["depends_on"])
+        serving_ns = [args["namespaces"][ns]] if ns in args["namespaces"] else []
+        system_ns = [args["namespaces"][SYSTEM_NAMESPACE]] if SYSTEM_NAMESPACE in args["namespaces"] else []
+
+        self.hf_secret = None
+        hf_name = None
+        if s.hf_token is not None:
+            # The value stays a Pulumi secret end to end: encrypted in state, `[secret]` in previews.
+            self.hf_secret = k8s.core.v1.Secret(
+                f"{name}-hf-token",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=HF_SECRET_NAME, namespace=ns, labels=MANAGED_BY),
+                type="Opaque",
+                string_data={HF_SECRET_KEY: s.hf_token.output()},
+                opts=ResourceOptions(parent=self, depends_on=serving_ns))
+            hf_name = HF_SECRET_NAME
+
+        self.controllers = ServingControllers(
+            f"{name}-controllers",
+            {"models": args["models"], "namespace": SYSTEM_NAMESPACE, "prometheus_url": s.prometheus_url,
+             "depends_on": system_ns + layers, "cpu_vpa": any(m.autoscaling.vpa for m in args["models"])},
+            opts=ResourceOptions(parent=self))
+        ctl = self.controllers
+        base = serving_ns + layers + ([self.hf_secret] if self.hf_secret is not None else [])
+
+        self.models = {}
+        for m in args["models"]:
+            common = {"model": m, "pool": pools[m.placement.pool],
+                      "descriptors": pool_descriptors(m, args["descriptors"]), "namespace": ns, "hf_secret": hf_name}
+            child = ResourceOptions(parent=self)
+            if m.engine == "kserve":
+                deps = base + [ctl.kserve] + ([ctl.keda] if m.autoscaling.kind == "keda" and ctl.keda else [])
+                self.models[m.name] = KServeModel(f"{name}-{m.name}", {
+                    **common, "prometheus_url": s.prometheus_url, "depends_on": deps}, opts=child)
+            elif m.engine == "rayserve":
+                self.models[m.name] = RayServeModel(f"{name}-{m.name}", {
+                    **common, "depends_on": base + [ctl.kuberay]}, opts=child)
+            else:
+                self.models[m.name] = VllmServer(f"{name}-{m.name}", {
+                    **common, "image": s.vllm_image, "storage_class": s.storage_class_for(m),
+                    "prometheus_url": s.prometheus_url, "keda": ctl.keda, "adapter": ctl.adapter,
+                    "depends_on": base}, opts=child)
+        self.register_outputs({"models": sorted(self.models)})

@@ -1,0 +1,137 @@
+"""RayServeModel: one model as a KubeRay RayService (`ray.io/v1`) running a Ray Serve LLM application on vLLM.
+
+One Serve replica = one GPU worker pod holding tensor-parallel-size GPUs, so Ray Serve's replica bounds and the
+worker group's bounds are the model's replicas.min/max. The head schedules no work (`num-cpus: "0"`) and runs
+on CPU nodes: it carries no GPU toleration."""
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+from pulumi import ResourceOptions
+
+from catalog.versions import RAY_LLM_IMAGE, RAY_VERSION
+from components.descriptors import PoolDescriptor
+from components.serving import autoscaling as scaling
+from components.serving import common as c
+from spec.models import ModelSpec
+from spec.pools import PoolSpec
+
+HEAD_RESOURCES = {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"memory": "8Gi"}}
+
+
+def serve_config(model: ModelSpec) -> str:
+    """serveConfigV2 (a YAML string): `ray.serve.llm:build_openai_app` with one LLM config, as in KubeRay
+    v1.7.0's ray-service.llm-serve.yaml sample. engine_kwargs are vLLM EngineArgs field names."""
+    app = {"applications": [{
+        "name": model.name,
+        "import_path": "ray.serve.llm:build_openai_app",
+        "route_prefix": "/",
+        "args": {"llm_configs": [{
+            "model_loading_config": {"model_id": model.name, "model_source": model.arch.hf_id},
+            "engine_kwargs": c.engine_kwargs(model),
+            "deployment_config": {
+                "autoscaling_config": {"min_replicas": model.replicas.min, "max_replicas": model.replicas.max,
+                                       # sizing planned the KV cache for this many sequences per replica
+                                       "target_ongoing_requests": model.concurrency},
+                "max_ongoing_requests": model.concurrency * 2},
+        }]},
+    }]}
+    return yaml.safe_dump(app, sort_keys=False)
+
+
+def worker_group(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescriptor],
+                 hf_secret: Optional[str]) -> dict:
+    tp = model.placement.tensor_parallel
+    return {
+        "groupName": "gpu",
+        "replicas": max(1, model.replicas.min),
+        "minReplicas": model.replicas.min,
+        "maxReplicas": model.replicas.max,
+        "rayStartParams": {},        # Ray reads the GPU count from the container's nvidia.com/gpu limit
+        "template": {
+            "metadata": {"labels": c.labels(model, "ray-worker")},
+            "spec": {
+                "containers": [{
+                    "name": "ray-worker",
+                    "image": RAY_LLM_IMAGE,
+                    "env": c.hf_env(hf_secret, optional=not model.gated),
+                    "resources": c.resources(model, pool),
+                    "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],
+                    "securityContext": c.container_security(),
+                }],
+                "volumes": [c.shm_volume(tp)],
+                "affinity": c.affinity(descriptors),
+                "tolerations": c.tolerations(descriptors),
+                "topologySpreadConstraints": c.topology_spread(model),
+                "priorityClassName": c.priority_class(model),
+                "securityContext": c.pod_security(),
+                "terminationGracePeriodSeconds": c.TERMINATION_GRACE_SECONDS,
+            },
+        },
+    }
+
+
+def head_group(model: ModelSpec) -> dict:
+    head_labels = {k: v for k, v in c.labels(model, "ray-head").items() if k != c.LABEL_MODEL}
+    return {
+        "rayStartParams": {"num-cpus": "0"},
+        "template": {
+            "metadata": {"labels": head_labels},
+            "spec": {
+                "containers": [{
+                    "name": "ray-head",
+                    "image": RAY_LLM_IMAGE,
+                    "ports": [{"containerPort": 6379, "name": "gcs"}, {"containerPort": 8265, "name": "dashboard"},
+                              {"containerPort": 10001, "name": "client"}, {"containerPort": c.PORT, "name": "serve"},
+                              {"containerPort": 8080, "name": "metrics"}],
+                    "resources": HEAD_RESOURCES,
+                    "securityContext": c.container_security(),
+                }],
+                "priorityClassName": c.priority_class(model),
+                "securityContext": c.pod_security(),
+            },
+        },
+    }
+
+
+class RayServeModelArgs(TypedDict):
+    model: ModelSpec
+    """The placed model, engine rayserve."""
+    pool: PoolSpec
+    """The pool it is placed on."""
+    descriptors: Sequence[PoolDescriptor]
+    """Every capacity group of that pool."""
+    namespace: str
+    """Serving namespace."""
+    hf_secret: Optional[str]
+    """Name of the Hugging Face token Secret, if any."""
+    depends_on: Sequence[pulumi.Resource]
+    """KubeRay operator release, namespace, HF Secret."""
+
+
+class RayServeModel(pulumi.ComponentResource):
+    ray_service: k8s.apiextensions.CustomResource
+    """The RayService."""
+
+    def __init__(self, name: str, args: RayServeModelArgs, opts: Optional[ResourceOptions] = None):
+        super().__init__("llmfleet:serving:RayServeModel", name, None, opts)
+        m, ns = args["model"], args["namespace"]
+        self.ray_service = k8s.apiextensions.CustomResource(
+            f"{name}-rayservice",
+            api_version="ray.io/v1",
+            kind="RayService",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=m.name, namespace=ns, labels=c.labels(m)),
+            spec={
+                "serveConfigV2": serve_config(m),
+                "rayClusterConfig": {
+                    "rayVersion": RAY_VERSION,
+                    # Ray's autoscaler adds worker pods when Serve asks for replicas beyond the running ones.
+                    "enableInTreeAutoscaling": m.replicas.max > m.replicas.min,
+                    "headGroupSpec": head_group(m),
+                    "workerGroupSpecs": [worker_group(m, args["pool"], args["descriptors"], args["hf_secret"])],
+                },
+            },
+            opts=ResourceOptions(parent=self, depends_on=list(args["depends_on"])))
+        scaling.pdb(self, f"{name}-pdb", m, ns)
+        self.register_outputs({"rayService": m.name})

@@ -1,0 +1,181 @@
+"""VllmServer: one model on the vLLM OpenAI server, as a Deployment (shared or no cache) or a StatefulSet (a
+cache volume per replica), with its Service, ServiceMonitor, PDB and autoscaler."""
+from typing import Optional, Sequence, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi import CustomTimeouts, ResourceOptions
+
+from components.descriptors import PoolDescriptor
+from components.serving import autoscaling as scaling
+from components.serving import common as c
+from spec.models import ModelSpec
+from spec.pools import PoolSpec
+
+
+def vllm_args(model: ModelSpec) -> list[str]:
+    """`vllm serve <hf id>` (positional model tag; `--model` is deprecated) with the sized flags."""
+    return [model.arch.hf_id, "--served-model-name", model.name, "--port", str(c.PORT)] \
+        + c.engine_flags(model) + list(model.extra_args)
+
+
+def rollout(model: ModelSpec, descriptors: Sequence[PoolDescriptor]) -> dict:
+    """Surge one replica only when the pool can hold one more than the autoscaler's maximum; otherwise the new
+    pod would wait forever for GPUs held by the old one, so replace in place (one replica down at a time)."""
+    tp = model.placement.tensor_parallel
+    pool_gpus = sum(d.max_nodes * d.gpus_per_node for d in descriptors)
+    if pool_gpus >= (model.replicas.max + 1) * tp:
+        return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+
+
+def pod_spec(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescriptor], image: str,
+             hf_secret: Optional[str], cache_volume: Optional[dict]) -> dict:
+    tp = model.placement.tensor_parallel
+    container = {
+        "name": "vllm",
+        "image": image,
+        "command": ["vllm", "serve"],
+        "args": vllm_args(model),
+        "ports": [{"name": "http", "containerPort": c.PORT, "protocol": "TCP"}],
+        "env": c.hf_env(hf_secret, optional=not model.gated) + [{"name": "HF_HOME", "value": c.CACHE_MOUNT}],
+        "resources": c.resources(model, pool),
+        "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"},
+                         {"name": "model-cache", "mountPath": c.CACHE_MOUNT}],
+        "securityContext": c.container_security(),
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(c.PRESTOP_SLEEP_SECONDS)]}}},
+        **c.probes(model),
+    }
+    volumes = [c.shm_volume(tp)]
+    if cache_volume is not None:
+        volumes.append(cache_volume)
+    return {
+        "containers": [container],
+        "volumes": volumes,
+        "affinity": c.affinity(descriptors),
+        "tolerations": c.tolerations(descriptors),
+        "topologySpreadConstraints": c.topology_spread(model),
+        "priorityClassName": c.priority_class(model),
+        "securityContext": c.pod_security(),
+        "terminationGracePeriodSeconds": c.TERMINATION_GRACE_SECONDS,
+        "enableServiceLinks": False,
+        "automountServiceAccountToken": False,
+    }
+
+
+class VllmServerArgs(TypedDict):
+    model: ModelSpec
+    """The placed model (placement is set)."""
+    pool: PoolSpec
+    """The pool the model is placed on (node size for CPU/memory shares)."""
+    descriptors: Sequence[PoolDescriptor]
+    """Every capacity group of that pool, from the cluster component."""
+    namespace: str
+    """Serving namespace."""
+    image: str
+    """Pinned vLLM image."""
+    hf_secret: Optional[str]
+    """Name of the Secret holding the Hugging Face token, if the stack has one."""
+    storage_class: Optional[str]
+    """Storage class of the cache volume (shared: RWX class; per-replica: None = the cluster default)."""
+    prometheus_url: str
+    """Prometheus the KEDA trigger queries."""
+    keda: Optional[pulumi.Resource]
+    """KEDA release (ScaledObjects depend on it)."""
+    adapter: Optional[pulumi.Resource]
+    """prometheus-adapter release (the HPA's metric comes from it)."""
+    depends_on: Sequence[pulumi.Resource]
+    """Namespace, HF Secret, and layers that must exist first (NVIDIA device plugin, monitoring CRDs)."""
+
+
+class VllmServer(pulumi.ComponentResource):
+    workload: pulumi.CustomResource
+    """The Deployment or StatefulSet."""
+    service: k8s.core.v1.Service
+    """ClusterIP Service on port 8000 (named http)."""
+    autoscaler: Optional[pulumi.CustomResource]
+    """HPA or KEDA ScaledObject, if any (never both)."""
+
+    def __init__(self, name: str, args: VllmServerArgs, opts: Optional[ResourceOptions] = None):
+        super().__init__("llmfleet:serving:VllmServer", name, None, opts)
+        m, ns, deps = args["model"], args["namespace"], list(args["depends_on"])
+        descriptors = args["descriptors"]
+        meta_labels = c.labels(m)
+        timeout = c.timeout_seconds(m)
+        per_replica = m.cache.mode == "per-replica"
+        kind = "StatefulSet" if per_replica else "Deployment"
+
+        cache_volume: Optional[dict]
+        if m.cache.mode == "shared":
+            pvc = k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-cache",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{m.name}-cache", namespace=ns, labels=meta_labels),
+                spec={"accessModes": ["ReadWriteMany"], "storageClassName": args["storage_class"],
+                      "resources": {"requests": {"storage": f"{c.cache_size_gi(m)}Gi"}}},
+                # RWX volumes bind on first use by some provisioners: don't block the plan on Bound.
+                opts=ResourceOptions(parent=self, depends_on=deps))
+            deps.append(pvc)
+            cache_volume = {"name": "model-cache", "persistentVolumeClaim": {"claimName": f"{m.name}-cache"}}
+        elif per_replica:
+            cache_volume = None       # volumeClaimTemplates below
+        else:
+            # No persistent cache: weights land on the node's disk and are downloaded again by each new pod.
+            cache_volume = {"name": "model-cache", "emptyDir": {"sizeLimit": f"{c.cache_size_gi(m)}Gi"}}
+
+        self.service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=m.name, namespace=ns, labels=meta_labels),
+            spec={"type": "ClusterIP", "selector": c.selector(m),
+                  "ports": [{"name": "http", "port": c.PORT, "targetPort": "http", "protocol": "TCP"}]},
+            opts=ResourceOptions(parent=self, depends_on=deps))
+
+        template = {"metadata": {"labels": meta_labels},
+                    "spec": pod_spec(m, args["pool"], descriptors, args["image"], args["hf_secret"], cache_volume)}
+        replicas = max(1, m.replicas.min) if m.autoscaling.kind == "none" else None
+        metadata = k8s.meta.v1.ObjectMetaArgs(
+            name=m.name, namespace=ns, labels=meta_labels,
+            # Pulumi waits this long for readiness (default 10 minutes, shorter than a large model's load).
+            annotations={"pulumi.com/timeoutSeconds": str(timeout)})
+        wait = ResourceOptions(parent=self, depends_on=deps,
+                               custom_timeouts=CustomTimeouts(create=f"{timeout // 60}m", update=f"{timeout // 60}m"))
+        spec: dict = {"selector": {"matchLabels": c.selector(m)}, "template": template}
+        if replicas is not None:
+            # With an autoscaler the count is its to own: leaving it out keeps each `pulumi up` from resetting it.
+            spec["replicas"] = replicas
+        if per_replica:
+            spec.update({
+                "serviceName": m.name, "podManagementPolicy": "Parallel",
+                "updateStrategy": {"type": "RollingUpdate"},
+                "volumeClaimTemplates": [{
+                    "metadata": {"name": "model-cache", "labels": meta_labels},
+                    "spec": {"accessModes": ["ReadWriteOnce"],
+                             **({"storageClassName": args["storage_class"]} if args["storage_class"] else {}),
+                             "resources": {"requests": {"storage": f"{c.cache_size_gi(m)}Gi"}}}}],
+            })
+            self.workload = k8s.apps.v1.StatefulSet(f"{name}-statefulset", metadata=metadata, spec=spec, opts=wait)
+        else:
+            spec["strategy"] = rollout(m, descriptors)
+            self.workload = k8s.apps.v1.Deployment(f"{name}-deployment", metadata=metadata, spec=spec, opts=wait)
+
+        k8s.apiextensions.CustomResource(
+            f"{name}-servicemonitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=m.name, namespace=ns, labels=meta_labels),
+            spec={"selector": {"matchLabels": c.selector(m)}, "namespaceSelector": {"matchNames": [ns]},
+                  "endpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}]},
+            opts=ResourceOptions(parent=self, depends_on=deps))
+
+        scaling.pdb(self, f"{name}-pdb", m, ns)
+        self.autoscaler = None
+        a = m.autoscaling
+        if a.kind == "hpa":
+            self.autoscaler = scaling.hpa(self, f"{name}-hpa", m, ns, kind, m.name,
+                                          [self.workload] + ([args["adapter"]] if args["adapter"] else []))
+        elif a.kind in ("keda", "kedaRedis"):
+            self.autoscaler = scaling.scaled_object(self, f"{name}-scaledobject", m, ns, kind, m.name,
+                                                    args["prometheus_url"],
+                                                    [self.workload] + ([args["keda"]] if args["keda"] else []))
+        if a.vpa:
+            scaling.vpa(self, f"{name}-vpa", m, ns, kind, m.name, "Off", [self.workload])
+        self.register_outputs({"service": self.service.metadata.name})
