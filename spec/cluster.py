@@ -7,6 +7,9 @@ from spec.clouds import READERS
 from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj
 
 CLOUDS = ("aws", "gcp", "azure", "existing")
+# Kubernetes distributions of existing clusters whose embedded containerd lives at non-default paths (the NVIDIA
+# container toolkit must edit their config; components/nvidia/values.py toolkit_env).
+DISTRIBUTIONS = ("generic", "k3s", "rke2")
 DEFAULT_REGIONS = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus", "existing": ""}
 
 
@@ -18,6 +21,7 @@ class ClusterSpec:
     region: str
     zones: tuple[str, ...] = ()
     context: Optional[str] = None          # existing: kubeconfig context to use
+    distribution: str = "generic"          # existing: generic | k3s | rke2
     # Cloud-specific settings, read by the cloud's own reader (spec/clouds/<cloud>.py); None for existing.
     settings: Any = None
 
@@ -34,6 +38,9 @@ def read_cluster(o: Obj, cloud: str, stack: str) -> ClusterSpec:
     context = o.str("context", None)
     if context is not None and cloud != "existing":
         o.error("context", "only applies when cloud is existing (it picks the kubeconfig context)")
+    distribution = o.str("distribution", "generic", choices=DISTRIBUTIONS)
+    if cloud != "existing" and o.has("distribution"):
+        o.error("distribution", "only applies when cloud is existing (managed clusters use standard paths)")
     settings: Any = None
     for other, reader in READERS.items():
         sub = o.obj(other)
@@ -43,4 +50,4 @@ def read_cluster(o: Obj, cloud: str, stack: str) -> ClusterSpec:
         elif sub.ok:
             o.error(other, f"only applies when cloud is {other}")
     return ClusterSpec(cloud=cloud, name=name, kubernetes_version=version, region=region, zones=zones,
-                       context=context, settings=settings)
+                       context=context, distribution=distribution, settings=settings)

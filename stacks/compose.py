@@ -11,6 +11,7 @@ from pulumi import ResourceOptions
 
 from components.existing import ExistingCluster
 from components.nvidia.stack import NvidiaStack
+from components.nvidia.values import toolkit_env
 from components.observability.stack import Observability
 from components.platform import PlatformBase
 from components.serving import ServingLayer
@@ -42,7 +43,7 @@ def make_cluster(spec: StackSpec):
     if spec.cloud == "azure":
         from components.azure import AksCluster   # imported here: other clouds' stacks never load azure-native
         return AksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices})
-    raise pulumi.RunError(f"llmfleet:cloud: {spec.cloud} clusters are not implemented yet")
+    raise AssertionError(f"unreachable: spec/cluster.py admits only {spec.cloud!r} clouds it knows")
 
 
 def compose(spec: StackSpec) -> Stack:
@@ -57,7 +58,8 @@ def compose(spec: StackSpec) -> Stack:
         "observability": spec.observability, "nvidia": spec.nvidia, "pools": cluster.pools,
         "namespace": MONITORING_NAMESPACE, "gpu_namespace": GPU_OPERATOR_NAMESPACE}, opts=after_platform)
     nvidia = NvidiaStack(f"{spec.cluster.name}-nvidia", {
-        "nvidia": spec.nvidia, "pools": cluster.pools, "namespace": GPU_OPERATOR_NAMESPACE},
+        "nvidia": spec.nvidia, "pools": cluster.pools, "namespace": GPU_OPERATOR_NAMESPACE,
+        "toolkit_env": toolkit_env(spec.cloud, spec.cluster.distribution)},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform, observability]))
     # Model pods need the GPU device plugin (NVIDIA layer) and the monitoring CRDs (ServiceMonitor, PodMonitor).
     serving = ServingLayer(f"{spec.cluster.name}-serving", {

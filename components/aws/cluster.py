@@ -19,6 +19,7 @@ from components.aws.network import VpcNetwork
 from components.aws.nodegroups import ManagedNodeGroup
 from components.descriptors import (GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, PoolDescriptor,
                                     driver_ownership)
+from components.nvidia.labels import nvidia_node_labels
 from spec.clouds.aws import AwsSettings, cluster_zones
 from spec.cluster import ClusterSpec
 from spec.pools import AWS_IMAGES, PoolSpec
@@ -60,15 +61,17 @@ def describe_pools(pools: Sequence[PoolSpec], prices: dict) -> list[PoolDescript
     out = []
     for pi, pool in enumerate(pools):
         price = prices.get(price_key("aws", pool.instance.name)) if pool.instance else None
+        ownership = driver_ownership("aws", pool.image, pool.driver)
         for ci, capacity in enumerate(pool.capacity):
             labels = {**pool.labels, LABEL_POOL: pool.name, LABEL_CAPACITY: capacity, LABEL_GPU: pool.gpu.key,
-                      LABEL_CA_ACCELERATOR: pool.gpu.key}
+                      LABEL_CA_ACCELERATOR: pool.gpu.key,
+                      **nvidia_node_labels(pool.name, "aws", ownership, pool.sharing)}
             out.append(PoolDescriptor(
                 name=pool.name, cloud="aws", capacity=capacity, node_group=node_group_name(pool.name, capacity),
                 gpu=pool.gpu, gpus_per_node=pool.gpus_per_node,
                 instance_type=pool.instance.name if pool.instance else None,
                 node_labels=labels, taints=(GPU_TAINT, *pool.taints), sharing=pool.sharing,
-                driver=driver_ownership("aws", pool.image, pool.driver),
+                driver=ownership,
                 min_nodes=pool.min_nodes if ci == 0 else 0, max_nodes=pool.max_nodes,
                 price_hour=price.for_capacity(capacity) if price else 0.0,
                 priority=priority(pi, len(pools), ci, len(pool.capacity))))

@@ -33,6 +33,8 @@ class NvidiaStackArgs(TypedDict):
     """The cluster component's pool descriptors (driver ownership, taints, labels, sharing)."""
     namespace: str
     """Namespace for the charts and config maps (spec.platform.GPU_OPERATOR_NAMESPACE), created by PlatformBase."""
+    toolkit_env: Sequence[dict]
+    """Container-toolkit environment for this cluster's containerd (values.toolkit_env); empty for defaults."""
 
 
 class NvidiaStack(pulumi.ComponentResource):
@@ -53,10 +55,13 @@ class NvidiaStack(pulumi.ComponentResource):
         self.releases, self.values = {}, {}
         self.node_labels = {p.name: pool_node_labels(p) for p in pools}
         self.dcgm_source = dcgm_source(nv.stack, nv.dcgm_exporter, pools)
-        for pool, labels in missing_node_labels(pools).items():
-            # A cluster component that did not merge pool_node_labels(): the pool would get a second driver or
-            # lose its sharing config. Loud, because the plan still looks fine otherwise.
-            pulumi.log.warn(f"GPU pool {pool!r}: node group lacks the NVIDIA layer's labels {labels}", self)
+        missing = missing_node_labels(pools)
+        if missing:
+            # A cluster component that did not merge nvidia_node_labels(): the pool would get a second driver or
+            # lose its sharing config while the plan looks fine. A program bug (spec/nvidia.py already checks the
+            # labels users declare on existing clusters), so it stops the program.
+            raise ValueError("; ".join(f"GPU pool {pool!r}: node group lacks the NVIDIA layer's labels {labels}"
+                                       for pool, labels in missing.items()))
 
         served = served_pools(pools)
         self.chart = None
@@ -76,7 +81,8 @@ class NvidiaStack(pulumi.ComponentResource):
 
         if self.chart == "gpu-operator":
             self._release(name, "gpu-operator", ns, operator_values(
-                nv.mig_strategy, nv.dcgm_exporter, nv.gfd, served, plugin_cm, dcgm_cm), configs)
+                nv.mig_strategy, nv.dcgm_exporter, nv.gfd, served, plugin_cm, dcgm_cm,
+                args.get("toolkit_env", ())), configs)
         elif self.chart == "nvidia-device-plugin":
             self._release(name, "nvidia-device-plugin", ns, device_plugin_values(
                 nv.mig_strategy, nv.gfd, served, plugin_cm), configs)

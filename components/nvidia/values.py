@@ -50,6 +50,29 @@ def dcgm_metrics_csv() -> str:
     return "\n".join(lines) + "\n"
 
 
+# Where the container toolkit must find containerd when it is not at the default paths.
+#  * k3s / RKE2 embed containerd and regenerate config.toml at start from a template next to it: the toolkit edits
+#    the template (NVIDIA GPU Operator docs, "RKE2" install notes; k3s docs, "Configuring containerd"). Both use the
+#    k3s socket path. Unverified: k3s releases shipping containerd 2.x read `config-v3.toml.tmpl` instead; on such
+#    a k3s, install the toolkit on the host (k3s detects the nvidia runtime itself) and use `distribution: generic`.
+#  * GKE 1.33+ with the operator's toolkit: the toolkit misreads `containerd config dump`; NVIDIA's documented
+#    workaround is to read the file instead (GPU Operator docs, GKE known issue).
+_CONTAINERD = {
+    "k3s": ("/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl", "/run/k3s/containerd/containerd.sock"),
+    "rke2": ("/var/lib/rancher/rke2/agent/etc/containerd/config.toml.tmpl", "/run/k3s/containerd/containerd.sock"),
+}
+
+
+def toolkit_env(cloud: str, distribution: str) -> list[dict]:
+    """Environment of the operator's container-toolkit DaemonSet for this cluster (empty: chart defaults)."""
+    if cloud == "gcp":
+        return [{"name": "RUNTIME_CONFIG_SOURCE", "value": "file"}]
+    if cloud == "existing" and distribution in _CONTAINERD:
+        config, socket = _CONTAINERD[distribution]
+        return [{"name": "CONTAINERD_CONFIG", "value": config}, {"name": "CONTAINERD_SOCKET", "value": socket}]
+    return []
+
+
 def gpu_tolerations(pools: Sequence[PoolDescriptor]) -> list[dict]:
     """Every GPU pool's taints (GPU taint, spot taints, user taints); the GPU taint even if no pool declares it
     (an existing cluster's nodes might add it later, and DaemonSets tolerating it cost nothing)."""
@@ -89,7 +112,8 @@ def _gpu_node_affinity(skip_labels: Sequence[str]) -> dict:
 
 
 def operator_values(mig_strategy: str, dcgm_exporter: bool, gfd: bool, pools: Sequence[PoolDescriptor],
-                    device_plugin_config_map: Optional[str], dcgm_config_map: Optional[str]) -> dict:
+                    device_plugin_config_map: Optional[str], dcgm_config_map: Optional[str],
+                    toolkit_env_vars: Sequence[dict] = ()) -> dict:
     """gpu-operator v26.7.0 values (keys checked against shared/chart-values/gpu-operator-v26.7.0.yaml)."""
     served = served_pools(pools)
     flags = operator_flags(p.driver for p in served)
@@ -105,9 +129,12 @@ def operator_values(mig_strategy: str, dcgm_exporter: bool, gfd: bool, pools: Se
         # Documented in the chart's commented `dcgmExporter.config` block: an existing ConfigMap in the release
         # namespace with the fields under `dcgm-metrics.csv`.
         dcgm["config"] = {"name": dcgm_config_map}
+    toolkit: dict = {"enabled": flags["toolkit"]}
+    if flags["toolkit"] and toolkit_env_vars:
+        toolkit["env"] = list(toolkit_env_vars)
     return {
         "driver": {"enabled": flags["driver"]},
-        "toolkit": {"enabled": flags["toolkit"]},
+        "toolkit": toolkit,
         "devicePlugin": device_plugin,
         "mig": {"strategy": mig_strategy},
         # Without a pool asking for MIG the manager still runs and keeps MIG-capable GPUs at `all-disabled`.
