@@ -77,7 +77,8 @@ def read_model(o: Obj) -> ModelSpec:
     if isinstance(tp, int) and arch.attention_heads % tp:
         o.error("tensorParallel", f"must divide the {arch.attention_heads} attention heads of {arch.key}, got {tp}")
     priority = o.str("priority", DEFAULT_TIER, choices=PRIORITY_TIERS)
-    serving = read_serving_options(o, arch)
+    # A fallback architecture (the model key was wrong) must not add a gated-weights problem of its own.
+    serving = read_serving_options(o, arch, arch_known=arch_obj.ok or key in MODELS)
     return ModelSpec(name=name, arch=arch, dtype=dtype, kv_cache_dtype=kv, max_context=max_context,
                      concurrency=concurrency, pools=pools, gpu_memory_utilization=util, tensor_parallel=tp,
                      priority=priority, quantization=quantization, **serving)

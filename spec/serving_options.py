@@ -80,13 +80,13 @@ class Cache:
     storage_class: Optional[str] = None   # None: the cloud's default (spec/serving.py)
 
 
-def read_serving_options(o: Obj, arch: ModelArch) -> dict[str, Any]:
+def read_serving_options(o: Obj, arch: ModelArch, arch_known: bool = True) -> dict[str, Any]:
     """Reads the serving keys of one model entry; returns ModelSpec field values."""
     version = o.str("version", "1", pattern=r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?",
                     hint="a label value (letters, digits, '-', '_', '.', at most 63)")
     revision = o.str("revision", None, pattern=r"[\w./-]{1,100}", hint="a branch, tag or commit of the weights")
     engine = o.str("engine", "vllm", choices=ENGINES)
-    gated = o.bool("gated", arch.hf_id.split("/")[0] in GATED_HF_ORGS)
+    gated = o.bool("gated", arch_known and arch.hf_id.split("/")[0] in GATED_HF_ORGS)
     replicas = _read_replicas(o.obj("replicas"))
     kserve = _read_kserve(o.obj("kserve"), engine)
     autoscaling = _read_autoscaling(o, engine, kserve, replicas)

@@ -78,8 +78,11 @@ def test_dev_gpu_node_groups(dev):
         assert ng["amiType"] == "AL2023_x86_64_NVIDIA"
         assert ng["instanceTypes"] == ["g6e.xlarge"]
         assert ng["taints"] == [GPU_TAINT]
+        # AL2023 NVIDIA AMI: driver and toolkit are in the image, so the GPU Operator is told to keep off them.
         assert ng["labels"] == {"llmfleet.io/pool": "l40s", "llmfleet.io/capacity": cap, "llmfleet.io/gpu": "l40s-48gb",
-                                "k8s.amazonaws.com/accelerator": "l40s-48gb"}
+                                "k8s.amazonaws.com/accelerator": "l40s-48gb",
+                                "nvidia.com/gpu.deploy.driver": "false",
+                                "nvidia.com/gpu.deploy.container-toolkit": "false"}
         assert ng["tags"]["k8s.io/cluster-autoscaler/enabled"] == "true"
         assert ng["tags"]["k8s.io/cluster-autoscaler/llm-dev"] == "owned"
         assert ng["subnetIds"] == ["llm-dev-network-private-us-east-1a-id", "llm-dev-network-private-us-east-1b-id"]

@@ -395,3 +395,17 @@ def test_plain_vllm_model_installs_no_operator():
 def test_every_rendered_object_validates(plan):
     from plan.validate import validate_all
     assert validate_all(plan.manifests, "1.34") == {}
+
+
+def test_critical_models_stay_off_spot_capacity():
+    base = dict(name="h100", cloud="aws", node_group="h100", gpu=GPUS["h100-80gb"], gpus_per_node=8,
+                instance_type="p5.48xlarge", taints=(GPU_TAINT,))
+    descs = [PoolDescriptor(**base, capacity="on-demand", priority=20,
+                            node_labels={LABEL_POOL: "h100", LABEL_CAPACITY: "on-demand"}),
+             PoolDescriptor(**base, capacity="spot", priority=10,
+                            node_labels={LABEL_POOL: "h100", LABEL_CAPACITY: "spot"})]
+    spec = spec_of([{"name": "a", "model": "llama-3.1-8b", "priority": "critical"},
+                    {"name": "b", "model": "llama-3.1-8b"}])
+    critical, standard = spec.models
+    assert [d.capacity for d in common.pool_descriptors(critical, descs)] == ["on-demand"]
+    assert [d.capacity for d in common.pool_descriptors(standard, descs)] == ["on-demand", "spot"]

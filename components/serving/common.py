@@ -111,8 +111,10 @@ def resources(model: ModelSpec, pool: PoolSpec) -> dict:
 
 # --- scheduling ---------------------------------------------------------------------------------------------
 def pool_descriptors(model: ModelSpec, pools: Sequence[PoolDescriptor]) -> list[PoolDescriptor]:
-    """Every capacity group of the placement's pool (e.g. on-demand and spot), preferred first."""
-    found = [d for d in pools if d.name == model.placement.pool]
+    """Every capacity group of the placement's pool (e.g. on-demand and spot), preferred first. Critical models
+    never land on spot capacity (sizing guarantees their pool has a non-spot group)."""
+    found = [d for d in pools if d.name == model.placement.pool
+             and not (model.priority == "critical" and d.capacity == "spot")]
     if not found:
         raise ValueError(f"no pool descriptor for pool {model.placement.pool!r} (model {model.name})")
     return sorted(found, key=lambda d: -d.priority)
