@@ -31,6 +31,11 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
     Chart("kserve-crd", "v0.20.0", ""),
     Chart("kserve-resources", "v0.20.0", ""),
     Chart("kserve-runtime-configs", "v0.20.0", ""),
+    Chart("cert-manager", "v1.21.1", ""),
+    # Vertical Pod Autoscaler (recommender, updater, admission controller) from Fairwinds' chart: kubernetes/
+    # autoscaler publishes no chart for VPA. 5.0.0 packages VPA 1.7.1, the version of shared/crds/vertical-pod-
+    # autoscaler (FairwindsOps/charts stable/vpa at 21a94b6, 2026-08-21; values read there, not in shared/).
+    Chart("vpa", "5.0.0", "https://charts.fairwinds.com/stable"),
 )}
 
 # OCI references for charts with no Helm repository.
@@ -40,6 +45,8 @@ OCI_CHARTS = {
     "kserve-resources": "oci://ghcr.io/kserve/charts/kserve-resources",
     # ClusterServingRuntimes (the Hugging Face runtime among them) moved out of kserve-resources into this chart.
     "kserve-runtime-configs": "oci://ghcr.io/kserve/charts/kserve-runtime-configs",
+    # cert-manager's chart README installs from this OCI registry (charts.jetstack.io also carries every release).
+    "cert-manager": "oci://quay.io/jetstack/charts/cert-manager",
 }
 
 # --- serving images -------------------------------------------------------------------------------------------

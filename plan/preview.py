@@ -2,7 +2,7 @@
 
 Shape (pulumi/pulumi sdk/go/common/display: `PreviewDigest` and `PreviewStep`, checked against the source;
 steps' states are apitype.ResourceV3): {"config": {...}, "steps": [{"op", "urn", "provider", "newState": {"urn", "custom", "type",
-"inputs", "parent", "provider"}}], "duration", "changeSummary": {"create": N}}. Differences: this plan has no prior
+"inputs", "parent", "provider", "dependencies"}}], "duration", "changeSummary": {"create": N}}. Differences: this plan has no prior
 state, so every step is `create` and there is no `oldState`/`detailedDiff`; `outputs` in newState are the inputs
 plus the offline fakes, so they are left out; `duration` is wall time of the offline run in nanoseconds.
 """
@@ -19,6 +19,8 @@ def digest(result: RunResult, duration_ns: int) -> dict[str, Any]:
         state = {"urn": r.urn, "custom": r.custom, "type": r.type, "inputs": r.inputs,
                  "parent": r.parent or stack_urn}
         step = {"op": "create", "urn": r.urn}
+        if r.dependencies:
+            state["dependencies"] = r.dependencies
         if r.provider:
             state["provider"] = r.provider
             step["provider"] = r.provider

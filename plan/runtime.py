@@ -33,6 +33,7 @@ class Recorded:
     custom: bool
     inputs: dict
     provider: str = ""
+    dependencies: list = field(default_factory=list)    # URNs this resource waits for (depends_on + inputs)
 
 
 @dataclass
@@ -84,7 +85,8 @@ class _Monitor(mocks.MockMonitor):
             inputs = rpc.deserialize_properties(request.object)
             self.recorded.append(Recorded(
                 type=request.type, name=request.name, urn=response.urn, parent=request.parent,
-                custom=bool(request.custom), inputs=redact(_plain(inputs)), provider=request.provider))
+                custom=bool(request.custom), inputs=redact(_plain(inputs)), provider=request.provider,
+                dependencies=sorted(set(request.dependencies))))
         return response
 
 

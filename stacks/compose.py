@@ -64,7 +64,7 @@ def compose(spec: StackSpec) -> Stack:
     # Model pods need the GPU device plugin (NVIDIA layer) and the monitoring CRDs (ServiceMonitor, PodMonitor).
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
-        "namespaces": platform.namespaces, "depends_on": [nvidia, observability]},
+        "namespaces": platform.namespaces, "depends_on": [nvidia, observability], "cloud": spec.cloud},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
 
     pulumi.export("cloud", spec.cloud)

@@ -57,6 +57,20 @@ class Plan:
             raise AssertionError(f"expected one {kind} {namespace}/{name}, found {len(found)}")
         return found[0]
 
+    def waits_for(self, resource: Recorded, other: Recorded) -> bool:
+        """Whether `resource` is created after `other` (directly or through the resources it depends on, which is
+        how the engine orders them)."""
+        by_urn = {r.urn: r for r in self.resources}
+        seen, todo = set(), list(resource.dependencies)
+        while todo:
+            urn = todo.pop()
+            if urn == other.urn:
+                return True
+            if urn not in seen and urn in by_urn:
+                seen.add(urn)
+                todo.extend(by_urn[urn].dependencies)
+        return False
+
     def children_of(self, parent: Recorded) -> list[Recorded]:
         return [r for r in self.resources if r.parent == parent.urn]
 

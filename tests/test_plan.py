@@ -27,7 +27,7 @@ def test_preview_json_has_the_pulumi_preview_shape(edge_out):
     for step in digest["steps"]:
         assert step["op"] == "create" and step["urn"] == step["newState"]["urn"]
         assert step["urn"].startswith("urn:pulumi:edge::llmfleet::")
-        assert set(step["newState"]) <= {"urn", "custom", "type", "inputs", "parent", "provider"}
+        assert set(step["newState"]) <= {"urn", "custom", "type", "inputs", "parent", "provider", "dependencies"}
     ns = next(s for s in digest["steps"] if s["newState"]["type"] == "kubernetes:core/v1:Namespace")
     assert ns["provider"].startswith("urn:pulumi:edge::llmfleet::llmfleet:cluster:ExistingCluster$pulumi:providers:kubernetes::")
     assert ns["newState"]["parent"].endswith("llmfleet:platform:PlatformBase::edge-k3s-platform")

@@ -233,6 +233,29 @@ def test_vpa_is_recommendation_only_on_gpu_pods_and_applies_on_controllers(plan)
     }
 
 
+def test_vpa_controller_is_installed_for_the_vpa_objects(plan):
+    rel = {r.inputs["name"]: r for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
+    vpa = rel["vpa"]
+    assert (vpa.inputs["chart"], vpa.inputs["version"]) == ("vpa", "5.0.0")
+    assert vpa.inputs["repositoryOpts"] == {"repo": "https://charts.fairwinds.com/stable"}
+    # An existing (k3s) cluster serves metrics.k8s.io itself: no second metrics-server.
+    assert vpa.inputs["values"] == {"metrics-server": {"enabled": False}}
+    # Every VerticalPodAutoscaler waits for the chart that brings its CRD.
+    for r in plan.resources:
+        if r.custom and r.inputs.get("kind") == "VerticalPodAutoscaler":
+            assert plan.waits_for(r, vpa), r.name
+    # ...and the ordering check is not vacuous: the chart does not wait for the model it serves.
+    chat = plan.one("kubernetes:apps/v1:Deployment", "llm-test-serving-chat-deployment")
+    assert plan.waits_for(chat, vpa) and not plan.waits_for(vpa, chat)
+
+
+def test_eks_gets_metrics_server_with_the_vpa():
+    from tests.harness import run_stack
+    dev = run_stack("dev")
+    vpa = next(r for r in dev.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "vpa")
+    assert vpa.inputs["values"] == {"metrics-server": {"enabled": True}}
+
+
 def test_every_serving_workload_has_a_pdb(plan):
     pdbs = {m["metadata"]["name"]: m["spec"] for m in plan.manifests if m["kind"] == "PodDisruptionBudget"}
     assert set(pdbs) == {f"{m['name']}-pdb" for m in MODELS}
@@ -275,7 +298,14 @@ def test_kserve_charts_pinned_and_ordered(plan):
     assert rel["kserve-crd"].inputs["chart"] == OCI_CHARTS["kserve-crd"] == "oci://ghcr.io/kserve/charts/kserve-crd"
     assert {rel[k].inputs["version"] for k in ("kserve-crd", "kserve-resources", "kserve-runtime-configs")} == {
         "v0.20.0"}
-    assert rel["kserve-resources"].inputs["values"] == {"kserve": {"controller": {"deploymentMode": "Standard"}}}
+    assert rel["kserve-resources"].inputs["values"] == {"kserve": {"controller": {"deploymentMode": "Standard"},
+                                                                   "certManager": {"enabled": True}}}
+    # KServe's webhook certificate needs cert-manager; the controller waits for it and for the CRDs.
+    assert rel["cert-manager"].inputs["chart"] == "oci://quay.io/jetstack/charts/cert-manager"
+    assert rel["cert-manager"].inputs["version"] == "v1.21.1"
+    assert rel["cert-manager"].inputs["values"] == {"crds": {"enabled": True}}
+    assert {rel["cert-manager"].urn, rel["kserve-crd"].urn} <= set(rel["kserve-resources"].dependencies)
+    assert rel["kserve-resources"].urn in rel["kserve-runtime-configs"].dependencies
     assert rel["kserve-runtime-configs"].inputs["values"]["kserve"]["servingruntime"]["enabled"] is True
     assert rel["keda"].inputs["version"] == CHARTS["keda"].version == "2.20.2"
     assert rel["kuberay-operator"].inputs["version"] == "1.7.0"

@@ -31,6 +31,8 @@ class ServingLayerArgs(TypedDict):
     """Namespace name -> Namespace resource from the platform base."""
     depends_on: Sequence[pulumi.Resource]
     """Layers the model pods need first (NVIDIA device plugin, monitoring CRDs), if the stack has them."""
+    cloud: str
+    """aws | gcp | azure | existing: whether the cluster serves metrics.k8s.io itself (not EKS)."""
 
 
 class ServingLayer(pulumi.ComponentResource):
@@ -65,10 +67,11 @@ class ServingLayer(pulumi.ComponentResource):
         self.controllers = ServingControllers(
             f"{name}-controllers",
             {"models": args["models"], "namespace": SYSTEM_NAMESPACE, "prometheus_url": s.prometheus_url,
-             "depends_on": system_ns + layers, "cpu_vpa": any(m.autoscaling.vpa for m in args["models"])},
+             "depends_on": system_ns + layers, "cpu_vpa": any(m.autoscaling.vpa for m in args["models"]),
+             "metrics_server": args["cloud"] == "aws"},
             opts=ResourceOptions(parent=self))
         ctl = self.controllers
-        base = serving_ns + layers + ([self.hf_secret] if self.hf_secret is not None else [])
+        base = serving_ns + layers + [r for r in (self.hf_secret, ctl.vpa) if r is not None]
 
         self.models = {}
         for m in args["models"]:

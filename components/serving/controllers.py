@@ -1,5 +1,5 @@
 """Operators the serving layer needs, each installed (pinned, in the system namespace) only when a model uses it:
-KEDA, prometheus-adapter, KServe (CRDs, controller, runtimes) and the KubeRay operator.
+KEDA, prometheus-adapter, KServe (cert-manager, CRDs, controller, runtimes) and the KubeRay operator.
 
 Values were checked key by key against the charts' default values in shared/chart-values/ (same versions).
 """
@@ -50,7 +50,15 @@ def kserve_values() -> dict:
     # kserve-resources v0.20.0 defaults kserve.controller.deploymentMode to Knative; Standard is KServe's own
     # default mode (pkg/constants DefaultDeployment at v0.20.0) and needs no Knative. Serverless services say so
     # per InferenceService with the serving.kserve.io/deploymentMode annotation.
-    return {"kserve": {"controller": {"deploymentMode": "Standard"}}}
+    # The controller's webhook certificate comes from cert-manager (kserve.certManager, on unless disabled):
+    # stated here because the cert-manager release below exists for it.
+    return {"kserve": {"controller": {"deploymentMode": "Standard"}, "certManager": {"enabled": True}}}
+
+
+def cert_manager_values() -> dict:
+    # cert-manager v1.21.1: its CRDs come with the release (crds.enabled, default false; crds.keep stays true so
+    # an uninstall never deletes every Certificate in the cluster).
+    return {"crds": {"enabled": True}}
 
 
 def kserve_runtime_values(tp_max: int) -> dict:
@@ -58,6 +66,13 @@ def kserve_runtime_values(tp_max: int) -> dict:
     # the Hugging Face runtime's /dev/shm is off by default, and tensor parallelism needs it.
     return {"kserve": {"servingruntime": {"enabled": True, "huggingfaceserver": {
         "devShm": {"enabled": True, "sizeLimit": f"{shm_size_gi(tp_max)}Gi"}}}}}
+
+
+def vpa_values(metrics_server: bool) -> dict:
+    # vpa 5.0.0 (Fairwinds): recommender, updater and admission controller on by default. The recommender reads
+    # live usage from metrics.k8s.io: GKE, AKS and k3s serve it already; EKS does not, so the chart's
+    # metrics-server subchart (default off) is turned on there.
+    return {"metrics-server": {"enabled": metrics_server}}
 
 
 def kuberay_values() -> dict:
@@ -75,7 +90,9 @@ class ServingControllersArgs(TypedDict):
     depends_on: Sequence[pulumi.Resource]
     """The namespace and whatever the controllers need first."""
     cpu_vpa: bool
-    """Add a VPA (Recreate) to the CPU-only controllers installed here (a model asked for VPA)."""
+    """A model asked for VPA: install the VPA controller and add a VPA (Recreate) to the CPU-only controllers."""
+    metrics_server: bool
+    """Whether the VPA chart must bring metrics-server (the cluster serves no metrics.k8s.io of its own)."""
 
 
 class ServingControllers(pulumi.ComponentResource):
@@ -84,9 +101,11 @@ class ServingControllers(pulumi.ComponentResource):
     adapter: Optional[k8s.helm.v3.Release]
     """prometheus-adapter, when a model scales with hpa."""
     kserve: Optional[k8s.helm.v3.Release]
-    """KServe runtimes release (after CRDs and controller), when a model uses engine kserve."""
+    """KServe runtimes release (after cert-manager, CRDs and controller), when a model uses engine kserve."""
     kuberay: Optional[k8s.helm.v3.Release]
     """KubeRay operator, when a model uses engine rayserve."""
+    vpa: Optional[k8s.helm.v3.Release]
+    """The Vertical Pod Autoscaler (its CRDs and controllers), when a model asks for VPA."""
     values: dict
     """Chart name -> the values passed (for tests and the plan)."""
 
@@ -96,24 +115,26 @@ class ServingControllers(pulumi.ComponentResource):
         kinds = {m.autoscaling.kind for m in models}
         engines = {m.engine for m in models}
         self.values = {}
-        self.keda = self.adapter = self.kserve = self.kuberay = None
+        self.keda = self.adapter = self.kserve = self.kuberay = self.vpa = None
         if kinds & {"keda", "kedaRedis"}:      # KServe's keda class also needs the KEDA operator
             self.keda = self._release(name, "keda", ns, keda_values(), deps)
         if "hpa" in kinds:
             self.adapter = self._release(name, "prometheus-adapter", ns, adapter_values(args["prometheus_url"]), deps)
         if "kserve" in engines:
             tp_max = max(m.placement.tensor_parallel for m in models if m.engine == "kserve")
+            certs = self._release(name, "cert-manager", ns, cert_manager_values(), deps)
             crd = self._release(name, "kserve-crd", ns, {}, deps)
-            controller = self._release(name, "kserve-resources", ns, kserve_values(), [crd])
+            controller = self._release(name, "kserve-resources", ns, kserve_values(), [crd, certs])
             self.kserve = self._release(name, "kserve-runtime-configs", ns, kserve_runtime_values(tp_max),
                                         [controller])
         if "rayserve" in engines:
             self.kuberay = self._release(name, "kuberay-operator", ns, kuberay_values(), deps)
         if args["cpu_vpa"]:
+            self.vpa = self._release(name, "vpa", ns, vpa_values(args["metrics_server"]), deps)
             installed = {"prometheus-adapter": self.adapter, "keda": self.keda, "kuberay-operator": self.kuberay}
             for key, release in installed.items():
                 if release is not None:
-                    cpu_service_vpa(self, f"{name}-{key}-vpa", CONTROLLER_DEPLOYMENTS[key], ns, [release])
+                    cpu_service_vpa(self, f"{name}-{key}-vpa", CONTROLLER_DEPLOYMENTS[key], ns, [release, self.vpa])
         self.register_outputs({"charts": sorted(self.values)})
 
     def _release(self, name: str, key: str, ns: str, values: dict, deps: list) -> k8s.helm.v3.Release:
