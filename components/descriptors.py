@@ -4,10 +4,10 @@ Cluster components (one per cloud, plus existing clusters) compute these once; t
 consume them and never re-derive cloud facts (labels, taints, who installs the driver).
 """
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 from catalog.gpus import GpuModel
-from spec.pools import Sharing, Taint
+from spec.pools import PoolSpec, Sharing, Taint
 
 # Every GPU node this program creates carries these labels, whatever the cloud.
 LABEL_POOL = "llmfleet.io/pool"
@@ -86,6 +86,17 @@ class PoolDescriptor:
             else:
                 out.append({"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect})
         return out
+
+
+def capacity_priorities(pools: Sequence[PoolSpec]) -> dict[tuple[str, str], int]:
+    """(pool, capacity) -> autoscaler preference, higher first, the same rule on every cloud: pools in stack order
+    (the first pool is the preferred GPU, later pools are fallbacks), then each pool's capacity chain.
+    cluster-autoscaler's priority expander and GKE ComputeClass both read "higher = preferred"."""
+    out = {}
+    for pi, pool in enumerate(pools):
+        for ci, capacity in enumerate(pool.capacity):
+            out[(pool.name, capacity)] = (len(pools) - pi) * 100 + (len(pool.capacity) - ci) * 10
+    return out
 
 
 def all_tolerations(pools) -> list[dict]:

@@ -213,11 +213,11 @@ def test_descriptors_carry_price_priority_and_driver(prod):
     got = {d.node_group: (d.name, d.capacity, d.instance_type, d.gpus_per_node, d.price_hour, d.priority,
                           d.min_nodes, d.max_nodes) for d in prod.stack.cluster.pools}
     assert got == {
-        "h100od": ("h100", "on-demand", "Standard_ND96isr_H100_v5", 8, 98.32, 20, 1, 4),
-        "h100spot": ("h100", "spot", "Standard_ND96isr_H100_v5", 8, 39.3, 10, 0, 4),
-        "a100spot": ("a100", "spot", "Standard_NC24ads_A100_v4", 1, 1.47, 20, 1, 6),
-        "a100od": ("a100", "on-demand", "Standard_NC24ads_A100_v4", 1, 3.67, 10, 0, 6),
-        "a100migspot": ("a100mig", "spot", "Standard_NC24ads_A100_v4", 1, 1.47, 10, 0, 2),
+        "h100od": ("h100", "on-demand", "Standard_ND96isr_H100_v5", 8, 98.32, 320, 1, 4),
+        "h100spot": ("h100", "spot", "Standard_ND96isr_H100_v5", 8, 39.3, 310, 0, 4),
+        "a100spot": ("a100", "spot", "Standard_NC24ads_A100_v4", 1, 1.47, 220, 1, 6),
+        "a100od": ("a100", "on-demand", "Standard_NC24ads_A100_v4", 1, 3.67, 210, 0, 6),
+        "a100migspot": ("a100mig", "spot", "Standard_NC24ads_A100_v4", 1, 1.47, 110, 0, 2),
     }
     d = prod.stack.cluster.pools[0]
     assert (d.cloud, d.driver.driver, d.driver.toolkit, d.driver.device_plugin) == \
@@ -227,19 +227,23 @@ def test_descriptors_carry_price_priority_and_driver(prod):
 def test_priority_configmap_follows_each_capacity_chain(prod):
     cm = prod.manifest("ConfigMap", "cluster-autoscaler-priority-expander", "kube-system")
     doc = cm["data"]["priorities"]
+    # Pools in stack order (h100, a100, a100mig), each pool's chain inside it.
     assert doc == (
-        "20:\n"
-        "  - '^aks-a100spot-[0-9]+-vmss$'\n"
+        "320:\n"
         "  - '^aks-h100od-[0-9]+-vmss$'\n"
-        "10:\n"
-        "  - '^aks-a100migspot-[0-9]+-vmss$'\n"
-        "  - '^aks-a100od-[0-9]+-vmss$'\n"
+        "310:\n"
         "  - '^aks-h100spot-[0-9]+-vmss$'\n"
+        "220:\n"
+        "  - '^aks-a100spot-[0-9]+-vmss$'\n"
+        "210:\n"
+        "  - '^aks-a100od-[0-9]+-vmss$'\n"
+        "110:\n"
+        "  - '^aks-a100migspot-[0-9]+-vmss$'\n"
         "1:\n"
         "  - '^aks-general-[0-9]+-vmss$'\n"
         "  - '^aks-system-[0-9]+-vmss$'\n")
     parsed = yaml.safe_load(doc)
-    assert parsed[20] == ["^aks-a100spot-[0-9]+-vmss$", "^aks-h100od-[0-9]+-vmss$"]
+    assert parsed[320] == ["^aks-h100od-[0-9]+-vmss$"]
     # h100 prefers on-demand, a100 prefers spot: each chain's first entry scores higher than its fallback.
     def prio(vmss):
         return max(p for p, regexes in parsed.items() if any(re.fullmatch(r, vmss) for r in regexes))

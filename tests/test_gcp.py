@@ -150,9 +150,9 @@ def test_prod_descriptors(prod):
     on_demand = descriptor(prod, "h100-on-demand")
     assert "cloud.google.com/gke-spot" not in on_demand.node_labels
     assert on_demand.price_hour == 88.25
-    # Higher = preferred, in chain order.
+    # Higher = preferred: pools in stack order (h100, then a100, then l4), each in its chain order.
     assert [(x.node_group, x.priority) for x in prod.stack.cluster.pools] == [
-        ("h100-on-demand", 20), ("h100-spot", 10), ("a100-spot", 10), ("l4-spot", 20), ("l4-on-demand", 10)]
+        ("h100-on-demand", 320), ("h100-spot", 310), ("a100-spot", 210), ("l4-spot", 120), ("l4-on-demand", 110)]
     l4 = descriptor(prod, "l4-spot")
     assert l4.node_labels["cloud.google.com/gke-gpu-sharing-strategy"] == "time-sharing"
     assert l4.node_labels["cloud.google.com/gke-max-shared-clients-per-gpu"] == "4"
@@ -265,7 +265,7 @@ def test_operator_descriptors_and_compute_class_tolerations(other):
         {"key": "cloud.google.com/compute-class", "operator": "Equal", "value": "llmfleet-res",
          "effect": "NoSchedule"}]
     assert [(x.node_group, x.priority) for x in other.stack.cluster.pools if x.name == "res"] == [
-        ("res-reserved", 30), ("res-on-demand", 20), ("res-spot", 10)]
+        ("res-reserved", 330), ("res-on-demand", 320), ("res-spot", 310)]
 
 
 def test_compute_class_priorities_follow_the_chain(other):

@@ -8,8 +8,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
-from catalog.versions import CHARTS, CLUSTER_AUTOSCALER_IMAGE, CLUSTER_AUTOSCALER_TAGS
+from catalog.versions import CLUSTER_AUTOSCALER_IMAGE, CLUSTER_AUTOSCALER_TAGS
 from components.aws import iam
+from components.helm import chart_release
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -121,7 +122,6 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             data={"priorities": priority_config(args["priorities"])},
             opts=child)
 
-        chart = CHARTS["cluster-autoscaler"]
         sa_annotations = {"eks.amazonaws.com/role-arn": self.role.arn} if irsa else {}
         values = {
             "cloudProvider": "aws",
@@ -150,14 +150,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             "containerSecurityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                          "capabilities": {"drop": ["ALL"]}},
         }
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name="cluster-autoscaler",
-            namespace=NAMESPACE,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-            values=values,
-            opts=ResourceOptions(parent=self, depends_on=[self.priority_configmap, *identity_deps,
-                                                          *args["depends_on"]]))
+        self.release = chart_release(
+            f"{name}-release", "cluster-autoscaler", NAMESPACE, values, parent=self,
+            depends_on=[self.priority_configmap, *identity_deps, *args["depends_on"]])
         self.register_outputs({"roleArn": self.role.arn})

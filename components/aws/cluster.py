@@ -18,7 +18,7 @@ from components.aws.autoscaler import ClusterAutoscaler
 from components.aws.network import VpcNetwork
 from components.aws.nodegroups import ManagedNodeGroup
 from components.descriptors import (GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, PoolDescriptor,
-                                    driver_ownership)
+                                    capacity_priorities, driver_ownership)
 from components.nvidia.labels import nvidia_node_labels
 from spec.clouds.aws import AwsSettings, cluster_zones
 from spec.cluster import ClusterSpec
@@ -50,16 +50,12 @@ def node_group_name(pool: str, capacity: str) -> str:
     return f"{pool}-{capacity}"
 
 
-def priority(pool_index: int, pool_count: int, capacity_index: int, chain_length: int) -> int:
-    """Higher = grown first. Pools in stack order (the first is the preferred GPU), then each pool's chain."""
-    return (pool_count - pool_index) * 100 + (chain_length - capacity_index) * 10
-
-
 def describe_pools(pools: Sequence[PoolSpec], prices: dict) -> list[PoolDescriptor]:
     """One descriptor per (pool, capacity type). The chain's first capacity holds the pool's minimum (the
     baseline); fallbacks start at zero and may each grow to the pool's maximum."""
     out = []
-    for pi, pool in enumerate(pools):
+    priorities = capacity_priorities(pools)
+    for pool in pools:
         price = prices.get(price_key("aws", pool.instance.name)) if pool.instance else None
         ownership = driver_ownership("aws", pool.image, pool.driver)
         for ci, capacity in enumerate(pool.capacity):
@@ -74,7 +70,7 @@ def describe_pools(pools: Sequence[PoolSpec], prices: dict) -> list[PoolDescript
                 driver=ownership,
                 min_nodes=pool.min_nodes if ci == 0 else 0, max_nodes=pool.max_nodes,
                 price_hour=price.for_capacity(capacity) if price else 0.0,
-                priority=priority(pi, len(pools), ci, len(pool.capacity))))
+                priority=priorities[(pool.name, capacity)]))
     return out
 
 

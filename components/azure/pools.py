@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 from catalog.prices import price_key
 from components.descriptors import (GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, PoolDescriptor,
-                                    driver_ownership)
+                                    capacity_priorities, driver_ownership)
 from components.nvidia.labels import mig_partitioned_by, nvidia_node_labels
 from spec.clouds.azure import AzureSettings, aks_pool_name, mig_instance_profile
 from spec.pools import PoolSpec, Taint
@@ -46,17 +46,12 @@ class AgentPoolPlan:
     descriptor: PoolDescriptor
 
 
-def chain_priority(pool: PoolSpec, capacity: str) -> int:
-    """Higher = preferred, as the priority expander reads it: first in the chain scores highest."""
-    return (len(pool.capacity) - pool.capacity.index(capacity)) * 10
-
-
 def taint_string(t: Taint) -> str:
     """AKS nodeTaints syntax: key=value:Effect."""
     return f"{t.key}={t.value}:{t.effect}"
 
 
-def plan_pool(pool: PoolSpec, capacity: str, prices: dict) -> AgentPoolPlan:
+def plan_pool(pool: PoolSpec, capacity: str, prices: dict, priority: int = 0) -> AgentPoolPlan:
     inst = pool.instance
     assert inst is not None, f"pool {pool.name}: no Azure VM size (spec validation lets none through)"
     name = aks_pool_name(pool.name, capacity)
@@ -86,7 +81,7 @@ def plan_pool(pool: PoolSpec, capacity: str, prices: dict) -> AgentPoolPlan:
         # Every label the nodes carry, AKS's own accelerator label included (layers may select on it).
         node_labels={**labels, AKS_ACCELERATOR: "nvidia"}, taints=tuple(taints), sharing=pool.sharing,
         driver=own, min_nodes=min_nodes, max_nodes=pool.max_nodes,
-        price_hour=price.for_capacity(capacity) if price else 0.0, priority=chain_priority(pool, capacity))
+        price_hour=price.for_capacity(capacity) if price else 0.0, priority=priority)
     return AgentPoolPlan(
         spec=pool, capacity=capacity, name=name, vm_size=inst.name, min_nodes=min_nodes, max_nodes=pool.max_nodes,
         zones=pool.zones, labels=labels, taints=tuple(taints), gpu_driver=GPU_DRIVER[pool.driver],
@@ -94,7 +89,8 @@ def plan_pool(pool: PoolSpec, capacity: str, prices: dict) -> AgentPoolPlan:
 
 
 def plan_pools(pools: Sequence[PoolSpec], prices: dict) -> list[AgentPoolPlan]:
-    return [plan_pool(p, c, prices) for p in pools for c in p.capacity]
+    priorities = capacity_priorities(pools)
+    return [plan_pool(p, c, prices, priorities[(p.name, c)]) for p in pools for c in p.capacity]
 
 
 def agent_pool_inputs(plan: AgentPoolPlan, settings: AzureSettings) -> dict:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from catalog.prices import price_key
-from components.descriptors import (GKE_COMPUTE_CLASS, GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, PoolDescriptor,
+from components.descriptors import (GKE_COMPUTE_CLASS, GPU_TAINT, LABEL_CAPACITY, capacity_priorities, LABEL_GPU, LABEL_POOL, PoolDescriptor,
                                     driver_ownership)
 from components.nvidia.labels import nvidia_node_labels
 from spec.clouds.gcp import GcpSettings
@@ -67,13 +67,8 @@ def compute_class_name(pool: PoolSpec) -> str:
     return f"llmfleet-{pool.name}"
 
 
-def chain_priority(pool: PoolSpec, capacity: str) -> int:
-    """Higher = preferred, as cluster-autoscaler's priority expander reads it: first in the chain scores highest."""
-    return (len(pool.capacity) - pool.capacity.index(capacity)) * 10
-
-
 def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zones: tuple, prices: dict,
-              service_account=None) -> PoolPlan:
+              service_account=None, priority: int = 0) -> PoolPlan:
     inst = pool.instance
     assert inst is not None and inst.accelerator, f"pool {pool.name}: no GKE accelerator in the catalog"
     name = node_pool_name(pool, capacity)
@@ -158,10 +153,12 @@ def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zone
         name=pool.name, cloud="gcp", capacity=capacity, node_group=name, gpu=pool.gpu, gpus_per_node=inst.gpus,
         instance_type=inst.name, node_labels={**labels, **gke_labels}, taints=tuple(taints), sharing=pool.sharing,
         driver=owner, min_nodes=min_nodes, max_nodes=pool.max_nodes,
-        price_hour=price.for_capacity(capacity) if price else 0.0, priority=chain_priority(pool, capacity))
+        price_hour=price.for_capacity(capacity) if price else 0.0, priority=priority)
     return PoolPlan(spec=pool, capacity=capacity, node_pool=name, node_config=node_config, autoscaling=autoscaling,
                     initial_node_count=initial, node_locations=zones, descriptor=descriptor)
 
 
 def plan_pools(pools, settings: GcpSettings, cluster_zones: tuple, prices: dict, service_account=None) -> list:
-    return [plan_pool(p, c, settings, cluster_zones, prices, service_account) for p in pools for c in p.capacity]
+    priorities = capacity_priorities(pools)
+    return [plan_pool(p, c, settings, cluster_zones, prices, service_account, priorities[(p.name, c)])
+            for p in pools for c in p.capacity]

@@ -13,8 +13,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
-from catalog.versions import CHARTS
 from components.descriptors import PoolDescriptor
+from components.helm import chart_release
 from components.nvidia.labels import dcgm_source, missing_node_labels, pool_node_labels
 from components.nvidia.values import (DCGM_METRICS_KEY, dcgm_exporter_values, dcgm_metrics_csv,
                                       device_plugin_config, device_plugin_values, operator_values, served_pools)
@@ -99,17 +99,7 @@ class NvidiaStack(pulumi.ComponentResource):
             opts=ResourceOptions(parent=self))
 
     def _release(self, name: str, chart_key: str, ns: str, values: dict, configs: list) -> None:
-        chart = CHARTS[chart_key]
         self.values[chart_key] = values
-        self.releases[chart_key] = k8s.helm.v3.Release(
-            f"{name}-{chart_key}",
-            name=chart_key,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-            namespace=ns,
-            create_namespace=False,
-            values=values,
-            timeout=RELEASE_TIMEOUT,
-            # The config maps must exist before the device plugin / exporter pods mount them.
-            opts=ResourceOptions(parent=self, depends_on=configs))
+        # The config maps must exist before the device plugin / exporter pods mount them.
+        self.releases[chart_key] = chart_release(f"{name}-{chart_key}", chart_key, ns, values, parent=self,
+                                                 depends_on=configs, timeout=RELEASE_TIMEOUT)

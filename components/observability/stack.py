@@ -11,8 +11,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
-from catalog.versions import CHARTS
 from components.descriptors import PoolDescriptor
+from components.helm import chart_release
 from components.nvidia.labels import dcgm_source
 from components.observability.dashboards import DASHBOARDS, dashboard_json
 from components.observability.rules import node_label_keys, rule_groups
@@ -50,19 +50,9 @@ class Observability(pulumi.ComponentResource):
         super().__init__("llmfleet:observability:Observability", name, None, opts)
         o, nv, pools = args["observability"], args["nvidia"], list(args["pools"])
         ns, gpu_ns = args["namespace"], args["gpu_namespace"]
-        chart = CHARTS["kube-prometheus-stack"]
         self.values = kps_values(o, node_label_keys(pools))
-        self.release = k8s.helm.v3.Release(
-            f"{name}-kube-prometheus-stack",
-            name=RELEASE_NAME,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-            namespace=ns,
-            create_namespace=False,
-            values=self.values,
-            timeout=900,
-            opts=ResourceOptions(parent=self))
+        self.release = chart_release(f"{name}-kube-prometheus-stack", "kube-prometheus-stack", ns, self.values,
+                                     parent=self, timeout=900, release_name=RELEASE_NAME)
         after_crds = ResourceOptions(parent=self, depends_on=[self.release])
 
         source = dcgm_source(nv.stack, nv.dcgm_exporter, pools)

@@ -4,7 +4,7 @@ from the placement, probes with a startup budget, security context. Pure functio
 import math
 from typing import Optional, Sequence
 
-from components.descriptors import LABEL_CAPACITY, PoolDescriptor
+from components.descriptors import LABEL_CAPACITY, PoolDescriptor, all_tolerations
 from sizing.estimate import GIB
 from spec.models import ModelSpec
 from spec.platform import PRIORITY_TIERS
@@ -144,14 +144,20 @@ def affinity(descriptors: Sequence[PoolDescriptor]) -> dict:
 
 def tolerations(descriptors: Sequence[PoolDescriptor]) -> list[dict]:
     """Exactly the taints of the pool's groups (GPU taint with Exists, spot taints by value), no others."""
-    seen, out = set(), []
-    for d in descriptors:
-        for t in d.tolerations():
-            key = tuple(sorted(t.items()))
-            if key not in seen:
-                seen.add(key)
-                out.append(t)
-    return out
+    return all_tolerations(descriptors)
+
+
+def gpu_pod_scheduling(model: ModelSpec, descriptors: Sequence[PoolDescriptor]) -> dict:
+    """Pod spec fields every GPU model pod shares, whatever the engine: its pool's nodes and their taints, spread
+    across zones and nodes, its priority tier, pod security and the drain budget."""
+    return {
+        "affinity": affinity(descriptors),
+        "tolerations": tolerations(descriptors),
+        "topologySpreadConstraints": topology_spread(model),
+        "priorityClassName": priority_class(model),
+        "securityContext": pod_security(),
+        "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
+    }
 
 
 def topology_spread(model: ModelSpec) -> list[dict]:

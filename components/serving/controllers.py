@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
-from catalog.versions import CHARTS, OCI_CHARTS
+from components.helm import chart_release
 from components.serving.autoscaling import ADAPTER_QUEUE_METRIC, QUEUE_METRIC, cpu_service_vpa
 from components.serving.common import shm_size_gi
 from spec.models import ModelSpec
@@ -138,17 +138,5 @@ class ServingControllers(pulumi.ComponentResource):
         self.register_outputs({"charts": sorted(self.values)})
 
     def _release(self, name: str, key: str, ns: str, values: dict, deps: list) -> k8s.helm.v3.Release:
-        chart = CHARTS[key]
         self.values[key] = values
-        oci = OCI_CHARTS.get(key)
-        return k8s.helm.v3.Release(
-            f"{name}-{key}",
-            name=key,
-            chart=oci or chart.name,
-            version=chart.version,
-            repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-            namespace=ns,
-            create_namespace=False,
-            values=values,
-            timeout=RELEASE_TIMEOUT,
-            opts=ResourceOptions(parent=self, depends_on=deps))
+        return chart_release(f"{name}-{key}", key, ns, values, parent=self, depends_on=deps, timeout=RELEASE_TIMEOUT)

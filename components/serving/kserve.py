@@ -41,12 +41,8 @@ def predictor(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescri
         "minReplicas": model.replicas.min,
         "maxReplicas": model.replicas.max,
         "labels": c.labels(model),
-        "priorityClassName": c.priority_class(model),
-        "affinity": c.affinity(descriptors),
-        "tolerations": c.tolerations(descriptors),
-        "topologySpreadConstraints": c.topology_spread(model),
-        "securityContext": c.pod_security(),
-        "terminationGracePeriodSeconds": c.TERMINATION_GRACE_SECONDS,
+        # The predictor is a pod spec too: the same placement as every other engine's GPU pods.
+        **c.gpu_pod_scheduling(model, descriptors),
         "model": {
             "modelFormat": {"name": "huggingface"},
             "storageUri": f"hf://{model.arch.hf_id}",

@@ -61,12 +61,7 @@ def worker_group(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDes
                     "securityContext": c.container_security(),
                 }],
                 "volumes": [c.shm_volume(tp)],
-                "affinity": c.affinity(descriptors),
-                "tolerations": c.tolerations(descriptors),
-                "topologySpreadConstraints": c.topology_spread(model),
-                "priorityClassName": c.priority_class(model),
-                "securityContext": c.pod_security(),
-                "terminationGracePeriodSeconds": c.TERMINATION_GRACE_SECONDS,
+                **c.gpu_pod_scheduling(model, descriptors),
             },
         },
     }

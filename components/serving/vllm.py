@@ -52,12 +52,7 @@ def pod_spec(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescrip
     return {
         "containers": [container],
         "volumes": volumes,
-        "affinity": c.affinity(descriptors),
-        "tolerations": c.tolerations(descriptors),
-        "topologySpreadConstraints": c.topology_spread(model),
-        "priorityClassName": c.priority_class(model),
-        "securityContext": c.pod_security(),
-        "terminationGracePeriodSeconds": c.TERMINATION_GRACE_SECONDS,
+        **c.gpu_pod_scheduling(model, descriptors),
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
     }
