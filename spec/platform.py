@@ -18,6 +18,10 @@ SERVING_NAMESPACE = "llm-serving"
 GPU_OPERATOR_NAMESPACE = "gpu-operator"
 MONITORING_NAMESPACE = "monitoring"
 SYSTEM_NAMESPACE = "llm-system"       # controllers: KEDA, KServe, KubeRay, prometheus-adapter
+# The kube-prometheus-stack release (and its fullname, so object names do not depend on Helm's truncation rules):
+# the serving layer's autoscalers query this Prometheus.
+PROMETHEUS_RELEASE = "kube-prometheus-stack"
+PROMETHEUS_URL = f"http://{PROMETHEUS_RELEASE}-prometheus.{MONITORING_NAMESPACE}.svc:9090"
 
 DEFAULT_NAMESPACES = {
     SERVING_NAMESPACE: "baseline",

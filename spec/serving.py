@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from catalog.versions import VLLM_IMAGE
-from spec.platform import MONITORING_NAMESPACE, SERVING_NAMESPACE, PlatformSpec
+from spec.platform import PROMETHEUS_URL, SERVING_NAMESPACE, PlatformSpec
 from spec.reader import Obj
 
 # ReadWriteMany storage classes for a model cache shared by every replica, one per cloud, in this one place.
@@ -19,7 +19,7 @@ RWX_STORAGE_CLASSES = {"aws": "efs-sc", "gcp": "standard-rwx", "azure": "azurefi
 # kube-prometheus-stack's Prometheus Service when the release is named `kube-prometheus-stack` in the monitoring
 # namespace (`<fullname>-prometheus`). Unverified against the observability layer's release name: override with
 # llmfleet:serving.prometheusUrl if it differs.
-DEFAULT_PROMETHEUS_URL = f"http://kube-prometheus-stack-prometheus.{MONITORING_NAMESPACE}.svc:9090"
+DEFAULT_PROMETHEUS_URL = PROMETHEUS_URL
 
 PINNED_IMAGE = r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+(:[A-Za-z0-9._-]{1,128}|@sha256:[a-f0-9]{64})"
 

@@ -43,3 +43,11 @@ def test_distribution_only_applies_to_existing_clusters():
                           "gpuPools": [{"name": "g", "instanceType": "g6.xlarge"}]})
     assert lines == ["llmfleet:cluster.distribution: only applies when cloud is existing (managed clusters use "
                      "standard paths)"]
+
+
+def test_autoscalers_query_the_prometheus_the_observability_layer_installs():
+    p = run_stack("edge")
+    kps = p.one("kubernetes:helm.sh/v3:Release", "edge-k3s-observability-kube-prometheus-stack")
+    assert (kps.inputs["name"], kps.inputs["namespace"]) == ("kube-prometheus-stack", "monitoring")
+    assert kps.inputs["values"]["fullnameOverride"] == "kube-prometheus-stack"
+    assert p.spec.serving.prometheus_url == "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"

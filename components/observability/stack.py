@@ -19,8 +19,9 @@ from components.observability.rules import node_label_keys, rule_groups
 from components.observability.values import kps_values
 from components.platform import MANAGED_BY
 from spec.nvidia import NvidiaSpec, ObservabilitySpec
+from spec.platform import PROMETHEUS_RELEASE
 
-RELEASE_NAME = "kube-prometheus-stack"
+RELEASE_NAME = PROMETHEUS_RELEASE
 DCGM_PORT_NAME = "metrics"       # the dcgm-exporter chart's Service port name, for port 9400
 DCGM_PORT = 9400
 

@@ -3,6 +3,7 @@ subchart keys `kube-state-metrics.*` and `prometheus-node-exporter.*` against th
 from typing import Sequence
 
 from spec.nvidia import ObservabilitySpec
+from spec.platform import PROMETHEUS_RELEASE
 
 
 def kps_values(o: ObservabilitySpec, node_label_keys: Sequence[str]) -> dict:
@@ -10,6 +11,8 @@ def kps_values(o: ObservabilitySpec, node_label_keys: Sequence[str]) -> dict:
     if o.storage_class:
         claim["storageClassName"] = o.storage_class
     values: dict = {
+        # Fixed object names: the serving layer reaches Prometheus at spec.platform.PROMETHEUS_URL.
+        "fullnameOverride": PROMETHEUS_RELEASE,
         "prometheus": {"prometheusSpec": {
             "retention": o.retention,
             "retentionSize": o.retention_size,

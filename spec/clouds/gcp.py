@@ -35,7 +35,7 @@ class GcpSettings:
     system_min_nodes: int = 2
     system_max_nodes: int = 6
     system_disk_gb: int = 100
-    compute_class: bool = False             # render the capacity chain as GKE ComputeClasses (see docs/gcp.md)
+    compute_class: bool = False             # render the capacity chain as GKE ComputeClasses (see README, "GCP (GKE)")
     deletion_protection: bool = True
 
     @property
@@ -116,7 +116,7 @@ def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
     """Zones belong to the region (and to a zonal cluster's zone), reservations are zonal and well-formed.
 
     Whether a zone offers the accelerator, and whether the project has quota for it, cannot be known offline:
-    docs/gcp.md says how to check both with gcloud.
+    README, "GCP (GKE)" says how to check both with gcloud.
     """
     settings: GcpSettings = cluster.settings
     region = cluster.region
