@@ -22,11 +22,12 @@ class ClusterSpec:
     zones: tuple[str, ...] = ()
     context: Optional[str] = None          # existing: kubeconfig context to use
     distribution: str = "generic"          # existing: generic | k3s | rke2
+    environment: str = ""                  # llmfleet:environment, carried into cloud tags and labels
     # Cloud-specific settings, read by the cloud's own reader (spec/clouds/<cloud>.py); None for existing.
     settings: Any = None
 
 
-def read_cluster(o: Obj, cloud: str, stack: str) -> ClusterSpec:
+def read_cluster(o: Obj, cloud: str, stack: str, environment: str = "") -> ClusterSpec:
     name = o.str("name", f"llm-{stack}", pattern=DNS_LABEL, hint=DNS_LABEL_HINT)
     if len(name) > 40:
         o.error("name", f"must be at most 40 characters (cloud resource names derive from it), got {len(name)}")
@@ -50,4 +51,4 @@ def read_cluster(o: Obj, cloud: str, stack: str) -> ClusterSpec:
         elif sub.ok:
             o.error(other, f"only applies when cloud is {other}")
     return ClusterSpec(cloud=cloud, name=name, kubernetes_version=version, region=region, zones=zones,
-                       context=context, distribution=distribution, settings=settings)
+                       context=context, distribution=distribution, environment=environment, settings=settings)

@@ -73,7 +73,7 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     cloud = o.str("cloud", choices=CLOUDS)
     environment = o.str("environment", stack, pattern=r"[a-z0-9-]{1,20}", hint="lowercase letters, digits, '-'")
     cluster_obj = o.obj("cluster")
-    cluster = read_cluster(cluster_obj, cloud or "aws", stack)
+    cluster = read_cluster(cluster_obj, cloud, stack, environment)
     cluster_obj.done()
 
     if cloud in CLOUDS:

@@ -120,6 +120,12 @@ def test_prod_bottlerocket_pool_uses_data_volume(prod):
     assert node_group(prod, "h100-on-demand").inputs["amiType"] == "AL2023_x86_64_NVIDIA"
     mapping = launch_template(prod, "h200-spot").inputs["blockDeviceMappings"]
     assert [(m["deviceName"], m["ebs"]["volumeSize"]) for m in mapping] == [("/dev/xvdb", 1000.0)]
+    # Bottlerocket runs its own device plugin: the GPU Operator's is kept off these nodes by label.
+    for group in ("h200-on-demand", "h200-spot"):
+        labels = node_group(prod, group).inputs["labels"]
+        assert {k: v for k, v in labels.items() if k.startswith("nvidia.com/")} == {
+            "nvidia.com/gpu.deploy.driver": "false", "nvidia.com/gpu.deploy.container-toolkit": "false",
+            "nvidia.com/gpu.deploy.device-plugin": "false"}
 
 
 def test_prod_scaling_bounds_and_capacity(prod):
@@ -181,6 +187,7 @@ def test_eks_cluster_inputs(prod):
     assert c["encryptionConfig"]["resources"] == ["secrets"]
     assert c["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     assert c["bootstrapSelfManagedAddons"] is False
+    assert (c["tags"]["llmfleet.io/cluster"], c["tags"]["llmfleet.io/environment"]) == ("llm-prod", "prod")
     assert sorted(r.inputs["addonName"] for r in prod.of_type("aws:eks/addon:Addon")) == [
         "coredns", "kube-proxy", "vpc-cni"]
     oidc = prod.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs

@@ -115,7 +115,7 @@ class EksCluster(pulumi.ComponentResource):
         spec: ClusterSpec = args["cluster"]
         s: AwsSettings = spec.settings or AwsSettings()
         region, cname = spec.region, spec.name
-        tags = {**s.tags, "llmfleet.io/cluster": cname}
+        tags = {**s.tags, "llmfleet.io/cluster": cname, "llmfleet.io/environment": spec.environment}
         child = ResourceOptions(parent=self)
         zones = cluster_zones(spec)
 

@@ -64,7 +64,8 @@ class AksCluster(pulumi.ComponentResource):
         super().__init__("llmfleet:azure:AksCluster", name, None, opts)
         spec: ClusterSpec = args["cluster"]
         settings: AzureSettings = spec.settings
-        tags = {"managed-by": "llmfleet", "llmfleet-cluster": spec.name, **settings.tags}
+        tags = {"managed-by": "llmfleet", "llmfleet-cluster": spec.name, "llmfleet-environment": spec.environment,
+                **settings.tags}
 
         net = make_network(name, spec.name, spec.region, settings, tags, parent=self)
         rg_name = net.resource_group.name

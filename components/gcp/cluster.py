@@ -91,7 +91,7 @@ class GkeCluster(pulumi.ComponentResource):
             # GCS FUSE lets model servers mount weights from a bucket instead of downloading them per pod.
             addons_config={"gcs_fuse_csi_driver_config": {"enabled": True},
                            "gce_persistent_disk_csi_driver_config": {"enabled": True}},
-            resource_labels={"llmfleet-cluster": spec.name},
+            resource_labels={"llmfleet-cluster": spec.name, "llmfleet-environment": spec.environment},
             deletion_protection=s.deletion_protection,
             # The removed default pool's node_config reads back differently and would show a diff forever.
             opts=ResourceOptions(parent=self, depends_on=[*apis, identity], ignore_changes=["nodeConfig"]))
