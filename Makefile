@@ -21,10 +21,10 @@ plan: $(VENV)/.installed
 plan-all: $(VENV)/.installed
 	$(PY) -m plan --all
 
-## Unit tests, then the plan of every stack with validation
+## The plan of every stack with validation (out/<stack>/), then the unit tests
 test: $(VENV)/.installed
-	$(PY) -m pytest -q tests
 	$(PY) -m plan --all
+	$(PY) -m pytest -q -p no:cacheprovider tests
 
 ## Plan time per stack, and how it grows with the number of models
 bench: $(VENV)/.installed

@@ -194,10 +194,10 @@ def _autoscaler_profile(s: AzureSettings) -> dict:
     }
 
 
-def _system_pool(pool: CpuPool, s: AzureSettings, zones: Sequence[str], subnet_id: pulumi.Input[str]) -> dict:
-    profile = {
-        "name": SYSTEM_POOL,
-        "mode": "System",
+def _cpu_pool(pool: CpuPool, s: AzureSettings, zones: Sequence[str], role: str, mode: str) -> dict:
+    """What the system and the general CPU pools share: autoscaled Linux scale sets labelled with their role."""
+    inputs = {
+        "mode": mode,
         "type": "VirtualMachineScaleSets",
         "os_type": "Linux",
         "os_sku": s.os_sku,
@@ -206,32 +206,21 @@ def _system_pool(pool: CpuPool, s: AzureSettings, zones: Sequence[str], subnet_i
         "min_count": pool.min_nodes,
         "max_count": pool.max_nodes,
         "count": pool.min_nodes,
-        "node_taints": [SYSTEM_TAINT],
-        "node_labels": {ROLE_LABEL: SYSTEM_POOL},
-        "vnet_subnet_id": subnet_id,
+        "node_labels": {ROLE_LABEL: role},
     }
     if zones:
-        profile["availability_zones"] = list(zones)
-    return profile
+        inputs["availability_zones"] = list(zones)
+    return inputs
+
+
+def _system_pool(pool: CpuPool, s: AzureSettings, zones: Sequence[str], subnet_id: pulumi.Input[str]) -> dict:
+    """The cluster's inline system pool, tainted so only critical add-ons run there."""
+    return {"name": SYSTEM_POOL, **_cpu_pool(pool, s, zones, SYSTEM_POOL, "System"),
+            "node_taints": [SYSTEM_TAINT], "vnet_subnet_id": subnet_id}
 
 
 def _general_pool(pool: CpuPool, s: AzureSettings, zones: Sequence[str]) -> dict:
     """An untainted CPU pool for everything that is neither a critical add-on nor a GPU workload (operators,
     KEDA, monitoring): the system pool is tainted and GPU pools repel non-GPU pods."""
-    inputs = {
-        "agent_pool_name": GENERAL_POOL,
-        "mode": "User",
-        "type": "VirtualMachineScaleSets",
-        "os_type": "Linux",
-        "os_sku": s.os_sku,
-        "vm_size": pool.vm_size,
-        "enable_auto_scaling": True,
-        "min_count": pool.min_nodes,
-        "max_count": pool.max_nodes,
-        "count": pool.min_nodes,
-        "node_labels": {ROLE_LABEL: GENERAL_POOL},
-        "tags": {"llmfleet-pool": GENERAL_POOL},
-    }
-    if zones:
-        inputs["availability_zones"] = list(zones)
-    return inputs
+    return {"agent_pool_name": GENERAL_POOL, **_cpu_pool(pool, s, zones, GENERAL_POOL, "User"),
+            "tags": {"llmfleet-pool": GENERAL_POOL}}
