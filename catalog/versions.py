@@ -78,3 +78,15 @@ RAY_LLM_IMAGE = f"rayproject/ray-llm:{RAY_VERSION}-py311-cu128"
 CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
 CLUSTER_AUTOSCALER_TAGS = {"1.31": "v1.31.2", "1.32": "v1.32.5", "1.33": "v1.33.5", "1.34": "v1.34.4",
                            "1.35": "v1.35.1"}
+
+# Karpenter EC2NodeClass AMI aliases per pool image (`family@version`), pinned: `@latest` would drift every node to
+# each new AMI release unannounced. Karpenter resolves an alias through the EKS SSM parameters for the cluster's
+# Kubernetes minor and picks the NVIDIA variant for GPU instance types. UNVERIFIED OFFLINE: check both against the
+# release notes before `pulumi up` (https://github.com/awslabs/amazon-eks-ami/releases and
+# https://github.com/bottlerocket-os/bottlerocket/releases) and that the release was published for the cluster's
+# Kubernetes version. v20260818 is an amazon-eks-ami release referenced upstream in Sept 2026; Bottlerocket 1.66.0
+# was released Sept 2026 (bottlerocket PR 4946). A new pin makes Karpenter replace nodes (drift), one at a time.
+KARPENTER_AMI_ALIASES = {
+    "al2023-nvidia": "al2023@v20260818",
+    "bottlerocket-nvidia": "bottlerocket@v1.66.0",
+}

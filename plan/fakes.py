@@ -46,7 +46,9 @@ def _eks_cluster(name: str, inputs: dict) -> dict:
     return {"arn": f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/{cname}",
             "endpoint": f"https://{cname}.eks.example.invalid",
             "certificateAuthority": {"data": FAKE_CA},
-            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.example.invalid/id/{cname.upper()}"}]}]}
+            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.example.invalid/id/{cname.upper()}"}]}],
+            # EKS adds the cluster security group to the VPC config (Karpenter's discovery tag goes on it).
+            "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": "sg-0123456789abcdef0"}}
 
 
 def _eks_node_group(name: str, inputs: dict) -> dict:
@@ -63,6 +65,18 @@ OUTPUTS["aws:iam/openIdConnectProvider:OpenIdConnectProvider"] = lambda name, in
     "arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{str(inputs.get('url', name)).removeprefix('https://')}"}
 OUTPUTS["aws:kms/key:Key"] = lambda name, inputs: {"arn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{name}"}
 OUTPUTS["aws:ec2/launchTemplate:LaunchTemplate"] = lambda name, inputs: {"latestVersion": 1, "defaultVersion": 1}
+# Karpenter (components/aws/karpenter.py): the queue's ARN and URL feed the controller policy, the queue policy and
+# the chart's settings; the rules' ARNs feed the queue policy.
+OUTPUTS["aws:sqs/queue:Queue"] = lambda name, inputs: {
+    "arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:{inputs.get('name') or name}",
+    "url": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/{inputs.get('name') or name}"}
+OUTPUTS["aws:cloudwatch/eventRule:EventRule"] = lambda name, inputs: {
+    "arn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/{inputs.get('name') or name}"}
+# The model cache's EFS file system (components/aws/storage.py): its id feeds the `efs-sc` StorageClass (the mock
+# runtime's id), its ARN the component outputs.
+OUTPUTS["aws:efs/fileSystem:FileSystem"] = lambda name, inputs: {
+    "arn": f"arn:aws:elasticfilesystem:us-east-1:{ACCOUNT}:file-system/{name}-id",
+    "dnsName": f"{name}-id.efs.us-east-1.example.invalid"}
 
 
 def outputs_for(type_: str, name: str, inputs: dict) -> dict:

@@ -8,13 +8,61 @@ from spec.platform import PROMETHEUS_URL, SERVING_NAMESPACE, PlatformSpec
 from spec.reader import Obj
 
 # ReadWriteMany storage classes for a model cache shared by every replica, one per cloud, in this one place.
-# - gcp: `standard-rwx` is created by GKE when the Filestore CSI driver add-on is enabled (GKE docs, "Filestore
-#   CSI driver", read 2026-11). The add-on must be on; whether the cluster component enables it is not checked here.
-# - azure: `azurefile-csi-premium` is one of AKS's built-in classes (AKS docs, "Azure Files CSI", read 2026-11).
+# - gcp: `standard-rwx` (Filestore basic HDD) is created by GKE when the Filestore CSI driver add-on is enabled
+#   (GKE docs, "Filestore CSI driver", read 2026-11); the GKE cluster component enables it when a model needs it.
+# - azure: `azurefile-csi-premium` (SSD file shares) is one of AKS's built-in classes (AKS docs, "Azure Files
+#   CSI", read 2026-11); the AKS cluster component keeps the Azure Files CSI driver on explicitly.
 # - aws: EKS has no built-in RWX class; `efs-sc` is the name the EFS CSI driver docs use for a class backed by
-#   an EFS file system. The file system, driver add-on and class must exist (not created by this layer).
+#   an EFS file system. The EKS cluster component creates the file system, the driver add-on and the class
+#   (components/aws/storage.py) when a model needs it.
 # - existing: no default; a stack that wants a shared cache names its class.
 RWX_STORAGE_CLASSES = {"aws": "efs-sc", "gcp": "standard-rwx", "azure": "azurefile-csi-premium"}
+
+# ReadWriteMany classes whose backing service the cluster component turns on when a model's shared cache uses
+# one (stacks/compose.py): EKS creates `efs-sc` with an EFS file system (components/aws/storage.py); GKE enables the
+# Filestore CSI add-on, which brings its classes; AKS runs the Azure Files CSI driver on every cluster.
+# GKE names other than standard-rwx, premium-rwx and enterprise-rwx were not checked against a live cluster.
+MANAGED_RWX_CLASSES = {
+    "aws": ("efs-sc",),
+    "gcp": ("standard-rwx", "premium-rwx", "enterprise-rwx", "enterprise-multishare-rwx", "zonal-rwx"),
+    "azure": ("azurefile-csi", "azurefile-csi-premium"),
+}
+
+# The smallest volume each class provisions, in GiB. Both CSI drivers round a smaller request up without an
+# error, so a smaller claim would only hide the real size (and bill). Sources: kubernetes-sigs/
+# gcp-filestore-csi-driver pkg/csi_driver/controller.go (2026-06: basic HDD 100 GiB, basic SSD 2.5 TiB,
+# enterprise 1 TiB, zonal 1 TiB; multishare shares 100 GiB, pkg/util/multishare_defs.go) and GKE's Filestore
+# tiers page (basic HDD below 1 TiB only on GKE 1.33 and later); kubernetes-sigs/azurefile-csi-driver
+# pkg/azurefile/azurefile.go (2026-08: premium shares 100 GiB). EFS has no size: the request is informational.
+RWX_MIN_SIZE_GI = {
+    ("gcp", "standard-rwx"): 100,
+    ("gcp", "premium-rwx"): 2560,
+    ("gcp", "enterprise-rwx"): 1024,
+    ("gcp", "enterprise-multishare-rwx"): 100,
+    ("gcp", "zonal-rwx"): 1024,
+    ("azure", "azurefile-csi-premium"): 100,
+}
+# Before GKE 1.33 the Filestore CSI driver's basic HDD instances start at 1 TiB.
+GKE_SMALL_BASIC_HDD_SINCE = (1, 33)
+GKE_OLD_BASIC_HDD_MIN_GI = 1024
+RWX_MIN_REASONS = {
+    ("gcp", "standard-rwx"): "basic HDD Filestore instance",
+    ("gcp", "premium-rwx"): "basic SSD Filestore instance",
+    ("gcp", "enterprise-rwx"): "enterprise Filestore instance",
+    ("gcp", "enterprise-multishare-rwx"): "Filestore multishare share",
+    ("gcp", "zonal-rwx"): "zonal Filestore instance",
+    ("azure", "azurefile-csi-premium"): "premium Azure file share",
+}
+
+
+def rwx_min_size_gi(cloud: str, storage_class: Optional[str], kubernetes_version: Optional[str]) -> int:
+    """The smallest claim `storage_class` provisions on `cloud` (0: no minimum known)."""
+    version = re.fullmatch(r"(\d+)\.(\d+)", kubernetes_version or "")
+    if (cloud, storage_class) == ("gcp", "standard-rwx") and version:
+        if (int(version[1]), int(version[2])) < GKE_SMALL_BASIC_HDD_SINCE:
+            return GKE_OLD_BASIC_HDD_MIN_GI
+    return RWX_MIN_SIZE_GI.get((cloud, storage_class), 0)
+
 
 # kube-prometheus-stack's Prometheus Service when the release is named `kube-prometheus-stack` in the monitoring
 # namespace (`<fullname>-prometheus`). Unverified against the observability layer's release name: override with
@@ -31,13 +79,27 @@ class ServingSpec:
     prometheus_url: str = DEFAULT_PROMETHEUS_URL
     rwx_storage_class: Optional[str] = None     # for cache mode shared; None on clusters without a default
     hf_token: object = None                     # SecretRef of llmfleet:hfToken, when set
+    cloud: str = "existing"
+    kubernetes_version: Optional[str] = None
 
     def storage_class_for(self, model) -> Optional[str]:
         return model.cache.storage_class or (self.rwx_storage_class if model.cache.mode == "shared" else None)
 
+    def cache_min_gi(self, model) -> int:
+        """The smallest claim the model's cache class provisions (0: none known, e.g. EFS or a disk class)."""
+        if model.cache.mode == "none":
+            return 0
+        return rwx_min_size_gi(self.cloud, self.storage_class_for(model), self.kubernetes_version)
+
+    def needs_managed_rwx(self, models) -> bool:
+        """Whether a model's shared cache uses a class the cluster component must provide (EFS on EKS, the
+        Filestore add-on on GKE, Azure Files on AKS)."""
+        managed = MANAGED_RWX_CLASSES.get(self.cloud, ())
+        return any(m.cache.mode == "shared" and self.storage_class_for(m) in managed for m in models)
+
 
 def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: str, platform: PlatformSpec,
-                 root: Obj) -> ServingSpec:
+                 root: Obj, kubernetes_version: Optional[str] = None) -> ServingSpec:
     namespace = o.str("namespace", SERVING_NAMESPACE)
     if namespace not in [n.name for n in platform.namespaces]:
         o.error("namespace", f"must be a namespace of llmfleet:platform (it carries the GPU quota and Pod Security "
@@ -62,5 +124,14 @@ def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: str, platform: 
             root.problems.add(f"{root.key_path('models')}[{i}].cache.storageClass",
                               f"is required for a shared cache on cloud {cloud} (no default ReadWriteMany class); "
                               f"or set llmfleet:serving.storageClass")
-    return ServingSpec(namespace=namespace, vllm_image=image, prometheus_url=prometheus,
-                       rwx_storage_class=storage_class, hf_token=hf_token)
+    out = ServingSpec(namespace=namespace, vllm_image=image, prometheus_url=prometheus,
+                      rwx_storage_class=storage_class, hf_token=hf_token, cloud=cloud,
+                      kubernetes_version=kubernetes_version)
+    for i, m in enumerate(models):
+        klass = out.storage_class_for(m)
+        least = out.cache_min_gi(m)
+        if m.cache.size_gi is not None and m.cache.size_gi < least:
+            root.problems.add(f"{root.key_path('models')}[{i}].cache.sizeGi",
+                              f"must be >= {least} for storage class {klass} (the smallest "
+                              f"{RWX_MIN_REASONS[(cloud, klass)]}), got {m.cache.size_gi}")
+    return out

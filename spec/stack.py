@@ -123,7 +123,8 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
         o.error("kubeconfig", f"only applies when cloud is existing; the {cloud} cluster's kubeconfig is built")
 
     serving_obj = o.obj("serving")
-    serving = read_serving(serving_obj, models, secrets, cloud, platform, o)
+    serving = read_serving(serving_obj, models, secrets, cloud, platform, o,
+                           kubernetes_version=getattr(cluster, "kubernetes_version", None))
     serving_obj.done()
 
     o.done()

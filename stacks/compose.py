@@ -31,15 +31,19 @@ class Stack:
 
 def make_cluster(spec: StackSpec):
     name = spec.cluster.name
+    # A model's shared cache on the cloud's own RWX class: the cluster provides the storage behind it.
+    shared_cache = spec.serving.needs_managed_rwx(spec.models)
     if spec.cloud == "existing":
         return ExistingCluster(name, {"cluster": spec.cluster, "pools": spec.pools,
                                       "kubeconfig": spec.secrets["kubeconfig"]})
     if spec.cloud == "aws":
         from components.aws import EksCluster   # imported here: other clouds' stacks never load pulumi_aws
-        return EksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices})
+        return EksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices,
+                                 "shared_cache": shared_cache})
     if spec.cloud == "gcp":
         from components.gcp import GkeCluster   # imported here: other clouds' stacks never load pulumi_gcp
-        return GkeCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices})
+        return GkeCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices,
+                                 "shared_cache": shared_cache})
     if spec.cloud == "azure":
         from components.azure import AksCluster   # imported here: other clouds' stacks never load azure-native
         return AksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices})
@@ -61,10 +65,12 @@ def compose(spec: StackSpec) -> Stack:
         "nvidia": spec.nvidia, "pools": cluster.pools, "namespace": GPU_OPERATOR_NAMESPACE,
         "toolkit_env": toolkit_env(spec.cloud, spec.cluster.distribution)},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform, observability]))
-    # Model pods need the GPU device plugin (NVIDIA layer) and the monitoring CRDs (ServiceMonitor, PodMonitor).
+    # Model pods need the GPU device plugin (NVIDIA layer) and the monitoring CRDs (ServiceMonitor, PodMonitor);
+    # shared-cache claims need the StorageClass the cluster made for them (EKS `efs-sc`).
+    storage = [cluster.model_cache] if getattr(cluster, "model_cache", None) else []
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
-        "namespaces": platform.namespaces, "depends_on": [nvidia, observability], "cloud": spec.cloud},
+        "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage], "cloud": spec.cloud},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
 
     pulumi.export("cloud", spec.cloud)

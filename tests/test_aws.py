@@ -188,8 +188,9 @@ def test_eks_cluster_inputs(prod):
     assert c["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     assert c["bootstrapSelfManagedAddons"] is False
     assert (c["tags"]["llmfleet.io/cluster"], c["tags"]["llmfleet.io/environment"]) == ("llm-prod", "prod")
+    # aws-efs-csi-driver: prod's llama-8b has a shared cache on `efs-sc` (tests/test_storage.py).
     assert sorted(r.inputs["addonName"] for r in prod.of_type("aws:eks/addon:Addon")) == [
-        "coredns", "kube-proxy", "vpc-cni"]
+        "aws-efs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]
     oidc = prod.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
     assert oidc["url"] == "https://oidc.eks.example.invalid/id/LLM-PROD"
     assert oidc["clientIdLists"] == ["sts.amazonaws.com"]

@@ -58,6 +58,9 @@ def test_cost_report_lists_pools_and_models(edge_out):
     (model,) = cost["models"]
     assert (model["model"], model["pool"], model["tensorParallel"]) == ("qwen-7b", "edge-l4", 1)
     assert model["kvTokens"] >= 8192 * 4
+    # Edge nodes cost nothing here (pricePerHour 0), so the replica floor is 0 too; the keys are always there.
+    assert (model["replicasMin"], model["monthlyAtMinReplicas"]) == (1, 0)
+    assert cost["total"]["modelsMonthlyAtMinReplicas"] == 0
     assert "| qwen-7b | qwen2.5-7b |" in (edge_out / "cost.md").read_text()
 
 
@@ -135,3 +138,17 @@ def test_harness_records_exact_children_of_the_platform():
     platform = p.one("llmfleet:platform:PlatformBase", "edge-k3s-platform")
     kinds = sorted(r.type.split(":")[-1] for r in p.children_of(platform))
     assert kinds == ["LimitRange"] * 4 + ["Namespace"] * 4 + ["PriorityClass"] * 3 + ["ResourceQuota"]
+
+
+def test_prod_cost_report_prices_pools_and_model_floors():
+    from plan.cost import report
+    r = report(run_stack("prod").stack)
+    h100 = next(p for p in r["pools"] if p["nodeGroup"] == "h100-on-demand")
+    # p5.48xlarge on-demand, 1-4 nodes, 730 h a month.
+    assert (h100["pricePerHour"], h100["minNodes"], h100["maxNodes"]) == (55.04, 1, 4)
+    assert (h100["monthlyAtMin"], h100["monthlyAtMax"]) == (40179.2, 160716.8)
+    models = {m["model"]: m for m in r["models"]}
+    # A 4-GPU replica pays half a p5.48xlarge.
+    assert (models["llama-70b"]["tensorParallel"], models["llama-70b"]["replicaPerHour"]) == (4, 27.52)
+    assert models["llama-70b"]["monthlyAtMinReplicas"] == round(27.52 * 730, 2)
+    assert r["total"]["monthlyAtMin"] == round(sum(p["monthlyAtMin"] for p in r["pools"]), 2)

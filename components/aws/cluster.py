@@ -1,5 +1,6 @@
 """EksCluster: VPC, EKS control plane (pinned version, API access entries, OIDC for IRSA, KMS-encrypted Secrets),
-a system node group, one managed node group per (GPU pool, capacity type) and the cluster-autoscaler.
+a system node group, one managed node group per (GPU pool, capacity type) and the cluster-autoscaler; or, with
+`autoscaler: karpenter`, Karpenter with one NodePool per (GPU pool, capacity type) instead of the GPU node groups.
 
 Exposes what every cluster component exposes: `.provider` (Kubernetes provider), `.kubeconfig` (secret) and
 `.pools` (one PoolDescriptor per GPU node group).
@@ -15,8 +16,10 @@ from pulumi import ResourceOptions
 from catalog.prices import price_key
 from components.aws import iam
 from components.aws.autoscaler import ClusterAutoscaler
-from components.aws.network import VpcNetwork
+from components.aws.karpenter import Karpenter
+from components.aws.network import VpcNetwork, carve
 from components.aws.nodegroups import ManagedNodeGroup
+from components.aws.storage import EfsModelCache
 from components.descriptors import (GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, PoolDescriptor,
                                     capacity_priorities, driver_ownership)
 from components.nvidia.labels import nvidia_node_labels
@@ -94,6 +97,8 @@ class EksClusterArgs(TypedDict):
     """GPU pools; each becomes one managed node group per capacity type of its chain."""
     prices: dict
     """Price table ("aws/<type>" -> Price) for the descriptors' hourly price."""
+    shared_cache: bool
+    """A model's shared cache uses `efs-sc`: create the EFS file system, its CSI add-on and the class."""
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -108,7 +113,11 @@ class EksCluster(pulumi.ComponentResource):
     node_groups: dict
     """Node group name -> ManagedNodeGroup (the system group and every GPU group)."""
     autoscaler: Optional[ClusterAutoscaler]
-    """The cluster-autoscaler, unless `autoscaler: none`."""
+    """The cluster-autoscaler, when `autoscaler: cluster-autoscaler`."""
+    karpenter: Optional[Karpenter]
+    """Karpenter and its NodePools, when `autoscaler: karpenter` (then no managed GPU node groups)."""
+    model_cache: Optional[EfsModelCache]
+    """EFS file system, EFS CSI add-on and StorageClass `efs-sc`, when `shared_cache`."""
 
     def __init__(self, name: str, args: EksClusterArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:aws:EksCluster", name, None, opts)
@@ -207,7 +216,8 @@ class EksCluster(pulumi.ComponentResource):
 
         self.pools = describe_pools(args["pools"], args["prices"])
         by_name = {p.name: p for p in args["pools"]}
-        for d in self.pools:
+        # With Karpenter, GPU pools are NodePools (below); managed node groups only in the other modes.
+        for d in ([] if s.autoscaler == "karpenter" else self.pools):
             pool = by_name[d.name]
             subnets = [network.private_subnet_ids[z] for z in (pool.zones or zones)]
             extra = {}
@@ -248,6 +258,29 @@ class EksCluster(pulumi.ComponentResource):
                 "node_selector": {LABEL_ROLE: SYSTEM_NODE_GROUP},
                 "depends_on": [system, *addons.values()], "tags": tags,
             }, opts=ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
+
+        self.karpenter = None
+        if s.autoscaler == "karpenter":
+            self.karpenter = Karpenter(f"{name}-karpenter", {
+                "cluster_name": cname, "eks_cluster_name": self.cluster.name, "cluster_arn": self.cluster.arn,
+                "cluster_endpoint": self.cluster.endpoint,
+                "cluster_security_group_id": self.cluster.vpc_config.cluster_security_group_id,
+                "region": region, "identity": s.identity, "oidc_provider_arn": oidc.arn, "oidc_issuer": issuer,
+                "pools": args["pools"], "descriptors": self.pools, "zones": zones,
+                "node_selector": {LABEL_ROLE: SYSTEM_NODE_GROUP},
+                # The system group does not grow in this mode (no cluster-autoscaler): one replica per node.
+                "controller_replicas": min(2, sysn.min_nodes),
+                "depends_on": [system, *addons.values()], "tags": tags,
+            }, opts=ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
+
+        self.model_cache = None
+        if args.get("shared_cache"):
+            self.model_cache = EfsModelCache(f"{name}-model-cache", {
+                "cluster_name": cname, "eks_cluster_name": self.cluster.name, "region": region,
+                "vpc_id": network.vpc.id, "subnets": {z: network.private_subnet_ids[z] for z in zones},
+                "node_cidrs": carve(s.vpc_cidr, len(zones))[0], "identity": s.identity,
+                "oidc_provider_arn": oidc.arn, "oidc_issuer": issuer, "depends_on": [system, *addons.values()],
+                "tags": tags}, opts=ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
 
         self.register_outputs({"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint,
                                "oidcProviderArn": oidc.arn, "kubeconfig": self.kubeconfig,

@@ -89,6 +89,9 @@ class AksCluster(pulumi.ComponentResource):
             identity=identity,
             enable_rbac=True,
             oidc_issuer_profile={"enabled": True},
+            # Both are AKS defaults, stated so they cannot drift: Azure Files backs the built-in
+            # `azurefile-csi-premium` class of the shared model cache, Azure Disk the per-replica caches.
+            storage_profile={"file_csi_driver": {"enabled": True}, "disk_csi_driver": {"enabled": True}},
             security_profile={"workload_identity": {"enabled": True}},
             network_profile=_network_profile(settings),
             auto_scaler_profile=_autoscaler_profile(settings),

@@ -24,6 +24,8 @@ from spec.pools import PoolSpec
 # Google APIs the cluster cannot be created without. They stay enabled on destroy: other things in the project
 # may use them.
 APIS = ("compute.googleapis.com", "container.googleapis.com")
+# The Filestore CSI driver creates Filestore instances through this API (enabled only when a model needs it).
+FILESTORE_API = "file.googleapis.com"
 SYSTEM_POOL = "system"
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
@@ -35,6 +37,8 @@ class GkeClusterArgs(TypedDict):
     """GPU pools; each becomes one node pool per capacity type in its chain."""
     prices: dict
     """`cloud/type` -> Price (catalog merged with stack overrides), for the pool descriptors."""
+    shared_cache: bool
+    """A model's shared cache uses a Filestore class (`standard-rwx`...): enable the Filestore CSI add-on."""
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -58,8 +62,10 @@ class GkeCluster(pulumi.ComponentResource):
         location = spec.region if s.regional else s.zone
         child = ResourceOptions(parent=self)
 
+        shared_cache = bool(args.get("shared_cache"))
         apis = [gcp.projects.Service(f"{name}-{api.split('.')[0]}-api", project=s.project, service=api,
-                                     disable_on_destroy=False, opts=child) for api in APIS]
+                                     disable_on_destroy=False, opts=child)
+                for api in APIS + ((FILESTORE_API,) if shared_cache else ())]
         after_apis = ResourceOptions(parent=self, depends_on=apis)
         net = GkeNetwork(f"{name}-net", {"settings": s, "region": spec.region}, opts=after_apis)
         identity = NodeIdentity(f"{name}-nodes", {"project": s.project, "cluster_name": spec.name}, opts=after_apis)
@@ -89,8 +95,10 @@ class GkeCluster(pulumi.ComponentResource):
             # Dataplane V2 enforces NetworkPolicy without a separate Calico add-on.
             datapath_provider="ADVANCED_DATAPATH",
             # GCS FUSE lets model servers mount weights from a bucket instead of downloading them per pod.
+            # Filestore CSI only when a shared model cache needs it: it brings the `*-rwx` StorageClasses.
             addons_config={"gcs_fuse_csi_driver_config": {"enabled": True},
-                           "gce_persistent_disk_csi_driver_config": {"enabled": True}},
+                           "gce_persistent_disk_csi_driver_config": {"enabled": True},
+                           "gcp_filestore_csi_driver_config": {"enabled": shared_cache}},
             resource_labels={"llmfleet-cluster": spec.name, "llmfleet-environment": spec.environment},
             deletion_protection=s.deletion_protection,
             # The removed default pool's node_config reads back differently and would show a diff forever.

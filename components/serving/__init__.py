@@ -88,6 +88,7 @@ class ServingLayer(pulumi.ComponentResource):
             else:
                 self.models[m.name] = VllmServer(f"{name}-{m.name}", {
                     **common, "image": s.vllm_image, "storage_class": s.storage_class_for(m),
+                    "cache_min_gi": s.cache_min_gi(m),
                     "prometheus_url": s.prometheus_url, "keda": ctl.keda, "adapter": ctl.adapter,
                     "depends_on": base}, opts=child)
         self.register_outputs({"models": sorted(self.models)})

@@ -73,6 +73,8 @@ class VllmServerArgs(TypedDict):
     """Name of the Secret holding the Hugging Face token, if the stack has one."""
     storage_class: Optional[str]
     """Storage class of the cache volume (shared: RWX class; per-replica: None = the cluster default)."""
+    cache_min_gi: int
+    """Smallest claim that class provisions (Filestore, premium Azure Files); the claim asks for at least this."""
     prometheus_url: str
     """Prometheus the KEDA trigger queries."""
     keda: Optional[pulumi.Resource]
@@ -99,6 +101,8 @@ class VllmServer(pulumi.ComponentResource):
         timeout = c.timeout_seconds(m)
         per_replica = m.cache.mode == "per-replica"
         kind = "StatefulSet" if per_replica else "Deployment"
+        # A smaller claim would be rounded up by the CSI driver anyway; asking for the real size keeps it visible.
+        claim_gi = max(c.cache_size_gi(m), args.get("cache_min_gi", 0))
 
         cache_volume: Optional[dict]
         if m.cache.mode == "shared":
@@ -106,7 +110,7 @@ class VllmServer(pulumi.ComponentResource):
                 f"{name}-cache",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{m.name}-cache", namespace=ns, labels=meta_labels),
                 spec={"accessModes": ["ReadWriteMany"], "storageClassName": args["storage_class"],
-                      "resources": {"requests": {"storage": f"{c.cache_size_gi(m)}Gi"}}},
+                      "resources": {"requests": {"storage": f"{claim_gi}Gi"}}},
                 # RWX volumes bind on first use by some provisioners: don't block the plan on Bound.
                 opts=ResourceOptions(parent=self, depends_on=deps))
             deps.append(pvc)
@@ -145,7 +149,7 @@ class VllmServer(pulumi.ComponentResource):
                     "metadata": {"name": "model-cache", "labels": meta_labels},
                     "spec": {"accessModes": ["ReadWriteOnce"],
                              **({"storageClassName": args["storage_class"]} if args["storage_class"] else {}),
-                             "resources": {"requests": {"storage": f"{c.cache_size_gi(m)}Gi"}}}}],
+                             "resources": {"requests": {"storage": f"{claim_gi}Gi"}}}}],
             })
             self.workload = k8s.apps.v1.StatefulSet(f"{name}-statefulset", metadata=metadata, spec=spec, opts=wait)
         else:

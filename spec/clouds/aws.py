@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from catalog.gpus import INSTANCE_TYPES
+from spec.clouds.karpenter import check_karpenter
 from spec.reader import Obj, Problems
 
 ENDPOINT_ACCESS = ("public", "private", "public-and-private")
 IDENTITY_MODES = ("irsa", "pod-identity")
 # `none`: the stack installs no node autoscaler (bring your own, e.g. Karpenter managed elsewhere); node groups
-# then stay at their minimum size.
-AUTOSCALERS = ("cluster-autoscaler", "none")
+# then stay at their minimum size. `karpenter`: GPU pools become Karpenter NodePools instead of managed node groups
+# (components/aws/karpenter.py; pool checks in spec/clouds/karpenter.py).
+AUTOSCALERS = ("cluster-autoscaler", "karpenter", "none")
 # How a pool's `reservation` is consumed: an On-Demand Capacity Reservation (node group capacity type ON_DEMAND,
 # launch template targets the reservation) or an EC2 Capacity Block for ML (capacity type CAPACITY_BLOCK, launch
 # template market type `capacity-block`). Both ids look alike (`cr-...`), so the stack says which.
@@ -189,3 +191,5 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
                 # A reservation lives in one zone; a node group spanning others would launch outside it.
                 problems.add(f"{path}.zones", f"must name exactly the one zone of reservation {pool.reservation}, "
                                               f"got {list(pool.zones)}")
+    if getattr(cluster.settings, "autoscaler", None) == "karpenter":
+        check_karpenter(pools, problems, prefix)
