@@ -3,6 +3,7 @@
 Guards against vacuous passes: the mock runtime runs with preview=False (applies execute), is drained before
 anything is read, and a run that records no resource or leaves an export unresolved fails (plan/runtime.py).
 """
+import copy
 import json
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -73,6 +74,19 @@ class Plan:
 
     def children_of(self, parent: Recorded) -> list[Recorded]:
         return [r for r in self.resources if r.parent == parent.urn]
+
+
+def changed(base: dict, **changes: Any) -> dict:
+    """A deep copy of a config with values replaced by path: `changed(cfg, cluster__aws={...},
+    gpuPools__0__maxNodes=3)` (`__` separates keys; numbers index lists)."""
+    out = copy.deepcopy(base)
+    for path, value in changes.items():
+        node = out
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[int(k)] if isinstance(node, list) else node.setdefault(k, {})
+        node[keys[-1]] = value
+    return out
 
 
 def run_stack(stack: str) -> Plan:

@@ -2,7 +2,6 @@
 
 Every test runs the real program (tests/harness.py) and asserts exact inputs of the recorded resources.
 """
-import copy
 import json
 import re
 
@@ -11,7 +10,7 @@ import yaml
 
 from components.aws.autoscaler import asg_regex
 from components.aws.cluster import kubeconfig_json
-from tests.harness import config_error, run_config, run_stack
+from tests.harness import changed, config_error, run_config, run_stack
 
 NG = "aws:eks/nodeGroup:NodeGroup"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -26,14 +25,7 @@ BASE = {
 
 
 def cfg(**changes):
-    out = copy.deepcopy(BASE)
-    for path, value in changes.items():
-        node = out
-        keys = path.split("__")
-        for k in keys[:-1]:
-            node = node[int(k)] if isinstance(node, list) else node.setdefault(k, {})
-        node[keys[-1]] = value
-    return out
+    return changed(BASE, **changes)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ node groups, the controller's identity and placement, the interruption queue, an
 
 Every test runs the real program (tests/harness.py) and asserts exact inputs of the recorded resources.
 """
-import copy
 import json
 import re
 
@@ -12,7 +11,7 @@ import pytest
 from catalog.versions import KARPENTER_AMI_ALIASES
 from components.aws.karpenter_objects import nodepool_weights
 from plan.validate import validate_object
-from tests.harness import config_error, run_config, run_stack
+from tests.harness import changed, config_error, run_config, run_stack
 
 NG = "aws:eks/nodeGroup:NodeGroup"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -32,14 +31,7 @@ BASE = {
 
 
 def cfg(**changes):
-    out = copy.deepcopy(BASE)
-    for path, value in changes.items():
-        node = out
-        keys = path.split("__")
-        for k in keys[:-1]:
-            node = node[int(k)] if isinstance(node, list) else node.setdefault(k, {})
-        node[keys[-1]] = value
-    return out
+    return changed(BASE, **changes)
 
 
 @pytest.fixture(scope="module")
