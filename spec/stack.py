@@ -93,8 +93,10 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
 
     models = o.objs("models", read_model)
     unique(problems, o.key_path("models"), [m.name for m in models], "model")
-    if not problems.lines:
-        # Placement needs valid pools; sizing problems are reported in the same error as everything else.
+    sizing_inputs = (o.key_path("gpuPools"), o.key_path("models"), o.key_path("prices"), o.key_path("cloud"))
+    if not any(line.startswith(sizing_inputs) for line in problems.lines):
+        # Placement needs valid pools and models; its problems are reported with everything else (an unrelated
+        # mistake elsewhere in the stack file does not hide them).
         models = place_models(models, pools, prices, cloud, o)
 
     platform_obj = o.obj("platform")

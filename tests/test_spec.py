@@ -138,3 +138,19 @@ def test_price_overrides_replace_catalog_rows():
                  "prices": {"aws/p5.48xlarge": {"onDemand": 40.0, "spot": 15.5, "asOf": "2026-11"}}}, set(), "t")
     p = spec.prices["aws/p5.48xlarge"]
     assert (p.on_demand, p.spot, p.as_of, p.source) == (40.0, 15.5, "2026-11", "llmfleet:prices")
+
+
+def test_sizing_problems_are_reported_next_to_unrelated_ones():
+    lines = errors(edge(cluster={"kubernetesVersion": "1.20"},
+                        models=[{"name": "big", "model": "qwen2.5-72b", "maxContext": 8192}]))
+    assert lines[0] == "llmfleet:cluster.kubernetesVersion: must be one of 1.31, 1.32, 1.33, 1.34, 1.35, got '1.20'"
+    assert lines[1].startswith("llmfleet:models[0]: big (qwen2.5-72b, bf16) fits no allowed pool")
+    assert len(lines) == 2
+
+
+def test_sizing_waits_for_valid_pools():
+    # A broken pool would make any sizing verdict meaningless: only the pool's own problem is reported.
+    lines = errors(edge(gpuPools=[{"name": "e", "gpu": "l4-24gb", "gpusPerNode": 1, "labels": {"a": "b"},
+                                   "minNodes": 2, "maxNodes": 1}],
+                        models=[{"name": "big", "model": "qwen2.5-72b", "maxContext": 8192}]))
+    assert lines == ["llmfleet:gpuPools[0].maxNodes: must be >= minNodes (2), got 1"]
