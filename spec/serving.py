@@ -64,9 +64,8 @@ def rwx_min_size_gi(cloud: str, storage_class: Optional[str], kubernetes_version
     return RWX_MIN_SIZE_GI.get((cloud, storage_class), 0)
 
 
-# kube-prometheus-stack's Prometheus Service when the release is named `kube-prometheus-stack` in the monitoring
-# namespace (`<fullname>-prometheus`). Unverified against the observability layer's release name: override with
-# llmfleet:serving.prometheusUrl if it differs.
+# The observability layer's Prometheus (its release and fullname are fixed in spec/platform.py); a stack with its
+# own Prometheus sets llmfleet:serving.prometheusUrl.
 DEFAULT_PROMETHEUS_URL = PROMETHEUS_URL
 
 PINNED_IMAGE = r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+(:[A-Za-z0-9._-]{1,128}|@sha256:[a-f0-9]{64})"

@@ -111,7 +111,9 @@ class VllmServer(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{m.name}-cache", namespace=ns, labels=meta_labels),
                 spec={"accessModes": ["ReadWriteMany"], "storageClassName": args["storage_class"],
                       "resources": {"requests": {"storage": f"{claim_gi}Gi"}}},
-                # RWX volumes bind on first use by some provisioners: don't block the plan on Bound.
+                # WaitForFirstConsumer classes leave the claim Pending until the pod exists; pulumi-kubernetes
+                # treats Pending as ready for them (pulumi-kubernetes#3130, merged 2024, before the pinned 4.34.2),
+                # so the claim does not deadlock the Deployment that binds it.
                 opts=ResourceOptions(parent=self, depends_on=deps))
             deps.append(pvc)
             cache_volume = {"name": "model-cache", "persistentVolumeClaim": {"claimName": f"{m.name}-cache"}}
