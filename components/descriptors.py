@@ -13,6 +13,8 @@ from spec.pools import PoolSpec, Sharing, Taint
 LABEL_POOL = "llmfleet.io/pool"
 LABEL_CAPACITY = "llmfleet.io/capacity"
 LABEL_GPU = "llmfleet.io/gpu"
+# Every CPU node this program creates says what it is for (system, general), on every cloud: add-ons select it.
+LABEL_ROLE = "llmfleet.io/node-role"
 GPU_TAINT = Taint("nvidia.com/gpu", "present", "NoSchedule")
 GKE_COMPUTE_CLASS = "cloud.google.com/compute-class"
 

@@ -10,6 +10,9 @@ CLOUDS = ("aws", "gcp", "azure", "existing")
 # Kubernetes distributions of existing clusters whose embedded containerd lives at non-default paths (the NVIDIA
 # container toolkit must edit their config; components/nvidia/values.py toolkit_env).
 DISTRIBUTIONS = ("generic", "k3s", "rke2")
+# Whether the cluster serves metrics.k8s.io without us (the VPA recommender reads it): GKE and AKS run
+# metrics-server as a managed add-on and k3s bundles it; EKS does not install it.
+METRICS_API_BUILTIN = {"aws": False, "gcp": True, "azure": True, "existing": True}
 DEFAULT_REGIONS = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus", "existing": ""}
 
 

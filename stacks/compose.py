@@ -16,6 +16,7 @@ from components.observability.stack import Observability
 from components.platform import PlatformBase
 from components.serving import ServingLayer
 from spec.platform import GPU_OPERATOR_NAMESPACE, MONITORING_NAMESPACE
+from spec.cluster import METRICS_API_BUILTIN
 from spec.stack import StackSpec
 
 
@@ -70,7 +71,8 @@ def compose(spec: StackSpec) -> Stack:
     storage = [cluster.model_cache] if getattr(cluster, "model_cache", None) else []
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
-        "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage], "cloud": spec.cloud},
+        "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage],
+        "metrics_server": not METRICS_API_BUILTIN[spec.cloud]},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
 
     pulumi.export("cloud", spec.cloud)

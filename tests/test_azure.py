@@ -108,7 +108,7 @@ def test_system_pool_is_inline_tainted_and_gpu_free(prod):
     assert system == {
         "name": "system", "mode": "System", "type": "VirtualMachineScaleSets", "osType": "Linux", "osSKU": "Ubuntu",
         "vmSize": "Standard_D4ds_v5", "enableAutoScaling": True, "minCount": 3.0, "maxCount": 5.0, "count": 3.0,
-        "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"], "nodeLabels": {"llmfleet.io/role": "system"},
+        "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"], "nodeLabels": {"llmfleet.io/node-role": "system"},
         "vnetSubnetID": f"{PREFIX}-subnet-id", "availabilityZones": ["1", "2", "3"]}
     general = pool_inputs(prod, "general")
     assert (general["vmSize"], general["mode"], general["minCount"], general["maxCount"]) == \

@@ -126,7 +126,9 @@ def test_custom_resources_validate_against_crds(kp):
 
 def test_custom_resources_wait_for_the_release(kp):
     release = kp.one(RELEASE, "llm-prod-kp-karpenter-release")
-    for r in kp.of_type(NODEPOOL) + kp.of_type(NODECLASS):
+    custom = kp.of_type(NODEPOOL) + kp.of_type(NODECLASS)
+    assert len(custom) == 3          # h100 on-demand and spot NodePools, one EC2NodeClass
+    for r in custom:
         assert kp.waits_for(r, release), r.name
     node_class = kp.one(NODECLASS)
     assert kp.waits_for(kp.one(NODEPOOL, "llm-prod-kp-karpenter-nodepool-h100-spot"), node_class)

@@ -163,6 +163,7 @@ def test_stack_layers_and_dependencies(sliced):
 
 
 def test_every_custom_resource_validates(sliced):
+    assert any(m["kind"] == "PrometheusRule" for m in sliced.manifests)
     for m in sliced.manifests:
         assert validate_object(m, "1.34") == [], (m["kind"], m["metadata"]["name"])
 
@@ -220,10 +221,13 @@ def _tolerates_gpu(t):
 
 
 def test_only_nvidia_daemonsets_tolerate_the_gpu_taint(sliced):
+    seen = 0
     for r in sliced.of_type(RELEASE):
         for path, t in _tolerations(r.inputs["values"]):
             if _tolerates_gpu(t):
+                seen += 1
                 assert path in GPU_TOLERATION_PATHS.get(r.inputs["chart"], ()), (r.inputs["chart"], path)
+    assert seen > 0        # the scan found the NVIDIA DaemonSets' tolerations: it is looking in the right place
     for m in sliced.manifests:
         assert not [t for _, t in _tolerations(m) if _tolerates_gpu(t)], m["metadata"]["name"]
 

@@ -241,9 +241,10 @@ def test_vpa_controller_is_installed_for_the_vpa_objects(plan):
     # An existing (k3s) cluster serves metrics.k8s.io itself: no second metrics-server.
     assert vpa.inputs["values"] == {"metrics-server": {"enabled": False}}
     # Every VerticalPodAutoscaler waits for the chart that brings its CRD.
-    for r in plan.resources:
-        if r.custom and r.inputs.get("kind") == "VerticalPodAutoscaler":
-            assert plan.waits_for(r, vpa), r.name
+    vpas = [r for r in plan.resources if r.custom and r.inputs.get("kind") == "VerticalPodAutoscaler"]
+    assert len(vpas) == 5
+    for r in vpas:
+        assert plan.waits_for(r, vpa), r.name
     # ...and the ordering check is not vacuous: the chart does not wait for the model it serves.
     chat = plan.one("kubernetes:apps/v1:Deployment", "llm-test-serving-chat-deployment")
     assert plan.waits_for(chat, vpa) and not plan.waits_for(vpa, chat)

@@ -9,14 +9,15 @@ import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
 from catalog.versions import CLUSTER_AUTOSCALER_IMAGE, CLUSTER_AUTOSCALER_TAGS
+from components import priority_expander
 from components.aws import iam
 from components.helm import chart_release
+from components.platform import MANAGED_BY
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
 # The ConfigMap name and key are fixed by the priority expander; it must live in the autoscaler's namespace.
-PRIORITY_CONFIGMAP = "cluster-autoscaler-priority-expander"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "llmfleet"}
+PRIORITY_CONFIGMAP = priority_expander.CONFIGMAP_NAME
 
 
 def asg_regex(node_group_name: str) -> str:
@@ -29,16 +30,8 @@ def asg_regex(node_group_name: str) -> str:
 
 
 def priority_config(groups: Sequence[tuple[int, str]]) -> str:
-    """The `priorities` document: priority -> regexes, highest (preferred) first. Regexes are single-quoted YAML
-    strings, so `^`, `$` and brackets stay literal."""
-    by_priority: dict[int, list[str]] = {}
-    for priority, node_group in groups:
-        by_priority.setdefault(priority, []).append(asg_regex(node_group))
-    lines = []
-    for priority in sorted(by_priority, reverse=True):
-        lines.append(f"{priority}:")
-        lines.extend(f"  - '{regex}'" for regex in by_priority[priority])
-    return "\n".join(lines) + "\n"
+    """The `priorities` document for (priority, node group name) pairs."""
+    return priority_expander.document((priority, asg_regex(group)) for priority, group in groups)
 
 
 def autoscaler_policy(cluster_name: str, cluster_arn: str) -> str:

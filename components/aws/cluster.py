@@ -20,7 +20,7 @@ from components.aws.karpenter import Karpenter
 from components.aws.network import VpcNetwork, carve
 from components.aws.nodegroups import ManagedNodeGroup
 from components.aws.storage import EfsModelCache
-from components.descriptors import (GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, PoolDescriptor,
+from components.descriptors import (GPU_TAINT, LABEL_CAPACITY, LABEL_GPU, LABEL_POOL, LABEL_ROLE, PoolDescriptor,
                                     capacity_priorities, driver_ownership)
 from components.nvidia.labels import nvidia_node_labels
 from spec.clouds.aws import AwsSettings, cluster_zones
@@ -28,7 +28,6 @@ from spec.cluster import ClusterSpec
 from spec.pools import AWS_IMAGES, PoolSpec
 
 # System nodes carry this label; add-ons (the autoscaler first) select it and never tolerate the GPU taint.
-LABEL_ROLE = "llmfleet.io/node-role"
 SYSTEM_NODE_GROUP = "system"
 # cluster-autoscaler treats a node with this label as a GPU node before the device plugin advertises
 # nvidia.com/gpu, so it does not scale up twice for the same pending pod (CA AWS README, "GPU instances").

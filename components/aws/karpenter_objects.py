@@ -9,13 +9,13 @@ from typing import Any, Sequence
 from catalog.versions import KARPENTER_AMI_ALIASES
 from components.aws.nodegroups import DATA_DEVICE
 from components.descriptors import PoolDescriptor
+from components.platform import MANAGED_BY
 from spec.pools import AWS_IMAGES, PoolSpec
 
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
 NODECLASS_GROUP = "karpenter.k8s.aws"
 DISCOVERY_TAG = "karpenter.sh/discovery"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "llmfleet"}
 # Bottlerocket's OS volume (/dev/xvda); Karpenter's own default for the family. Images live on the data volume.
 BOTTLEROCKET_OS_VOLUME = "4Gi"
 # GPU nodes take minutes to boot and load a model: an empty node is kept this long before it is removed, so a

@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
 from components.aws import iam
+from components.platform import MANAGED_BY
 from spec.serving import RWX_STORAGE_CLASSES
 
 ADDON = "aws-efs-csi-driver"
@@ -146,7 +147,7 @@ class EfsModelCache(pulumi.ComponentResource):
         self.storage_class = k8s.storage.v1.StorageClass(
             f"{name}-storageclass",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=STORAGE_CLASS,
-                                                labels={"app.kubernetes.io/managed-by": "llmfleet"}),
+                                                labels=MANAGED_BY),
             provisioner=PROVISIONER,
             parameters=self.file_system.id.apply(storage_class_parameters),
             reclaim_policy="Delete", volume_binding_mode="Immediate",

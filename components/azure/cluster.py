@@ -21,6 +21,7 @@ from components.azure.identity import grant_subnet, make_control_plane_identity
 from components.azure.network import make_network
 from components.azure.pools import AgentPoolPlan, agent_pool_inputs, plan_pools
 from components.azure.priority import make_priority_configmap, priorities
+from components.descriptors import LABEL_ROLE
 from spec.clouds.azure import AzureSettings, CpuPool
 from spec.cluster import ClusterSpec
 from spec.pools import PoolSpec
@@ -30,7 +31,6 @@ GENERAL_POOL = "general"
 # AKS's documented taint for dedicated system pools: only critical add-ons (CoreDNS, konnectivity, metrics-server)
 # tolerate it, so nothing of ours (and nothing GPU) lands there.
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
-ROLE_LABEL = "llmfleet.io/role"
 
 
 class AksClusterArgs(TypedDict):
@@ -209,7 +209,7 @@ def _cpu_pool(pool: CpuPool, s: AzureSettings, zones: Sequence[str], role: str, 
         "min_count": pool.min_nodes,
         "max_count": pool.max_nodes,
         "count": pool.min_nodes,
-        "node_labels": {ROLE_LABEL: role},
+        "node_labels": {LABEL_ROLE: role},
     }
     if zones:
         inputs["availability_zones"] = list(zones)

@@ -17,8 +17,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
-CONFIGMAP_NAME = "cluster-autoscaler-priority-expander"
-NAMESPACE = "kube-system"
+from components import priority_expander
+from components.platform import MANAGED_BY
+
+CONFIGMAP_NAME = priority_expander.CONFIGMAP_NAME
+NAMESPACE = priority_expander.NAMESPACE
 CPU_POOL_PRIORITY = 1      # below every GPU node group; CPU pods can only land on CPU pools anyway
 
 
@@ -27,18 +30,10 @@ def node_group_regex(agent_pool: str) -> str:
 
 
 def priorities(gpu_groups: Sequence[tuple[str, int]], cpu_groups: Sequence[str]) -> str:
-    """The `priorities` document: highest priority first, one regex per agent pool, stable order."""
-    by_priority: dict[int, list[str]] = {}
-    for pool, prio in gpu_groups:
-        by_priority.setdefault(prio, []).append(node_group_regex(pool))
-    for pool in cpu_groups:
-        by_priority.setdefault(CPU_POOL_PRIORITY, []).append(node_group_regex(pool))
-    lines = []
-    for prio in sorted(by_priority, reverse=True):
-        lines.append(f"{prio}:")
-        # Single-quoted YAML scalars: regex characters stay literal.
-        lines.extend(f"  - '{regex}'" for regex in sorted(by_priority[prio]))
-    return "\n".join(lines) + "\n"
+    """The `priorities` document: one regex per agent pool, CPU pools below every GPU pool."""
+    return priority_expander.document(
+        [(prio, node_group_regex(pool)) for pool, prio in gpu_groups]
+        + [(CPU_POOL_PRIORITY, node_group_regex(pool)) for pool in cpu_groups])
 
 
 def make_priority_configmap(name: str, document: str, provider: k8s.Provider,
@@ -47,6 +42,6 @@ def make_priority_configmap(name: str, document: str, provider: k8s.Provider,
         f"{name}-priority-expander",
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=CONFIGMAP_NAME, namespace=NAMESPACE,
-            labels={"app.kubernetes.io/managed-by": "llmfleet", "app.kubernetes.io/component": "autoscaler"}),
+            labels={**MANAGED_BY, "app.kubernetes.io/component": "autoscaler"}),
         data={"priorities": document},
         opts=ResourceOptions(parent=parent, provider=provider, depends_on=depends_on))

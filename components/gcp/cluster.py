@@ -12,6 +12,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
+from components.descriptors import LABEL_ROLE
 from components.gcp.computeclass import compute_class
 from components.gcp.identity import NodeIdentity
 from components.gcp.kubeconfig import kubeconfig
@@ -114,7 +115,7 @@ class GkeCluster(pulumi.ComponentResource):
                          "location_policy": "BALANCED"},
             node_config={"machine_type": s.system_machine_type, "image_type": "COS_CONTAINERD",
                          "disk_size_gb": s.system_disk_gb, "disk_type": "pd-balanced",
-                         "labels": {"llmfleet.io/role": "system"},
+                         "labels": {LABEL_ROLE: SYSTEM_POOL},
                          "service_account": sa_email, "oauth_scopes": [CLOUD_PLATFORM],
                          "workload_metadata_config": {"mode": "GKE_METADATA"},
                          "shielded_instance_config": {"enable_secure_boot": True,

@@ -10,7 +10,9 @@ GKE only uses a manually created node pool for a class when the pool carries the
 """
 from typing import Sequence
 
+from components.descriptors import LABEL_POOL
 from components.gcp.nodepools import PoolPlan, compute_class_name
+from components.platform import MANAGED_BY
 from spec.pools import PoolSpec
 
 API_VERSION = "cloud.google.com/v1"
@@ -25,7 +27,7 @@ def compute_class(pool: PoolSpec, plans: Sequence[PoolPlan]) -> dict:
         "apiVersion": API_VERSION,
         "kind": KIND,
         "metadata": {"name": compute_class_name(pool),
-                     "labels": {"app.kubernetes.io/managed-by": "llmfleet", "llmfleet.io/pool": pool.name}},
+                     "labels": {**MANAGED_BY, LABEL_POOL: pool.name}},
         "spec": {
             "description": f"llmfleet pool {pool.name}: {chain}",
             "priorities": [{"nodepools": [p.node_pool]} for p in ordered],

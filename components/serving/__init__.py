@@ -31,8 +31,8 @@ class ServingLayerArgs(TypedDict):
     """Namespace name -> Namespace resource from the platform base."""
     depends_on: Sequence[pulumi.Resource]
     """Layers the model pods need first (NVIDIA device plugin, monitoring CRDs), if the stack has them."""
-    cloud: str
-    """aws | gcp | azure | existing: whether the cluster serves metrics.k8s.io itself (not EKS)."""
+    metrics_server: bool
+    """Whether the VPA install must bring metrics-server (spec.cluster.METRICS_API_BUILTIN is false)."""
 
 
 class ServingLayer(pulumi.ComponentResource):
@@ -68,7 +68,7 @@ class ServingLayer(pulumi.ComponentResource):
             f"{name}-controllers",
             {"models": args["models"], "namespace": SYSTEM_NAMESPACE, "prometheus_url": s.prometheus_url,
              "depends_on": system_ns + layers, "cpu_vpa": any(m.autoscaling.vpa for m in args["models"]),
-             "metrics_server": args["cloud"] == "aws"},
+             "metrics_server": args["metrics_server"]},
             opts=ResourceOptions(parent=self))
         ctl = self.controllers
         base = serving_ns + layers + [r for r in (self.hf_secret, ctl.vpa) if r is not None]

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
+from components.platform import MANAGED_BY
 from components.serving.common import labels, model_load_seconds, selector
 from spec.models import ModelSpec
 
@@ -128,7 +129,7 @@ def cpu_service_vpa(parent: pulumi.Resource, res_name: str, deployment: str, nam
         api_version="autoscaling.k8s.io/v1",
         kind="VerticalPodAutoscaler",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{deployment}-vpa", namespace=namespace,
-                                            labels={"app.kubernetes.io/managed-by": "llmfleet"}),
+                                            labels=MANAGED_BY),
         spec={"targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
               "updatePolicy": {"updateMode": "Recreate", "minReplicas": 1},
               "resourcePolicy": {"containerPolicies": [{"containerName": "*",

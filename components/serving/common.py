@@ -5,6 +5,7 @@ import math
 from typing import Optional, Sequence
 
 from components.descriptors import LABEL_CAPACITY, PoolDescriptor, all_tolerations
+from components.platform import MANAGED_BY
 from sizing.estimate import GIB
 from spec.models import ModelSpec
 from spec.platform import PRIORITY_TIERS
@@ -22,7 +23,6 @@ STARTUP_PERIOD_SECONDS = 10
 IMAGE_PULL_SECONDS = 900              # the vLLM / Ray LLM images are ~10 GB; pulled once per node
 LABEL_MODEL = "llmfleet.io/model"
 LABEL_ENGINE = "llmfleet.io/engine"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "llmfleet"}
 
 DTYPE_FLAG = {"bf16": "bfloat16", "fp16": "float16"}          # vLLM 0.33.0 ModelDType names
 KV_DTYPE_FLAG = {"bf16": "bfloat16", "fp16": "float16", "fp8": "fp8"}   # vLLM 0.33.0 CacheDType names

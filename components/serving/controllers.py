@@ -70,8 +70,8 @@ def kserve_runtime_values(tp_max: int) -> dict:
 
 def vpa_values(metrics_server: bool) -> dict:
     # vpa 5.0.0 (Fairwinds): recommender, updater and admission controller on by default. The recommender reads
-    # live usage from metrics.k8s.io: GKE, AKS and k3s serve it already; EKS does not, so the chart's
-    # metrics-server subchart (default off) is turned on there.
+    # live usage from metrics.k8s.io; where the cluster does not serve it (spec.cluster.METRICS_API_BUILTIN),
+    # the chart's metrics-server subchart (default off) is turned on.
     return {"metrics-server": {"enabled": metrics_server}}
 
 
