@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pulumi
 
-from plan import cost, manifests, preview, validate
+from plan import cost, manifests, policy, preview, validate
 from plan.runtime import ROOT, run_program
 from plan.stackfile import StackFileError, load_stack_config
 
@@ -43,7 +43,11 @@ def plan(stack: str, out: Path, quiet: bool = False) -> int:
     invalid = validate.validate_all(objs, k8s_version)
     report = cost.report(composed)
     (out / "cost.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "cost.md").write_text(cost.markdown(report))
+    pack_config = policy.pack_config(composed.spec)
+    policies = policy.evaluate(result.resources, pack_config)
+    (out / "policy-config.json").write_text(json.dumps(pack_config, indent=2) + "\n")
+    (out / "policy.json").write_text(json.dumps(policies, indent=2) + "\n")
+    (out / "cost.md").write_text(cost.markdown(report) + policy.markdown(policies))
 
     counts = collections.Counter(r.type for r in result.resources)
     say(f"stack {stack} ({composed.spec.cloud}): {len(result.resources)} resources, "
@@ -56,6 +60,13 @@ def plan(stack: str, out: Path, quiet: bool = False) -> int:
         for obj, problems in invalid.items():
             for p in problems:
                 print(f"  {obj}: {p}", file=sys.stderr)
+        return 1
+    blocked = policy.failed(policies)
+    if blocked:
+        print(f"policy: {len(blocked)} mandatory cost-guard polic(ies) violated:", file=sys.stderr)
+        for row in blocked:
+            for v in row["violations"]:
+                print(f"  {row['policy']}: {v['message']}", file=sys.stderr)
         return 1
     say(f"validation: all {len(objs)} objects valid (Kubernetes {k8s_version} strict schema, "
         f"{sum(1 for o in objs if (o['apiVersion'].rpartition('/')[0], o['apiVersion'].rpartition('/')[2], o['kind']) in validate.crd_index())} against CRDs)")

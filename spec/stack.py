@@ -9,6 +9,7 @@ from typing import Any, Optional
 from catalog.prices import PRICES, Price
 from spec.clouds import CHECKS
 from spec.cluster import CLOUDS, ClusterSpec, read_cluster
+from spec.costguards import CostGuardsSpec, read_cost_guards
 from spec.models import ModelSpec, place_models, read_model
 from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
@@ -50,6 +51,7 @@ class StackSpec:
     nvidia: Any = None
     observability: Any = None
     serving: Any = None
+    cost_guards: CostGuardsSpec = CostGuardsSpec()
 
     @property
     def cloud(self) -> str:
@@ -129,11 +131,16 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
                            kubernetes_version=getattr(cluster, "kubernetes_version", None))
     serving_obj.done()
 
+    guards_obj = o.obj("costGuards")
+    cost_guards = read_cost_guards(guards_obj)
+    guards_obj.done()
+
     o.done()
     problems.raise_if_any()
     return StackSpec(project=PROJECT, stack=stack, environment=environment, cluster=cluster, platform=platform,
                      pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
-                     nvidia=nvidia, observability=observability, serving=serving)
+                     nvidia=nvidia, observability=observability, serving=serving,
+                     cost_guards=cost_guards)
 
 
 def _read_prices(o: Obj) -> dict[str, Price]:

@@ -80,9 +80,16 @@ def test_dev_gpu_node_groups(dev):
         assert ng["subnetIds"] == ["llm-dev-network-private-us-east-1a-id", "llm-dev-network-private-us-east-1b-id"]
     assert spot["capacityType"] == "SPOT"
     assert od["capacityType"] == "ON_DEMAND"
-    # The chain's first capacity carries the pool minimum; the fallback starts empty.
-    assert spot["scalingConfig"] == {"minSize": 1.0, "maxSize": 2.0, "desiredSize": 1.0}
+    # dev scales to zero (cost guard nonprod-gpu-scale-to-zero): both groups start empty.
+    assert spot["scalingConfig"] == {"minSize": 0.0, "maxSize": 2.0, "desiredSize": 0.0}
     assert od["scalingConfig"] == {"minSize": 0.0, "maxSize": 2.0, "desiredSize": 0.0}
+
+
+def test_chain_first_capacity_carries_the_pool_minimum(prod):
+    # prod's h100 pool: [on-demand, spot], minNodes 1, maxNodes 4. The fallback starts empty.
+    od, spot = node_group(prod, "h100-on-demand").inputs, node_group(prod, "h100-spot").inputs
+    assert od["scalingConfig"] == {"minSize": 1.0, "maxSize": 4.0, "desiredSize": 1.0}
+    assert spot["scalingConfig"]["minSize"] == 0.0 and spot["scalingConfig"]["desiredSize"] == 0.0
 
 
 def test_system_node_group_has_no_gpu_taint(dev):

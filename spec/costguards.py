@@ -1,0 +1,42 @@
+"""Cost guards (`llmfleet:costGuards`): the limits the policy pack enforces for this stack.
+
+The offline plan turns this block into the pack's config (`out/<stack>/policy-config.json`), the file users pass
+to `pulumi preview --policy-pack policy --policy-pack-config`.
+"""
+from dataclasses import dataclass, field
+from typing import Optional
+
+from spec.reader import Obj
+
+LEVELS = ("advisory", "mandatory", "disabled")
+# A sanity bound, not a budget: the largest GPU group any cloud sells quota for is well below this.
+MAX_GPUS_PER_POOL_LIMIT = 4096
+DEFAULT_PROD_ENVIRONMENTS = ("prod", "production")
+# The pack's policies (policy/costguards.py POLICIES; a test keeps the two equal), for `enforcement` overrides.
+POLICY_NAMES = ("gpu-budget-warning", "gpu-budget-ceiling", "nonprod-premium-gpus-not-on-demand",
+                "nonprod-gpu-scale-to-zero", "max-gpus-per-pool", "cost-tags", "gpu-workload-priority-class",
+                "gpu-requests-match-sizing", "gpu-workload-pdb")
+
+
+@dataclass(frozen=True)
+class CostGuardsSpec:
+    monthly_warning: Optional[float] = None      # USD at every GPU group's max; advisory above it
+    monthly_ceiling: Optional[float] = None      # USD; mandatory above it
+    max_gpus_per_pool: int = 64
+    prod_environments: tuple[str, ...] = DEFAULT_PROD_ENVIRONMENTS
+    required_tags: tuple[str, ...] = ("environment", "cost-center", "owner")
+    enforcement: dict = field(default_factory=dict)     # policy name -> advisory | mandatory | disabled
+
+
+def read_cost_guards(o: Obj) -> CostGuardsSpec:
+    warning = o.float("monthlyWarning", None, min=0)
+    ceiling = o.float("monthlyCeiling", None, min=0)
+    if warning is not None and ceiling is not None and warning > ceiling:
+        o.error("monthlyWarning", f"must be <= monthlyCeiling ({ceiling:g}), got {warning:g}")
+    cap = o.int("maxGpusPerPool", 64, min=1, max=MAX_GPUS_PER_POOL_LIMIT)
+    prod = tuple(o.str_list("prodEnvironments", DEFAULT_PROD_ENVIRONMENTS, min_items=1))
+    tags = tuple(o.str_list("requiredTags", CostGuardsSpec.required_tags))
+    levels = o.obj("enforcement")
+    enforcement = {name: levels.str(name, choices=LEVELS) for name in list(levels) if name in POLICY_NAMES}
+    levels.done(extra_allowed=POLICY_NAMES)
+    return CostGuardsSpec(warning, ceiling, cap, prod, tags, enforcement)
