@@ -36,6 +36,8 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
     # autoscaler publishes no chart for VPA. 5.0.0 packages VPA 1.7.1, the version of shared/crds/vertical-pod-
     # autoscaler (FairwindsOps/charts stable/vpa at 21a94b6, 2026-08-21; values read there, not in shared/).
     Chart("vpa", "5.0.0", "https://charts.fairwinds.com/stable"),
+    # OpenCost 1.120.1 (chart 2026-04-28, opencost/opencost-helm-chart 725bb939; shared/chart-values).
+    Chart("opencost", "2.5.17", "https://opencost.github.io/opencost-helm-chart"),
 )}
 
 # OCI references for charts with no Helm repository.

@@ -26,6 +26,8 @@ class CostGuardsSpec:
     prod_environments: tuple[str, ...] = DEFAULT_PROD_ENVIRONMENTS
     required_tags: tuple[str, ...] = ("environment", "cost-center", "owner")
     enforcement: dict = field(default_factory=dict)     # policy name -> advisory | mandatory | disabled
+    idle_gpu_percent: float = 5.0                # ModelGPUsIdle: a model's GPUs all under this utilisation...
+    idle_gpu_minutes: int = 120                  # ...for this long
 
 
 def read_cost_guards(o: Obj) -> CostGuardsSpec:
@@ -36,7 +38,10 @@ def read_cost_guards(o: Obj) -> CostGuardsSpec:
     cap = o.int("maxGpusPerPool", 64, min=1, max=MAX_GPUS_PER_POOL_LIMIT)
     prod = tuple(o.str_list("prodEnvironments", DEFAULT_PROD_ENVIRONMENTS, min_items=1))
     tags = tuple(o.str_list("requiredTags", CostGuardsSpec.required_tags))
+    idle_percent = o.float("idleGpuPercent", 5.0, min=0, max=100)
+    # At most a week: Prometheus' max_over_time window must stay inside the retention of a small stack.
+    idle_minutes = o.int("idleGpuMinutes", 120, min=5, max=7 * 24 * 60)
     levels = o.obj("enforcement")
     enforcement = {name: levels.str(name, choices=LEVELS) for name in list(levels) if name in POLICY_NAMES}
     levels.done(extra_allowed=POLICY_NAMES)
-    return CostGuardsSpec(warning, ceiling, cap, prod, tags, enforcement)
+    return CostGuardsSpec(warning, ceiling, cap, prod, tags, enforcement, idle_percent, idle_minutes)

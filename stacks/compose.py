@@ -9,7 +9,9 @@ from typing import Any
 import pulumi
 from pulumi import ResourceOptions
 
+from components.cost import CostLayer
 from components.existing import ExistingCluster
+from components.nvidia.labels import dcgm_source
 from components.nvidia.stack import NvidiaStack
 from components.nvidia.values import toolkit_env
 from components.observability.stack import Observability
@@ -28,6 +30,7 @@ class Stack:
     observability: Any = None
     nvidia: Any = None
     serving: Any = None
+    cost: Any = None
 
 
 def make_cluster(spec: StackSpec):
@@ -74,6 +77,11 @@ def compose(spec: StackSpec) -> Stack:
         "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage],
         "metrics_server": not METRICS_API_BUILTIN[spec.cloud]},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
+    cost = CostLayer(f"{spec.cluster.name}-cost", {
+        "cost_guards": spec.cost_guards, "models": spec.models, "pools": cluster.pools, "cluster": spec.cluster.name,
+        "cloud": spec.cloud, "namespace": MONITORING_NAMESPACE, "serving_namespace": spec.serving.namespace,
+        "gpu_metrics": dcgm_source(spec.nvidia.stack, spec.nvidia.dcgm_exporter, cluster.pools) is not None,
+        "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)
 
     pulumi.export("cloud", spec.cloud)
     pulumi.export("clusterName", spec.cluster.name)
@@ -83,4 +91,4 @@ def compose(spec: StackSpec) -> Stack:
                                for p in cluster.pools])
     pulumi.export("models", [{"name": m.name, "pool": m.placement.pool, "tensorParallel": m.placement.tensor_parallel,
                               "kvTokens": m.placement.kv_tokens} for m in spec.models if m.placement])
-    return Stack(spec, cluster, platform, observability, nvidia, serving)
+    return Stack(spec, cluster, platform, observability, nvidia, serving, cost)

@@ -154,7 +154,7 @@ def test_stack_layers_and_dependencies(sliced):
                                                                  "resources": {"requests": {"storage": "50Gi"}}}}}
     assert kps.inputs["values"]["kube-state-metrics"] == {
         "metricLabelsAllowlist": ["nodes=[node-role.llmfleet.io/gpu,nvidia.com/device-plugin.config,pool,"
-                                  "nvidia.com/mig.config]"]}
+                                  "nvidia.com/mig.config]", "pods=[llmfleet.io/model]"]}
     # The operator's ServiceMonitor is used: no ServiceMonitor of ours.
     assert not [m for m in sliced.manifests if m["kind"] == "ServiceMonitor"]
     names = sorted(m["metadata"]["name"] for m in sliced.manifests if m["kind"] == "ConfigMap"

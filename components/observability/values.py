@@ -34,7 +34,8 @@ def kps_values(o: ObservabilitySpec, node_label_keys: Sequence[str]) -> dict:
         # It tolerates every taint so it also covers spot and user-tainted pools.
         "prometheus-node-exporter": {"tolerations": [{"operator": "Exists"}]},
     }
-    if node_label_keys:
-        # kube_node_labels carries no labels unless allowlisted; the missing-GPU rule joins nodes to pools on these.
-        values["kube-state-metrics"] = {"metricLabelsAllowlist": [f"nodes=[{','.join(node_label_keys)}]"]}
+    # kube_*_labels carry no labels unless allowlisted: the missing-GPU rule joins nodes to pools on the pool
+    # labels, the cost dashboard joins pods to models on llmfleet.io/model.
+    allow = [f"nodes=[{','.join(node_label_keys)}]"] if node_label_keys else []
+    values["kube-state-metrics"] = {"metricLabelsAllowlist": [*allow, "pods=[llmfleet.io/model]"]}
     return values
