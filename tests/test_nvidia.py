@@ -159,7 +159,7 @@ def test_stack_layers_and_dependencies(sliced):
     assert not [m for m in sliced.manifests if m["kind"] == "ServiceMonitor"]
     names = sorted(m["metadata"]["name"] for m in sliced.manifests if m["kind"] == "ConfigMap"
                    and m["metadata"].get("labels", {}).get("grafana_dashboard") == "1")
-    assert names == ["llmfleet-dashboard-gpu-health", "llmfleet-dashboard-gpu-usage"]
+    assert names == ["llmfleet-dashboard-gpu-cost", "llmfleet-dashboard-gpu-health", "llmfleet-dashboard-gpu-usage"]
 
 
 def test_every_custom_resource_validates(sliced):
