@@ -148,7 +148,7 @@ def test_prod_cluster_uses_entra_id_rbac_and_an_allow_list(prod):
     c = prod.one(CLUSTER).inputs
     assert c["aadProfile"] == {"managed": True, "enableAzureRBAC": True}
     assert c["disableLocalAccounts"] is True
-    assert c["apiServerAccessProfile"] == {"authorizedIpRanges": ["203.0.113.0/24"]}
+    assert c["apiServerAccessProfile"] == {"authorizedIPRanges": ["203.0.113.0/24"]}
     admin = prod.one("azure-native:authorization:RoleAssignment", f"{PREFIX}-deployer-cluster-admin").inputs
     assert admin["scope"] == f"{PREFIX}-aks-id" and admin["principalId"] == AZURE_PRINCIPAL
     assert admin["roleDefinitionId"].endswith("/roleDefinitions/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")
