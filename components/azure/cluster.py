@@ -154,8 +154,8 @@ class AksCluster(pulumi.ComponentResource):
                 vnet_subnet_id=net.subnet.id,
                 **agent_pool_inputs(plan, settings),
                 # Fixed names (the priority expander's regexes and the descriptors name them): a forces-new change
-                # (vmSize, gpuInstanceProfile, Spot, zones) deletes the pool before creating it again; create-first
-                # fails with a name conflict (pulumi-azure-native#3655). The cost is a capacity gap (docs/azure.md).
+                # (vmSize, gpuInstanceProfile: pulumi-azure-native#3655) deletes the pool before creating it again;
+                # create-first fails with a name conflict. The cost is a capacity gap (docs/azure.md).
                 opts=ResourceOptions(parent=self, depends_on=previous, ignore_changes=["count"],
                                      delete_before_replace=True))
             previous = [pool]
