@@ -50,7 +50,8 @@ def make_cluster(spec: StackSpec):
                                  "shared_cache": shared_cache})
     if spec.cloud == "azure":
         from components.azure import AksCluster   # imported here: other clouds' stacks never load azure-native
-        return AksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices})
+        return AksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices,
+                                 "mig_strategy": spec.nvidia.mig_strategy})
     raise AssertionError(f"unreachable: spec/cluster.py admits only {spec.cloud!r} clouds it knows")
 
 

@@ -53,6 +53,9 @@ def test_cluster_component_owns_every_azure_resource(prod):
         ("azure-native:network:Subnet", f"{PREFIX}-subnet"),
         ("azure-native:managedidentity:UserAssignedIdentity", f"{PREFIX}-identity"),
         ("azure-native:authorization:RoleAssignment", f"{PREFIX}-subnet-network-contributor"),
+        ("azure-native:authorization:RoleAssignment", f"{PREFIX}-deployer-cluster-admin"),
+        ("azure-native:containerservice:MaintenanceConfiguration", f"{PREFIX}-aksManagedAutoUpgradeSchedule"),
+        ("azure-native:containerservice:MaintenanceConfiguration", f"{PREFIX}-aksManagedNodeOSUpgradeSchedule"),
         (CLUSTER, f"{PREFIX}-aks"),
         (AGENT_POOL, f"{PREFIX}-general"),
         *[(AGENT_POOL, f"{PREFIX}-{p}") for p in GPU_POOLS],
@@ -73,7 +76,7 @@ def test_network_and_identity(prod):
         "addressPrefix": "10.224.0.0/16",
         # SDK defaults, sent explicitly by azure-native.
         "privateEndpointNetworkPolicies": "Disabled", "privateLinkServiceNetworkPolicies": "Enabled"}
-    grant = prod.one("azure-native:authorization:RoleAssignment").inputs
+    grant = prod.one("azure-native:authorization:RoleAssignment", f"{PREFIX}-subnet-network-contributor").inputs
     assert grant == {
         "scope": f"{PREFIX}-subnet-id", "principalId": AZURE_PRINCIPAL, "principalType": "ServicePrincipal",
         "roleDefinitionId": f"/subscriptions/{AZURE_SUBSCRIPTION}/providers/Microsoft.Authorization/"
@@ -266,7 +269,8 @@ def test_system_assigned_identity_grants_after_the_cluster():
     plan = run_config(small({"name": "h100", "instanceType": "Standard_ND96isr_H100_v5"}, identity="systemAssigned"))
     assert plan.one(CLUSTER).inputs["identity"] == {"type": "SystemAssigned"}
     assert plan.of_type("azure-native:managedidentity:UserAssignedIdentity") == []
-    assert plan.one("azure-native:authorization:RoleAssignment").inputs["principalId"] == AZURE_PRINCIPAL
+    assert plan.one("azure-native:authorization:RoleAssignment",
+                    "az-t-subnet-network-contributor").inputs["principalId"] == AZURE_PRINCIPAL
 
 
 # --- config errors -----------------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ CLUSTER = "gcp:container/cluster:Cluster"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
 
 
+def CC_TAINT(pool):
+    return {"key": "cloud.google.com/compute-class", "value": f"llmfleet-{pool}", "effect": "NO_SCHEDULE"}
+
+
 @pytest.fixture(scope="module")
 def prod():
     return run_stack("gcp-prod")
@@ -42,7 +46,8 @@ def test_prod_cluster_is_standard_vpc_native_with_workload_identity(prod):
     assert c["networkingMode"] == "VPC_NATIVE"
     assert c["ipAllocationPolicy"] == {"clusterSecondaryRangeName": "pods", "servicesSecondaryRangeName": "services"}
     assert c["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": False}
-    assert "masterAuthorizedNetworksConfig" not in c
+    assert c["masterAuthorizedNetworksConfig"] == {"cidrBlocks": [{"cidrBlock": "203.0.113.0/24",
+                                                                    "displayName": "authorized-0"}]}
     assert c["datapathProvider"] == "ADVANCED_DATAPATH"
     assert c["deletionProtection"] is True
     assert c["network"] == "llm-gcp-prod-net-vpc-id"
@@ -104,14 +109,16 @@ def test_prod_h100_on_demand_pool(prod):
     assert cfg["diskSizeGb"] == 1000.0
     # GKE owns the whole GPU stack here: the GPU Operator's operands stay off these nodes.
     assert cfg["labels"] == {"llmfleet.io/pool": "h100", "llmfleet.io/capacity": "on-demand",
-                             "llmfleet.io/gpu": "h100-80gb", "nvidia.com/gpu.deploy.operands": "false"}
-    assert cfg["taints"] == [GPU_TAINT]
+                             "llmfleet.io/gpu": "h100-80gb", "nvidia.com/gpu.deploy.operands": "false",
+                             "cloud.google.com/compute-class": "llmfleet-h100"}
+    assert cfg["taints"] == [GPU_TAINT, CC_TAINT("h100")]
     assert np["nodeLocations"] == ["us-central1-a", "us-central1-c"]
-    # Baseline on the preferred capacity; initial count is per zone: ceil(1 / 2 zones) = 1.
+    # Baseline on the preferred capacity, carried by the total minimum; the pool starts empty.
     assert np["autoscaling"] == {"totalMinNodeCount": 1.0, "totalMaxNodeCount": 4.0, "locationPolicy": "BALANCED"}
-    assert np["initialNodeCount"] == 1.0
+    assert np["initialNodeCount"] == 0.0
     assert np["management"] == {"autoRepair": True, "autoUpgrade": True}
-    assert np["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 0.0, "maxUnavailable": 1.0}
+    # A one-node baseline surges instead of draining its only node.
+    assert np["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 1.0, "maxUnavailable": 0.0}
 
 
 def test_prod_h100_spot_pool_scales_from_zero_anywhere(prod):
@@ -119,7 +126,7 @@ def test_prod_h100_spot_pool_scales_from_zero_anywhere(prod):
     assert np["nodeConfig"]["spot"] is True
     assert np["nodeConfig"]["guestAccelerators"][0]["type"] == "nvidia-h100-80gb"
     assert np["nodeConfig"]["labels"]["llmfleet.io/capacity"] == "spot"
-    assert np["nodeConfig"]["taints"] == [GPU_TAINT]
+    assert np["nodeConfig"]["taints"] == [GPU_TAINT, CC_TAINT("h100")]
     assert np["autoscaling"] == {"totalMinNodeCount": 0.0, "totalMaxNodeCount": 4.0, "locationPolicy": "ANY"}
     assert np["initialNodeCount"] == 0.0
 
@@ -142,11 +149,14 @@ def test_prod_descriptors(prod):
     assert d.node_labels == {
         "llmfleet.io/pool": "h100", "llmfleet.io/capacity": "spot", "llmfleet.io/gpu": "h100-80gb",
         "nvidia.com/gpu.deploy.operands": "false", "cloud.google.com/gke-nodepool": "h100-spot", "cloud.google.com/gke-accelerator": "nvidia-h100-80gb",
-        "cloud.google.com/gke-gpu-driver-version": "default", "cloud.google.com/gke-spot": "true"}
+        "cloud.google.com/gke-gpu-driver-version": "default", "cloud.google.com/gke-spot": "true",
+        "cloud.google.com/compute-class": "llmfleet-h100"}
     assert (d.driver.driver, d.driver.toolkit, d.driver.device_plugin) == ("cloud", "cloud", "cloud")
     assert d.price_hour == 30.9
     assert (d.min_nodes, d.max_nodes) == (0, 4)
-    assert d.tolerations() == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert d.tolerations() == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+                               {"key": "cloud.google.com/compute-class", "operator": "Equal",
+                                "value": "llmfleet-h100", "effect": "NoSchedule"}]
     on_demand = descriptor(prod, "h100-on-demand")
     assert "cloud.google.com/gke-spot" not in on_demand.node_labels
     assert on_demand.price_hour == 88.25
@@ -158,9 +168,10 @@ def test_prod_descriptors(prod):
     assert l4.node_labels["cloud.google.com/gke-max-shared-clients-per-gpu"] == "4"
 
 
-def test_prod_kubeconfig_is_secret_and_compute_class_off(prod):
+def test_prod_kubeconfig_is_secret_and_compute_class_on(prod):
     assert prod.outputs["kubeconfig"] == "[secret]"
-    assert [m for m in prod.manifests if m["kind"] == "ComputeClass"] == []
+    assert sorted(m["metadata"]["name"] for m in prod.manifests if m["kind"] == "ComputeClass") == [
+        "llmfleet-a100", "llmfleet-h100", "llmfleet-l4"]
 
 
 def test_kubeconfig_uses_the_gke_auth_plugin():
@@ -231,7 +242,8 @@ def test_operator_owned_mig_pool_with_reservation(other):
                                           "key": "compute.googleapis.com/reservation-name", "values": ["h100-block"]}
     assert cfg["spot"] is False
     assert np["autoscaling"] == {"totalMinNodeCount": 2.0, "totalMaxNodeCount": 3.0, "locationPolicy": "ANY"}
-    assert np["initialNodeCount"] == 2.0
+    assert np["initialNodeCount"] == 0.0
+    assert np["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 0.0, "maxUnavailable": 1.0}
     assert "nodeLocations" not in np
     od = node_pool(other, "res-on-demand").inputs
     assert "reservationAffinity" not in od["nodeConfig"]
@@ -324,8 +336,9 @@ ERRORS = [
       "ranges must be disjoint",
       "llmfleet:cluster.gcp.systemMaxNodes: must be >= systemMinNodes (4), got 3",
       "llmfleet:cluster.gcp.computeclass: unknown key (did you mean 'computeClass'?); allowed: authorizedNetworks, "
-      "computeClass, deletionProtection, nodesCidr, podsCidr, privateNodes, project, releaseChannel, servicesCidr, "
-      "systemDiskSizeGb, systemMachineType, systemMaxNodes, systemMinNodes, zone"]),
+      "computeClass, deletionProtection, maintenanceWindow, nodesCidr, pinMinorVersion, podsCidr, privateEndpoint, "
+      "privateNodes, project, releaseChannel, servicesCidr, systemDiskSizeGb, systemMachineType, systemMaxNodes, "
+      "systemMinNodes, zone"]),
     (gcp(cluster={"region": "us-central1", "zones": ["us-central1-a", "us-central1-c"],
                   "gcp": {"project": "example-proj-1"}},
          gpuPools=[{"name": "x", "instanceType": "a3-highgpu-8g", "capacity": ["reserved", "spot"],

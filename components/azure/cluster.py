@@ -10,14 +10,16 @@ No `orchestratorVersion` is set on any pool: pools are created at the control pl
 managed-cluster update where some pools pin a version and others do not.
 """
 import base64
+import json
 from typing import Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 from pulumi import ResourceOptions
-from pulumi_azure_native import containerservice
+from pulumi_azure_native import authorization, containerservice
 
-from components.azure.identity import grant_subnet, make_control_plane_identity
+from components.azure.identity import grant_subnet, make_control_plane_identity, role_definition_id
 from components.azure.network import make_network
 from components.azure.pools import AgentPoolPlan, agent_pool_inputs, plan_pools
 from components.azure.priority import make_priority_configmap, priorities
@@ -31,6 +33,14 @@ GENERAL_POOL = "general"
 # AKS's documented taint for dedicated system pools: only critical add-ons (CoreDNS, konnectivity, metrics-server)
 # tolerate it, so nothing of ours (and nothing GPU) lands there.
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+# Built-in role "Azure Kubernetes Service RBAC Cluster Admin" (Azure built-in roles reference; the GUID is the same
+# in every tenant). With Entra ID + Azure RBAC, Kubernetes access is an Azure role assignment.
+AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+# The AKS Entra ID server application (the token audience kubelogin asks for; the same id in every tenant).
+AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+# AKS's fixed names for the planned-maintenance schedules of the two auto-upgrade channels.
+MAINTENANCE_CONFIGS = {"aksManagedAutoUpgradeSchedule": "upgrade_channel",
+                       "aksManagedNodeOSUpgradeSchedule": "node_os_upgrade_channel"}
 
 
 class AksClusterArgs(TypedDict):
@@ -40,6 +50,9 @@ class AksClusterArgs(TypedDict):
     """Validated GPU pools; each becomes one agent pool per capacity type in its chain."""
     prices: dict
     """Price table ("azure/<vm size>" -> Price) for the descriptors' per-node hourly price."""
+    mig_strategy: str
+    """The NVIDIA layer's MIG strategy (single|mixed): which resource a MIG node advertises, for the autoscaler's
+    scale-from-zero template tags."""
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -53,6 +66,8 @@ class AksCluster(pulumi.ComponentResource):
     """AgentPoolPlan per GPU agent pool (the inputs behind each descriptor)."""
     cluster_name: pulumi.Output
     """The AKS resource name."""
+    maintenance: list
+    """MaintenanceConfiguration per auto-upgrade channel in use."""
     resource_group_name: pulumi.Output
     """The resource group holding the cluster, VNet and identity."""
     oidc_issuer_url: pulumi.Output
@@ -97,14 +112,21 @@ class AksCluster(pulumi.ComponentResource):
             auto_scaler_profile=_autoscaler_profile(settings),
             auto_upgrade_profile={"upgrade_channel": settings.upgrade_channel,
                                   "node_os_upgrade_channel": settings.node_os_upgrade_channel},
-            api_server_access_profile=({"authorized_ip_ranges": list(settings.authorized_ip_ranges)}
-                                       if settings.authorized_ip_ranges else None),
+            api_server_access_profile=_api_server_access(settings),
+            # Entra ID authentication, Azure RBAC authorization; no static local-account credentials.
+            aad_profile=({"managed": True, "enable_azure_rbac": True,
+                          "admin_group_object_ids": list(settings.admin_group_object_ids) or None}
+                         if settings.entra_id else None),
+            disable_local_accounts=settings.entra_id,
             agent_pool_profiles=[_system_pool(settings.system_pool, settings, spec.zones, net.subnet.id)],
             tags=tags,
             opts=ResourceOptions(
                 parent=self, depends_on=[grant] if grant else [],
                 # The autoscaler owns the pool size after creation.
-                ignore_changes=["agentPoolProfiles[0].count"]))
+                ignore_changes=["agentPoolProfiles[0].count"],
+                # Prod: Pulumi refuses to delete or replace the cluster (a rename or a forces-new change plans a
+                # replacement of the whole cluster and its volumes).
+                protect=spec.environment == "prod"))
 
         if grant is None:
             grant_subnet(name, net.subnet, aks.identity.apply(lambda i: i.principal_id), parent=self,
@@ -119,9 +141,10 @@ class AksCluster(pulumi.ComponentResource):
             resource_name_=aks.name,
             vnet_subnet_id=net.subnet.id,
             **_general_pool(settings.general_pool, settings, spec.zones),
-            opts=ResourceOptions(parent=self, ignore_changes=["count"]))
+            opts=ResourceOptions(parent=self, ignore_changes=["count"], delete_before_replace=True))
         previous = [general]
-        self.plans: list[AgentPoolPlan] = plan_pools(args["pools"], args["prices"])
+        self.plans: list[AgentPoolPlan] = plan_pools(args["pools"], args["prices"],
+                                                           args.get("mig_strategy", "mixed"))
         agent_pools = [general]
         for plan in self.plans:
             pool = containerservice.AgentPool(
@@ -130,24 +153,53 @@ class AksCluster(pulumi.ComponentResource):
                 resource_name_=aks.name,
                 vnet_subnet_id=net.subnet.id,
                 **agent_pool_inputs(plan, settings),
-                opts=ResourceOptions(parent=self, depends_on=previous, ignore_changes=["count"]))
+                # Fixed names (the priority expander's regexes and the descriptors name them): a forces-new change
+                # (vmSize, gpuInstanceProfile: pulumi-azure-native#3655) deletes the pool before creating it again;
+                # create-first fails with a name conflict. The cost is a capacity gap (docs/azure.md).
+                opts=ResourceOptions(parent=self, depends_on=previous, ignore_changes=["count"],
+                                     delete_before_replace=True))
             previous = [pool]
             agent_pools.append(pool)
 
-        # Kubernetes objects wait for every pool: charts installed next need the general pool's nodes, and the
-        # NVIDIA layer's DaemonSets target the GPU pools' labels.
+        self.maintenance = [
+            containerservice.MaintenanceConfiguration(
+                f"{name}-{config}", resource_group_name=rg_name, resource_name_=aks.name, config_name=config,
+                maintenance_window=_maintenance_window(settings), opts=ResourceOptions(parent=self, depends_on=[aks]))
+            for config, channel in MAINTENANCE_CONFIGS.items()
+            if getattr(settings, channel) not in ("none", "None", "Unmanaged")]
+
+        access = []
+        if settings.entra_id:
+            # Whoever runs `pulumi up` (a user or CI's service principal) administers the cluster through Azure
+            # RBAC; the principal type is left for ARM to look up (it may be either).
+            me = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+            access.append(authorization.RoleAssignment(
+                f"{name}-deployer-cluster-admin", scope=aks.id, principal_id=me.object_id,
+                role_definition_id=role_definition_id(AKS_RBAC_CLUSTER_ADMIN, self),
+                opts=ResourceOptions(parent=self)))
+
+        # The credentials depend on the cluster only: an invoke that waits for the agent pools returns an unknown
+        # kubeconfig in any preview that adds or changes a pool, and an unknown kubeconfig replaces the provider
+        # and every object bound to it (pulumi-kubernetes#4019). Ordering after the pools is the provider's
+        # depends_on, which does not feed its inputs.
         creds = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_name, resource_name=aks.name,
-            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=agent_pools))
-        self.kubeconfig = pulumi.Output.secret(
-            creds.kubeconfigs.apply(lambda k: base64.b64decode(k[0].value).decode()))
+            format="exec" if settings.entra_id else None,
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[aks]))
+        self.kubeconfig = pulumi.Output.secret(creds.kubeconfigs.apply(
+            lambda k: _kubeconfig(base64.b64decode(k[0].value).decode(), settings.entra_id)))
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             # Server-side apply: field ownership is tracked, so Helm and operators editing the same objects
             # do not fight Pulumi.
             enable_server_side_apply=True,
-            opts=ResourceOptions(parent=self))
+            # Replaced only when this changes (pulumi-kubernetes 4.34.2 `clusterIdentifier`), never because the
+            # kubeconfig is unknown in a preview or its CA was rotated.
+            cluster_identifier=f"aks/{settings.resource_group_name(spec.name)}/{spec.name}",
+            # Kubernetes objects wait for every pool (charts need the general pool's nodes, the NVIDIA layer's
+            # DaemonSets the GPU pools' labels) and for the deployer's RBAC role.
+            opts=ResourceOptions(parent=self, depends_on=[*agent_pools, *access]))
 
         document = priorities([(p.name, p.descriptor.priority) for p in self.plans], [GENERAL_POOL, SYSTEM_POOL])
         self.priority_configmap = make_priority_configmap(name, document, self.provider, parent=self,
@@ -163,6 +215,36 @@ class AksCluster(pulumi.ComponentResource):
             "kubeconfig": self.kubeconfig, "clusterName": self.cluster_name,
             "resourceGroupName": self.resource_group_name, "oidcIssuerUrl": self.oidc_issuer_url,
         })
+
+
+def _api_server_access(s: AzureSettings) -> Optional[dict]:
+    if s.private_cluster:
+        return {"enable_private_cluster": True}
+    if s.authorized_ip_ranges:
+        return {"authorized_ip_ranges": list(s.authorized_ip_ranges)}
+    return None
+
+
+def _maintenance_window(s: AzureSettings) -> dict:
+    w = s.maintenance_window
+    return {"schedule": {"weekly": {"day_of_week": w.day_of_week, "interval_weeks": 1}},
+            "start_time": w.start_time, "duration_hours": w.duration_hours, "utc_offset": w.utc_offset}
+
+
+def _kubeconfig(text: str, entra_id: bool) -> str:
+    """The user kubeconfig. With Entra ID, AKS answers (format=exec) with a kubelogin exec user whose default
+    login is an interactive device code; Pulumi and CI need a non-interactive one, so the user runs
+    `kubelogin get-token --login azurecli`: the token of whoever ran `az login` (a user or a service principal)."""
+    if not entra_id:
+        return text
+    config = yaml.safe_load(text)
+    for user in config.get("users") or []:
+        user["user"] = {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
+            "args": ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_ID],
+            "installHint": "Install kubelogin for kubectl and Pulumi to reach AKS: az aks install-cli",
+            "interactiveMode": "Never"}}
+    return json.dumps(config, indent=2)
 
 
 def _network_profile(s: AzureSettings) -> dict:

@@ -31,6 +31,26 @@ SYSTEM_POOL = "system"
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 
+def maintenance_policy(s: GcpSettings) -> dict:
+    """A recurring window for GKE's automatic upgrades, and (pinned minor) an exclusion of minor upgrades until
+    the minor's end of support; patch upgrades still happen, inside the window."""
+    w = s.maintenance_window
+    policy: dict = {"recurring_window": {"start_time": w.start, "end_time": w.end, "recurrence": w.recurrence}}
+    if s.pin_minor:
+        policy["maintenance_exclusions"] = [{
+            "exclusion_name": "llmfleet-pin-minor", "start_time": w.start,
+            "exclusion_options": {"scope": "NO_MINOR_UPGRADES", "end_time_behavior": "UNTIL_END_OF_SUPPORT"}}]
+    return policy
+
+
+def monitoring_config(managed_gpu: bool) -> Optional[dict]:
+    """GKE's managed DCGM metrics need the DCGM component and Managed Service for Prometheus; SYSTEM_COMPONENTS
+    must be listed whenever components are (pulumi-gcp 10.2.0 `ClusterMonitoringConfig`)."""
+    if not managed_gpu:
+        return None
+    return {"enable_components": ["SYSTEM_COMPONENTS", "DCGM"], "managed_prometheus": {"enabled": True}}
+
+
 class GkeClusterArgs(TypedDict):
     cluster: ClusterSpec
     """Cluster spec; `settings` is the GcpSettings read from `llmfleet:cluster.gcp`."""
@@ -64,6 +84,7 @@ class GkeCluster(pulumi.ComponentResource):
         child = ResourceOptions(parent=self)
 
         shared_cache = bool(args.get("shared_cache"))
+        managed_gpu = any(p.driver == "cloud" for p in args["pools"])
         apis = [gcp.projects.Service(f"{name}-{api.split('.')[0]}-api", project=s.project, service=api,
                                      disable_on_destroy=False, opts=child)
                 for api in APIS + ((FILESTORE_API,) if shared_cache else ())]
@@ -82,13 +103,18 @@ class GkeCluster(pulumi.ComponentResource):
             node_config={"service_account": sa_email, "oauth_scopes": [CLOUD_PLATFORM],
                          "workload_metadata_config": {"mode": "GKE_METADATA"}},
             release_channel={"channel": s.release_channel},
-            # Pins the minor version the stack was planned for; the release channel patches within it.
+            # Pins the minor version the stack was planned for; the release channel patches within it, and the
+            # NO_MINOR_UPGRADES exclusion below keeps the channel from moving the minor (docs/gcp.md).
             min_master_version=spec.kubernetes_version,
+            maintenance_policy=maintenance_policy(s),
+            # GKE-managed GPU pools run no DCGM exporter of ours: GKE's managed DCGM collection exports their GPU
+            # metrics (needs Managed Service for Prometheus); observability scrapes the same exporter.
+            monitoring_config=monitoring_config(managed_gpu),
             workload_identity_config={"workload_pool": s.workload_pool},
             networking_mode="VPC_NATIVE",
             ip_allocation_policy={"cluster_secondary_range_name": PODS_RANGE,
                                   "services_secondary_range_name": SERVICES_RANGE},
-            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": False}
+            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": s.private_endpoint}
             if s.private_nodes else None,
             master_authorized_networks_config={"cidr_blocks": [
                 {"cidr_block": c, "display_name": f"authorized-{i}"} for i, c in enumerate(s.authorized_networks)]}
@@ -103,7 +129,9 @@ class GkeCluster(pulumi.ComponentResource):
             resource_labels={"llmfleet-cluster": spec.name, "llmfleet-environment": spec.environment},
             deletion_protection=s.deletion_protection,
             # The removed default pool's node_config reads back differently and would show a diff forever.
-            opts=ResourceOptions(parent=self, depends_on=[*apis, identity], ignore_changes=["nodeConfig"]))
+            # Prod: Pulumi refuses to delete it too (deletion_protection only guards the GCP API call).
+            opts=ResourceOptions(parent=self, depends_on=[*apis, identity], ignore_changes=["nodeConfig"],
+                                 protect=spec.environment == "prod"))
 
         pool_args = {"cluster": self.cluster.name, "project": s.project, "location": location}
         self.node_pools = {}
@@ -122,7 +150,7 @@ class GkeCluster(pulumi.ComponentResource):
                                                       "enable_integrity_monitoring": True}},
             management={"auto_repair": True, "auto_upgrade": True},
             upgrade_settings={"strategy": "SURGE", "max_surge": 1, "max_unavailable": 0},
-            opts=ResourceOptions(parent=self, ignore_changes=["initialNodeCount"]))
+            opts=ResourceOptions(parent=self, ignore_changes=["initialNodeCount"], delete_before_replace=True))
 
         plans = plan_pools(args["pools"], s, tuple(spec.zones), args["prices"], sa_email)
         for p in plans:
@@ -130,16 +158,22 @@ class GkeCluster(pulumi.ComponentResource):
                 f"{name}-{p.node_pool}", name=p.node_pool, **pool_args, node_locations=p.node_locations,
                 initial_node_count=p.initial_node_count, autoscaling=p.autoscaling, node_config=p.node_config,
                 management={"auto_repair": True, "auto_upgrade": True},
-                # Surge would need quota for one extra GPU node per pool during upgrades; replace in place instead.
-                upgrade_settings={"strategy": "SURGE", "max_surge": 0, "max_unavailable": 1},
-                # A changed minNodes must not recreate the pool: initial_node_count is create-only.
-                opts=ResourceOptions(parent=self, ignore_changes=["initialNodeCount"]))
+                upgrade_settings=p.upgrade_settings,
+                # initial_node_count is create-only (ForceNew). The pool's name is fixed (the ComputeClass,
+                # descriptors and selectors name it), so a forces-new change (GPU type/count/driver/sharing, spot,
+                # reservation, service account) must delete the old pool before creating the new one: with
+                # create-first GKE answers "already exists". The price is a capacity gap while the pool is rebuilt
+                # (docs/gcp.md, "Changing a pool").
+                opts=ResourceOptions(parent=self, ignore_changes=["initialNodeCount"], delete_before_replace=True))
         self.pools = [p.descriptor for p in plans]
 
         self.kubeconfig = kubeconfig(f"gke_{s.project}_{location}_{spec.name}", self.cluster.endpoint,
                                      self.cluster.master_auth.cluster_ca_certificate)
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig,
+            # Replaced only when this changes (pulumi-kubernetes 4.34.2 `clusterIdentifier`): an unknown or rotated
+            # endpoint/CA updates the provider instead of replacing it and every object bound to it.
+            cluster_identifier=f"gke/{s.project}/{location}/{spec.name}",
             # Server-side apply: field ownership is tracked, so Helm and operators editing the same objects
             # do not fight Pulumi.
             enable_server_side_apply=True,

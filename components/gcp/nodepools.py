@@ -9,7 +9,6 @@ The planning functions here are pure (spec in, dicts out) so the rules can be re
     the GPU Operator when it does not, never by both. The NVIDIA layer's per-node labels (opt-outs, device-plugin
     and MIG config) come from components/nvidia/labels.py, the one place that contract is written.
 """
-import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -56,6 +55,7 @@ class PoolPlan:
     autoscaling: dict
     initial_node_count: int
     node_locations: Optional[list]
+    upgrade_settings: dict
     descriptor: PoolDescriptor
 
 
@@ -135,7 +135,6 @@ def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zone
     # maxNodes, so that it can carry the whole pool when the preferred capacity is unavailable.
     min_nodes = pool.min_nodes if capacity == pool.capacity[0] else 0
     zones = list(pool.zones or cluster_zones) or None
-    zone_count = len(zones) if zones else (GKE_DEFAULT_REGIONAL_ZONES if settings.regional else 1)
     autoscaling = {
         # Total limits: the spec's min/max count nodes of the pool, not nodes per zone.
         "total_min_node_count": min_nodes,
@@ -144,9 +143,9 @@ def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zone
         # stay balanced across zones for availability.
         "location_policy": "BALANCED" if capacity == "on-demand" else "ANY",
     }
-    # initial_node_count is per zone; the autoscaler owns the size afterwards. Round up to reach the baseline, but
-    # never start above maxNodes in total.
-    initial = min(math.ceil(min_nodes / zone_count), pool.max_nodes // zone_count) if min_nodes else 0
+    # Every GPU pool starts empty: initial_node_count is per zone (two a3-highgpu-8g at the first `up` for a
+    # baseline of 1 over two zones), while total_min_node_count already carries the baseline.
+    initial = 0
 
     price = prices.get(price_key("gcp", inst.name))
     descriptor = PoolDescriptor(
@@ -155,7 +154,18 @@ def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zone
         driver=owner, min_nodes=min_nodes, max_nodes=pool.max_nodes,
         price_hour=price.for_capacity(capacity) if price else 0.0, priority=priority)
     return PoolPlan(spec=pool, capacity=capacity, node_pool=name, node_config=node_config, autoscaling=autoscaling,
-                    initial_node_count=initial, node_locations=zones, descriptor=descriptor)
+                    initial_node_count=initial, node_locations=zones,
+                    upgrade_settings=upgrade_settings(min_nodes), descriptor=descriptor)
+
+
+def upgrade_settings(baseline: int) -> dict:
+    """Node upgrades one node at a time. A pool whose baseline fits on one node would lose its only node with
+    max_unavailable=1 (the model goes down for the whole drain and re-create): it surges one extra node first, which
+    needs quota for one more node of the type. Larger pools keep serving on their other nodes and need no extra
+    quota."""
+    if baseline <= 1:
+        return {"strategy": "SURGE", "max_surge": 1, "max_unavailable": 0}
+    return {"strategy": "SURGE", "max_surge": 0, "max_unavailable": 1}
 
 
 def plan_pools(pools, settings: GcpSettings, cluster_zones: tuple, prices: dict, service_account=None) -> list:

@@ -14,6 +14,12 @@ from components.nvidia.labels import (DEFAULT_CONFIG_KEY, DEPLOY_LABELS, LABEL_O
                                       device_plugin_config_key, operator_flags,
                                       time_slicing_pools)
 
+# The runtime class the operator stamps on its operand pods. Where the operator's toolkit configures containerd
+# it is `nvidia` (chart default). AKS GPU nodes with the AKS-installed driver define only
+# `nvidia-container-runtime` (NVIDIA/cloud-native-docs gpu-operator/microsoft-aks.rst: driver and toolkit off,
+# operator.runtimeClass=nvidia-container-runtime); spec/clouds/azure.py rejects mixing the two driver modes.
+AKS_RUNTIME_CLASS = "nvidia-container-runtime"
+
 CONTROL_PLANE_TOLERATION = {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal", "value": "",
                             "effect": "NoSchedule"}
 DCGM_METRICS_KEY = "dcgm-metrics.csv"
@@ -132,7 +138,7 @@ def operator_values(mig_strategy: str, dcgm_exporter: bool, gfd: bool, pools: Se
     toolkit: dict = {"enabled": flags["toolkit"]}
     if flags["toolkit"] and toolkit_env_vars:
         toolkit["env"] = list(toolkit_env_vars)
-    return {
+    values: dict = {
         "driver": {"enabled": flags["driver"]},
         "toolkit": toolkit,
         "devicePlugin": device_plugin,
@@ -150,6 +156,9 @@ def operator_values(mig_strategy: str, dcgm_exporter: bool, gfd: bool, pools: Se
         # spot taint toleration an AKS spot node is never labelled as a GPU node and gets no device plugin.
         "node-feature-discovery": {"worker": {"tolerations": [CONTROL_PLANE_TOLERATION, *tol]}},
     }
+    if any(p.cloud == "azure" and p.driver.driver == "cloud" for p in served):
+        values["operator"] = {"runtimeClass": AKS_RUNTIME_CLASS}
+    return values
 
 
 def device_plugin_values(mig_strategy: str, gfd: bool, pools: Sequence[PoolDescriptor],

@@ -13,7 +13,7 @@ from pulumi import ResourceOptions
 
 from components.descriptors import PoolDescriptor
 from components.helm import chart_release
-from components.nvidia.labels import dcgm_source
+from components.nvidia.labels import cloud_managed, dcgm_source
 from components.observability.dashboards import DASHBOARDS, dashboard_json
 from components.observability.rules import node_label_keys, rule_groups
 from components.observability.values import kps_values
@@ -24,6 +24,18 @@ from spec.platform import PROMETHEUS_RELEASE
 RELEASE_NAME = PROMETHEUS_RELEASE
 DCGM_PORT_NAME = "metrics"       # the dcgm-exporter chart's Service port name, for port 9400
 DCGM_PORT = 9400
+# GKE's managed DCGM exporter (cluster monitoring_config component DCGM, components/gcp/cluster.py): a DaemonSet
+# GKE runs in this namespace on GKE-managed GPU nodes. Its pod label and port name are from GKE's "Collect and view
+# DCGM metrics" page as recalled, not re-read offline: `kubectl -n gke-managed-system get pods --show-labels` on a
+# GPU node settles them (docs/gcp.md).
+GKE_DCGM_NAMESPACE = "gke-managed-system"
+GKE_DCGM_LABELS = {"app.kubernetes.io/name": "gke-managed-dcgm-exporter"}
+GKE_DCGM_PORT_NAME = "metrics"
+
+
+def gke_managed_dcgm(nv: NvidiaSpec, pools) -> bool:
+    """GKE-managed GPU pools run no exporter of ours; GKE's managed DCGM exporter covers them."""
+    return nv.dcgm_exporter and any(p.cloud == "gcp" and cloud_managed(p.driver) for p in pools)
 
 
 class ObservabilityArgs(TypedDict):
@@ -77,6 +89,25 @@ class Observability(pulumi.ComponentResource):
                 },
                 opts=after_crds)
 
+        gke_dcgm = gke_managed_dcgm(nv, pools)
+        if gke_dcgm:
+            k8s.apiextensions.CustomResource(
+                f"{name}-gke-dcgm-podmonitor",
+                api_version="monitoring.coreos.com/v1",
+                kind="PodMonitor",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="gke-managed-dcgm-exporter", namespace=ns,
+                                                    labels=MANAGED_BY),
+                spec={
+                    "selector": {"matchLabels": dict(GKE_DCGM_LABELS)},
+                    "namespaceSelector": {"matchNames": [GKE_DCGM_NAMESPACE]},
+                    "podMetricsEndpoints": [{
+                        "port": GKE_DCGM_PORT_NAME, "path": "/metrics", "interval": "15s", "scrapeTimeout": "10s",
+                        "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_node_name"],
+                                         "targetLabel": "node", "action": "replace"}],
+                    }],
+                },
+                opts=after_crds)
+
         if o.grafana:
             for key in DASHBOARDS:
                 k8s.core.v1.ConfigMap(
@@ -87,7 +118,7 @@ class Observability(pulumi.ComponentResource):
                     data={f"llmfleet-{key}.json": dashboard_json(key)},
                     opts=ResourceOptions(parent=self))
 
-        self.rule_groups = rule_groups(pools, o.alerts, nv.mig_strategy, dcgm=source is not None)
+        self.rule_groups = rule_groups(pools, o.alerts, nv.mig_strategy, dcgm=source is not None or gke_dcgm)
         k8s.apiextensions.CustomResource(
             f"{name}-gpu-rules",
             api_version="monitoring.coreos.com/v1",

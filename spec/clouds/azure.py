@@ -64,6 +64,20 @@ class AutoscalerProfile:
     expander: str = "priority"
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """AKS planned maintenance (MaintenanceConfiguration `maintenanceWindow`, weekly): applies to the cluster
+    upgrade channel (`aksManagedAutoUpgradeSchedule`) and the node OS channel (`aksManagedNodeOSUpgradeSchedule`).
+    AKS asks for at least 4 hours (pulumi-azure-native 3.29.0 MaintenanceWindow.duration_hours: 4 to 24)."""
+    day_of_week: str = "Saturday"
+    start_time: str = "02:00"            # HH:MM in utc_offset
+    duration_hours: int = 6
+    utc_offset: str = "+00:00"
+
+
 @dataclass(frozen=True)
 class AzureSettings:
     resource_group: str = ""                  # "" = derived from the cluster name (see resource_group_name)
@@ -86,6 +100,12 @@ class AzureSettings:
     upgrade_channel: str = "patch"
     node_os_upgrade_channel: str = "NodeImage"
     authorized_ip_ranges: tuple[str, ...] = ()
+    private_cluster: bool = False             # API server only on a private endpoint in the VNet
+    # Entra ID (AAD) authentication with Azure RBAC for Kubernetes authorization, local accounts (the static
+    # clusterAdmin/clusterUser credentials) disabled. The deploying principal gets the cluster-admin role.
+    entra_id: bool = True
+    admin_group_object_ids: tuple[str, ...] = ()
+    maintenance_window: MaintenanceWindow = MaintenanceWindow()
     tags: dict = field(default_factory=dict)
 
     def resource_group_name(self, cluster_name: str) -> str:
@@ -128,13 +148,41 @@ def read_azure_settings(o: Obj) -> AzureSettings:
             o.problems.add(path, f"must be a CIDR such as 203.0.113.0/24, got {item!r}")
         else:
             ranges.append(item)
+    private = o.bool("privateCluster", d.private_cluster)
+    entra = o.bool("entraIdRbac", d.entra_id)
+    groups = []
+    for path, item in o.list("adminGroupObjectIds"):
+        if not isinstance(item, str) or not re.fullmatch(_GUID, item):
+            o.problems.add(path, f"must be an Entra ID group object id (a GUID), got {item!r}")
+        else:
+            groups.append(item)
+    if groups and not entra:
+        o.error("adminGroupObjectIds", "only applies with entraIdRbac: true")
+    window = _read_window(o.obj("maintenanceWindow"))
     tags = o.str_map("tags")
     return AzureSettings(
         resource_group=rg, vnet_cidr=vnet, subnet_cidr=subnet, pod_cidr=pod, service_cidr=service,
         dns_service_ip=dns_ip, network_dataplane=dataplane, network_policy=policy, identity=identity,
         sku_tier=tier, os_sku=os_sku, system_pool=system, general_pool=general, autoscaler=autoscaler,
         spot_max_price=spot_price, upgrade_channel=upgrade, node_os_upgrade_channel=node_os,
-        authorized_ip_ranges=tuple(ranges), tags=tags)
+        authorized_ip_ranges=tuple(ranges), private_cluster=private, entra_id=entra,
+        admin_group_object_ids=tuple(groups), maintenance_window=window, tags=tags)
+
+
+_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+def _read_window(o: Obj) -> MaintenanceWindow:
+    d = MaintenanceWindow()
+    window = MaintenanceWindow(
+        day_of_week=o.str("dayOfWeek", d.day_of_week, choices=WEEKDAYS),
+        start_time=o.str("startTime", d.start_time, pattern=r"([01][0-9]|2[0-3]):[0-5][0-9]",
+                         hint="HH:MM such as 02:00"),
+        duration_hours=o.int("durationHours", d.duration_hours, min=4, max=24),
+        utc_offset=o.str("utcOffset", d.utc_offset, pattern=r"[+-]([01][0-9]|2[0-3]):[0-5][0-9]",
+                         hint="+HH:MM or -HH:MM such as +00:00"))
+    o.done()
+    return window
 
 
 def _read_cpu_pool(o: Obj, default: CpuPool, min_floor: int) -> CpuPool:
@@ -246,6 +294,30 @@ def check_azure(cluster, pools: Sequence, problems: Problems, prefix: str = "llm
                                                          f"got {zone!r}")
     for i, pool in enumerate(pools):
         _check_pool(f"{prefix}:gpuPools[{i}]", pool, problems)
+    _check_drivers(pools, problems, prefix)
+    settings = cluster.settings
+    if settings is not None and cluster.environment == "prod":
+        path = f"{prefix}:cluster.azure"
+        if not settings.authorized_ip_ranges and not settings.private_cluster:
+            problems.add(f"{path}.apiServerAuthorizedIpRanges", "must list the CIDRs allowed to reach the API server "
+                                                                "in a prod stack (or set privateCluster: true); "
+                                                                "empty means the whole internet")
+        if not settings.entra_id:
+            problems.add(f"{path}.entraIdRbac", "must stay true in a prod stack (Entra ID with Azure RBAC, local "
+                                                "accounts disabled)")
+
+
+def _check_drivers(pools: Sequence, problems: Problems, prefix: str) -> None:
+    """AKS-installed and GPU Operator-installed drivers cannot share a cluster: the operator's operands run with
+    one runtime class cluster-wide (`nvidia-container-runtime` where AKS installed the driver, `nvidia` where the
+    operator's toolkit did), and Azure documents the two driver modes as exclusive per cluster."""
+    drivers = {p.driver for p in pools if p.name}
+    if len(drivers) > 1:
+        names = {d: [p.name for p in pools if p.driver == d] for d in sorted(drivers)}
+        problems.add(f"{prefix}:gpuPools", f"mixes AKS-installed drivers (driver: cloud: {', '.join(names['cloud'])}) "
+                                           f"and GPU Operator drivers (driver: operator: {', '.join(names['operator'])})"
+                                           f"; AKS supports one or the other per cluster: give every pool the same "
+                                           f"driver")
 
 
 def _check_pool(path: str, pool, problems: Problems) -> None:

@@ -5,6 +5,7 @@ the cluster authenticates to Google APIs through it and never through node crede
 """
 import ipaddress
 import re
+from datetime import datetime
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -19,6 +20,24 @@ ZONE = REGION + r"-[a-z]"
 # A reservation in this project by name, or a shared one as projects/<project>/reservations/<name>.
 RESERVATION = r"(projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/reservations/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
 MACHINE_TYPE = r"[a-z][a-z0-9]*-[a-z0-9-]+"
+# Custom ComputeClasses need GKE 1.30.3-gke.1451000 or later on Standard clusters (GKE "About custom
+# ComputeClasses", FACTS-wave2.md section 1): a 1.30 minor may still run an older patch, so the first minor that
+# is always new enough is 1.31. `priorities[].gpu.gpuSharing` (1.35.2+) and nodePoolAutoCreation in the class
+# (1.33.3+) are not used: each priority names node pools only.
+COMPUTE_CLASS_MIN_MINOR = (1, 31)
+COMPUTE_CLASS_MIN_GKE = "1.30.3-gke.1451000"
+# RFC 3339 "Zulu" times, as GKE returns them (other forms read back in UTC and diff forever, pulumi-gcp docs).
+ZULU = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+RRULE = r"FREQ=(DAILY|WEEKLY)(;[A-Z]+=[A-Z0-9,]+)*"
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """GKE recurring maintenance window (cluster maintenance_policy.recurring_window). The dates only anchor the
+    recurrence; end - start is the window's length."""
+    start: str = "2026-01-03T02:00:00Z"
+    end: str = "2026-01-03T08:00:00Z"
+    recurrence: str = "FREQ=WEEKLY;BYDAY=SA,SU"
 
 
 @dataclass(frozen=True)
@@ -35,8 +54,13 @@ class GcpSettings:
     system_min_nodes: int = 2
     system_max_nodes: int = 6
     system_disk_gb: int = 100
-    compute_class: bool = False             # render the capacity chain as GKE ComputeClasses (see README, "GCP (GKE)")
+    compute_class: bool = True              # render the capacity chain as GKE ComputeClasses (docs/gcp.md)
     deletion_protection: bool = True
+    maintenance_window: MaintenanceWindow = MaintenanceWindow()
+    # A NO_MINOR_UPGRADES exclusion until the minor's end of support: the program pins kubernetesVersion and
+    # validates manifests against that minor, so GKE may patch but never move the minor on its own.
+    pin_minor: bool = True
+    private_endpoint: bool = False          # control plane reachable only from inside the VPC
 
     @property
     def regional(self) -> bool:
@@ -75,12 +99,34 @@ def read_gcp_settings(o: Obj) -> GcpSettings:
     disk = o.int("systemDiskSizeGb", d.system_disk_gb, min=30, max=2000)
     compute_class = o.bool("computeClass", d.compute_class)
     protect = o.bool("deletionProtection", d.deletion_protection)
+    window = _read_window(o.obj("maintenanceWindow"), d.maintenance_window)
+    pin_minor = o.bool("pinMinorVersion", d.pin_minor)
+    private_endpoint = o.bool("privateEndpoint", d.private_endpoint)
+    if private_endpoint and not private:
+        o.error("privateEndpoint", "needs privateNodes: true (a private control plane endpoint is a private cluster "
+                                   "setting)")
     return GcpSettings(project=project or "", release_channel=channel, zone=zone,
                        nodes_cidr=str(nodes or d.nodes_cidr), pods_cidr=str(pods or d.pods_cidr),
                        services_cidr=str(services or d.services_cidr), private_nodes=private,
                        authorized_networks=tuple(authorized), system_machine_type=machine, system_min_nodes=sys_min,
                        system_max_nodes=sys_max, system_disk_gb=disk, compute_class=compute_class,
-                       deletion_protection=protect)
+                       deletion_protection=protect, maintenance_window=window, pin_minor=pin_minor,
+                       private_endpoint=private_endpoint)
+
+
+def _read_window(o: Obj, d: MaintenanceWindow) -> MaintenanceWindow:
+    start = o.str("start", d.start, pattern=ZULU, hint="an RFC 3339 UTC time such as 2026-01-03T02:00:00Z")
+    end = o.str("end", d.end, pattern=ZULU, hint="an RFC 3339 UTC time such as 2026-01-03T08:00:00Z")
+    recurrence = o.str("recurrence", d.recurrence, pattern=RRULE,
+                       hint="an RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=SA,SU")
+    o.done()
+    if re.fullmatch(ZULU, start or "") and re.fullmatch(ZULU, end or ""):
+        hours = (datetime.fromisoformat(end[:-1]) - datetime.fromisoformat(start[:-1])).total_seconds() / 3600
+        # GKE asks for occurrences of at least 4 hours (GKE "Maintenance windows and exclusions"; from the docs,
+        # not re-read offline); over 24 hours the window would overlap itself on a daily rule.
+        if hours < 4 or hours > 24:
+            o.error("end", f"must be 4 to 24 hours after start ({start}), got {end}")
+    return MaintenanceWindow(start or d.start, end or d.end, recurrence or d.recurrence)
 
 
 def _parse_cidr(value) -> Optional[ipaddress.IPv4Network]:
@@ -136,6 +182,8 @@ def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
             problems.add(f"{prefix}:cluster.zones", f"a zonal cluster ({settings.zone}) keeps its nodes in its own "
                                                     f"zone: leave zones unset or set [{settings.zone}], "
                                                     f"got {list(cluster.zones)}")
+    if settings is not None:
+        _check_prod_and_versions(cluster, settings, problems, prefix)
     allowed = _allowed_zones(cluster)
     for i, pool in enumerate(pools):
         path = f"{prefix}:gpuPools[{i}]"
@@ -155,6 +203,33 @@ def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
             if len(zones) != 1:
                 problems.add(f"{path}.zones", f"must name exactly one zone when capacity includes 'reserved' "
                                               f"(a reservation lives in one zone), got {list(pool.zones)}")
+
+
+def minor_tuple(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def _check_prod_and_versions(cluster, s: GcpSettings, problems: Problems, prefix: str) -> None:
+    """Version needs of the features used, and what a prod stack must not leave open."""
+    path = f"{prefix}:cluster.gcp"
+    if s.compute_class and minor_tuple(cluster.kubernetes_version) < COMPUTE_CLASS_MIN_MINOR:
+        problems.add(f"{path}.computeClass", f"needs GKE {COMPUTE_CLASS_MIN_GKE} or later; kubernetesVersion "
+                                             f"{cluster.kubernetes_version} may run an older patch: use "
+                                             f"{'.'.join(map(str, COMPUTE_CLASS_MIN_MINOR))} or later, or set "
+                                             f"computeClass: false")
+    if cluster.environment != "prod":
+        return
+    if not s.authorized_networks and not s.private_endpoint:
+        problems.add(f"{path}.authorizedNetworks", "must list the CIDRs allowed to reach the control plane in a "
+                                                   "prod stack (or set privateEndpoint: true); empty means the "
+                                                   "whole internet")
+    if not s.pin_minor:
+        problems.add(f"{path}.pinMinorVersion", "must stay true in a prod stack: without the minor-upgrade "
+                                                "exclusion GKE moves the cluster to a minor the stack file does "
+                                                "not name")
+    if not s.deletion_protection:
+        problems.add(f"{path}.deletionProtection", "must stay true in a prod stack")
 
 
 def _allowed_zones(cluster) -> Optional[list]:
