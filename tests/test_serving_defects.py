@@ -224,9 +224,12 @@ def test_kserve_predictor_sets_its_cpu_limit_over_the_runtimes(plan):
 
 def test_kserve_cpu_limit_is_the_replicas_share_of_a_known_node():
     plan = run_stack("gcp-prod")
+    m = next(m for m in plan.spec.models if m.name == "llama-8b")
+    inst = plan.spec.pool(m.placement.pool).instance
+    assert (inst.vcpus, inst.gpus, m.placement.tensor_parallel) == (96, 8, 1)
     res = plan.manifest("InferenceService", "llama-8b")["spec"]["predictor"]["model"]["resources"]
-    # a3-highgpu-8g: 208 vCPUs for 8 GPUs; TP 1 requests 75% of its 26 (capped at 16) and may burst to all 26.
-    assert (res["requests"]["cpu"], res["limits"]["cpu"]) == ("16", "26")
+    # 12 vCPUs per GPU: TP 1 requests 75% of them and may burst to all 12.
+    assert (res["requests"]["cpu"], res["limits"]["cpu"]) == ("9", "12")
 
 
 # --- 6. KServe gated weights ---------------------------------------------------------------------------------
@@ -377,8 +380,8 @@ def test_gpu_only_cluster_with_a_tainted_pool_is_a_config_error():
 def test_gpu_only_applies_to_existing_clusters_only():
     lines = config_error({"cloud": "gcp", "cluster": {"gpuOnly": True, "gcp": {"project": "example-proj-1"}},
                           "gpuPools": [{"name": "l4", "instanceType": "g2-standard-4"}]})
-    assert lines == ["llmfleet:cluster.gpuOnly: only applies when cloud is existing (managed clusters get an "
-                     "untainted system node pool)"]
+    assert lines == ["llmfleet:cluster.gpuOnly: only applies when cloud is existing (managed clusters get "
+                     "untainted CPU nodes of their own)"]
 
 
 def test_edge_box_accepts_pods_that_tolerate_nothing():
