@@ -203,6 +203,14 @@ def test_default_cpu_limit_is_rejected_where_the_program_runs_pods():
                      f"llmfleet:platform.namespaces[1].limits.defaultCpu: gpu-operator {why}"]
 
 
+def test_a_serving_namespace_of_your_own_follows_the_same_cpu_policy():
+    lines = config_error(config(models=[MODELS[0]], serving={"namespace": "team-a"}, platform={"namespaces": [
+        {"name": "team-a", "limits": {"defaultCpu": "1"}}]}), secrets=SECRETS)
+    assert lines == ["llmfleet:serving.namespace: team-a sets limits.defaultCpu in llmfleet:platform, but model "
+                     "servers request CPU without a CPU limit: LimitRanger would make it their limit and the API "
+                     "server rejects every pod requesting more; remove that defaultCpu"]
+
+
 # --- 4. KServe KEDA metric ------------------------------------------------------------------------------------
 def test_kserve_keda_metric_passes_kserve_validation(plan):
     (metric,) = manifest(plan, "InferenceService", "ks")["spec"]["predictor"]["autoScaling"]["metrics"]
