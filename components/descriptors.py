@@ -90,6 +90,16 @@ class PoolDescriptor:
         return out
 
 
+def capacity_exclusion(capacities: Sequence[str]) -> dict:
+    """A node selector requirement that keeps a pod off the given capacity types. Every node group a cluster
+    component creates carries LABEL_CAPACITY, on every cloud (EKS managed node groups, Karpenter NodePools, GKE
+    node pools, AKS agent pools), next to the cloud's own marker (`eks.amazonaws.com/capacityType`,
+    `karpenter.sh/capacity-type`, `cloud.google.com/gke-spot`, `kubernetes.azure.com/scalesetpriority`), so one
+    key covers them all and the autoscalers see it on their templates. NotIn also matches a node without the label
+    (existing clusters' nodes, which this program never treats as spot)."""
+    return {"key": LABEL_CAPACITY, "operator": "NotIn", "values": sorted(capacities)}
+
+
 def capacity_priorities(pools: Sequence[PoolSpec]) -> dict[tuple[str, str], int]:
     """(pool, capacity) -> autoscaler preference, higher first, the same rule on every cloud: pools in stack order
     (the first pool is the preferred GPU, later pools are fallbacks), then each pool's capacity chain.

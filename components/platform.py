@@ -56,12 +56,16 @@ class PlatformBase(pulumi.ComponentResource):
                         spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=hard),
                         opts=in_ns)
             lim = ns.limits
+            # No default CPU limit unless the user set one on a namespace of their own (spec/platform.py Limits).
+            default = {"memory": lim.default_memory}
+            if lim.default_cpu is not None:
+                default["cpu"] = lim.default_cpu
             k8s.core.v1.LimitRange(
                 f"{name}-limits-{ns.name}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="llmfleet-defaults", namespace=ns.name, labels=MANAGED_BY),
                 spec=k8s.core.v1.LimitRangeSpecArgs(limits=[k8s.core.v1.LimitRangeItemArgs(
                     type="Container",
-                    default={"cpu": lim.default_cpu, "memory": lim.default_memory},
+                    default=default,
                     default_request={"cpu": lim.default_request_cpu, "memory": lim.default_request_memory},
                 )]),
                 opts=in_ns)

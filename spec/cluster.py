@@ -26,6 +26,7 @@ class ClusterSpec:
     context: Optional[str] = None          # existing: kubeconfig context to use
     distribution: str = "generic"          # existing: generic | k3s | rke2
     environment: str = ""                  # llmfleet:environment, carried into cloud tags and labels
+    gpu_only: bool = False                 # existing: the declared GPU pools are the cluster's only nodes
     # Cloud-specific settings, read by the cloud's own reader (spec/clouds/<cloud>.py); None for existing.
     settings: Any = None
 
@@ -45,6 +46,12 @@ def read_cluster(o: Obj, cloud: str, stack: str, environment: str = "") -> Clust
     distribution = o.str("distribution", "generic", choices=DISTRIBUTIONS)
     if cloud != "existing" and o.has("distribution"):
         o.error("distribution", "only applies when cloud is existing (managed clusters use standard paths)")
+    # Existing clusters only: whether the declared GPU pools are all the nodes there are (a single edge box). The
+    # program cannot list the nodes offline; spec/pools.py check_untainted_node holds the pools to it.
+    gpu_only = o.bool("gpuOnly", False)
+    if cloud != "existing" and o.has("gpuOnly"):
+        o.error("gpuOnly", "only applies when cloud is existing (managed clusters get untainted CPU nodes of "
+                           "their own)")
     settings: Any = None
     for other, reader in READERS.items():
         sub = o.obj(other)
@@ -54,4 +61,5 @@ def read_cluster(o: Obj, cloud: str, stack: str, environment: str = "") -> Clust
         elif sub.ok:
             o.error(other, f"only applies when cloud is {other}")
     return ClusterSpec(cloud=cloud, name=name, kubernetes_version=version, region=region, zones=zones,
-                       context=context, distribution=distribution, environment=environment, settings=settings)
+                       context=context, distribution=distribution, environment=environment,
+                       gpu_only=gpu_only is True, settings=settings)

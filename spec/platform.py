@@ -58,8 +58,15 @@ class Quota:
 
 @dataclass(frozen=True)
 class Limits:
-    """Container defaults so pods without requests still get scheduled sanely (no GPU default: GPUs are explicit)."""
-    default_cpu: str = "500m"
+    """Container defaults so pods without requests still get scheduled sanely (no GPU default: GPUs are explicit).
+
+    CPU policy, the same in every namespace: every container gets a CPU *request* (its own or defaultRequestCpu,
+    which also satisfies a quota on requests.cpu), and no default CPU *limit*. LimitRanger adds `default` as the
+    limit of any container that has none, and the API server then rejects a request above it (FACTS-cluster.md
+    section 4): model servers request several CPUs per GPU without a limit (throttling stalls the GPUs), and
+    node agents and charts do the same. The one CPU limit the program sets is on KServe predictors, whose runtime
+    would otherwise inject its own (components/serving/common.py)."""
+    default_cpu: Optional[str] = None      # only on the user's own namespaces (read_platform)
     default_memory: str = "1Gi"
     default_request_cpu: str = "100m"
     default_request_memory: str = "256Mi"
@@ -83,7 +90,7 @@ class PlatformSpec:
 
 def read_platform(o: Obj, default_gpu_quota: int) -> PlatformSpec:
     """Defaults first; a namespace listed in config overrides the default of the same name or adds one."""
-    given = o.objs("namespaces", _read_namespace)
+    given = o.objs("namespaces", lambda n: _read_namespace(n, program_namespaces=DEFAULT_NAMESPACES))
     unique(o.problems, o.key_path("namespaces"), [n.name for n in given], "namespace")
     by_name = {}
     for name, level in DEFAULT_NAMESPACES.items():
@@ -98,7 +105,13 @@ def read_platform(o: Obj, default_gpu_quota: int) -> PlatformSpec:
     return PlatformSpec(tuple(by_name.values()))
 
 
-def _read_namespace(o: Obj) -> NamespaceSpec:
+def default_cpu_problem(namespace: str) -> str:
+    return (f"{namespace} runs this program's pods, which request CPU without a CPU limit: LimitRanger would make "
+            f"this their limit and the API server rejects every pod requesting more; leave it unset "
+            f"(a default CPU limit is allowed on your own namespaces)")
+
+
+def _read_namespace(o: Obj, program_namespaces=()) -> NamespaceSpec:
     name = o.str("name", pattern=DNS_LABEL, hint=DNS_LABEL_HINT)
     level = o.str("podSecurity", "baseline", choices=POD_SECURITY_LEVELS)
     q = o.obj("quota")
@@ -111,8 +124,11 @@ def _read_namespace(o: Obj) -> NamespaceSpec:
     lr = o.obj("limits")
     limits = Limits()
     if lr.ok:
+        default_cpu = lr.str("defaultCpu", None, pattern=QUANTITY, hint=QUANTITY_HINT)
+        if default_cpu is not None and name in program_namespaces:
+            lr.error("defaultCpu", default_cpu_problem(name))
         limits = Limits(
-            default_cpu=lr.str("defaultCpu", Limits.default_cpu, pattern=QUANTITY, hint=QUANTITY_HINT),
+            default_cpu=default_cpu,
             default_memory=lr.str("defaultMemory", Limits.default_memory, pattern=QUANTITY, hint=QUANTITY_HINT),
             default_request_cpu=lr.str("defaultRequestCpu", Limits.default_request_cpu, pattern=QUANTITY,
                                        hint=QUANTITY_HINT),

@@ -13,6 +13,12 @@ DRIVER_OWNERS = ("cloud", "operator")
 AWS_IMAGES = {"al2023-nvidia": "AL2023_x86_64_NVIDIA", "bottlerocket-nvidia": "BOTTLEROCKET_x86_64_NVIDIA"}
 AWS_EOL_IMAGES = ("al2-gpu", "AL2_x86_64_GPU", "al2")
 LABEL_KEY = r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+# Label keys the cluster components set on every node group they create (components/descriptors.py): the serving
+# layer's affinity relies on them (a critical model excludes spot by llmfleet.io/capacity), so a pool's own
+# `labels` may not replace them. On existing clusters the labels are the nodes' own and are left alone.
+PROGRAM_LABEL_PREFIX = "llmfleet.io/"
+# Taint effects that keep a pod without the matching toleration off a node.
+REPELLING_EFFECTS = ("NoSchedule", "NoExecute")
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,12 @@ def read_pool(o: Obj, cloud: str) -> PoolSpec:
     zones = tuple(o.str_list("zones"))
     disk_gb = o.int("diskSizeGb", 500, min=100, max=16384)
     labels = o.str_map("labels", key_pattern=LABEL_KEY, hint="a Kubernetes label key")
+    if cloud != "existing":
+        for key in labels:
+            if key.startswith(PROGRAM_LABEL_PREFIX):
+                o.error("labels", f"{key} is set by the program on every node group (keys under "
+                                  f"{PROGRAM_LABEL_PREFIX} say which pool, capacity type and GPU a node is); "
+                                  f"use another key")
     taints = tuple(_read_taints(o))
     if cloud == "existing" and not labels:
         o.error("labels", "is required on an existing cluster: the labels its GPU nodes already carry, to select them")
@@ -182,3 +194,19 @@ def _read_sharing(o: Obj, gpu: GpuModel) -> Sharing:
         o.error("migProfile", "only applies with mode mig")
     o.done()
     return Sharing(mode, replicas if mode == "time-slicing" else 1, profile if mode == "mig" else "")
+
+
+def check_untainted_node(gpu_only: bool, pools, problems, path: str) -> None:
+    """A cluster made only of the declared GPU pools (`llmfleet:cluster.gpuOnly`) must take pods that tolerate
+    nothing: Prometheus, Grafana, kube-state-metrics and the operator controllers carry no GPU toleration and would
+    stay Pending. Managed clusters always have untainted CPU nodes of their own."""
+    if not gpu_only:
+        return
+    for i, pool in enumerate(pools):
+        for t in pool.taints:
+            if t.effect in REPELLING_EFFECTS:
+                problems.add(f"{path}[{i}].taints",
+                             f"{t.key}={t.value}:{t.effect} keeps Prometheus, Grafana and the operator controllers "
+                             f"off the cluster's only nodes (llmfleet:cluster.gpuOnly is true): untaint the nodes "
+                             f"(kubectl taint nodes <node> {t.key}-) and drop the taint here, or add an untainted "
+                             f"node and set gpuOnly to false")

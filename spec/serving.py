@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from catalog.versions import VLLM_IMAGE
-from spec.platform import PROMETHEUS_URL, SERVING_NAMESPACE, PlatformSpec
+from spec.platform import DEFAULT_NAMESPACES, PROMETHEUS_URL, SERVING_NAMESPACE, PlatformSpec
 from spec.reader import Obj
 
 # ReadWriteMany storage classes for a model cache shared by every replica, one per cloud, in this one place.
@@ -103,6 +103,11 @@ def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: str, platform: 
     if namespace not in [n.name for n in platform.namespaces]:
         o.error("namespace", f"must be a namespace of llmfleet:platform (it carries the GPU quota and Pod Security "
                              f"level), got {namespace!r}")
+    elif models and namespace not in DEFAULT_NAMESPACES and platform.namespace(namespace).limits.default_cpu:
+        # A namespace of the user's own made the serving namespace: the same CPU policy as the defaults.
+        o.error("namespace", f"{namespace} sets limits.defaultCpu in llmfleet:platform, but model servers request "
+                             f"CPU without a CPU limit: LimitRanger would make it their limit and the API server "
+                             f"rejects every pod requesting more; remove that defaultCpu")
     image = o.str("vllmImage", VLLM_IMAGE, pattern=PINNED_IMAGE,
                   hint="a pinned image reference such as vllm/vllm-openai:v0.33.0")
     if isinstance(image, str) and re.search(r":latest$", image):

@@ -43,6 +43,9 @@ REMOVED_FLAGS = {"--swap-space": "removed from vLLM (the parser rejects it)",
 # one that is too long only delays noticing a broken one. Not measured on real hardware (unverified).
 LOAD_FIXED_SECONDS = 180
 LOAD_SECONDS_PER_GIB = 6
+# The API server's cap on an HPA's behavior.*.stabilizationWindowSeconds (FACTS-cluster.md section 5; kubernetes
+# pkg/apis/autoscaling/validation). A scale-down window is one, whether we render the HPA or KEDA/KServe does.
+MAX_STABILIZATION_SECONDS = 3600
 
 
 def load_seconds(weight_gib: float) -> int:
@@ -134,7 +137,10 @@ def _read_autoscaling(model: Obj, engine: str, kserve: KServeOptions, replicas: 
     for kind in chosen:
         s = settings[kind]
         depth = s.int("listLength" if kind == "kedaRedis" else "targetQueueDepth", 5, min=1, max=10000)
-        cooldown = s.int("cooldownSeconds", None, min=30, max=86400) if kind != "hpa" else None
+        cooldown = s.int("cooldownSeconds", None, min=30) if kind != "hpa" else None
+        if isinstance(cooldown, int) and cooldown > MAX_STABILIZATION_SECONDS:
+            s.error("cooldownSeconds", f"must be <= {MAX_STABILIZATION_SECONDS} (the scale-down stabilization "
+                                       f"window of the HPA that KEDA drives; Kubernetes rejects more), got {cooldown}")
         address, list_name = "", "inference_queue"
         if kind == "kedaRedis":
             address = s.str("address", pattern=r"[A-Za-z0-9.-]+:[0-9]{1,5}", hint="host:port of the Redis server")

@@ -13,7 +13,7 @@ from spec.costguards import CostGuardsSpec, read_cost_guards
 from spec.models import ModelSpec, place_models, read_model
 from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
-from spec.pools import PoolSpec, read_pool
+from spec.pools import PoolSpec, check_untainted_node, read_pool
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
 from spec.serving import read_serving
 
@@ -85,6 +85,7 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
         o.seen.add("gpuPools")
         pools = []
     unique(problems, o.key_path("gpuPools"), [p.name for p in pools], "pool")
+    check_untainted_node(cluster.gpu_only, pools, problems, o.key_path("gpuPools"))
     check = CHECKS.get(cloud)
     raw_pools = raw.get("gpuPools")
     if check and isinstance(raw_pools, list) and len(pools) == len(raw_pools):   # indices match every item

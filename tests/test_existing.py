@@ -27,7 +27,7 @@ def test_existing_pools_describe_the_nodes_that_are_there():
     (pool,) = p.stack.cluster.pools
     assert (pool.name, pool.cloud, pool.gpu.key, pool.gpus_per_node) == ("edge-l4", "existing", "l4-24gb", 1)
     assert pool.node_selector() == {"node-role.llmfleet.io/gpu": "true"}
-    assert pool.tolerations() == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert pool.tolerations() == []          # the only node is left untainted (llmfleet:cluster.gpuOnly)
     assert (pool.driver.driver, pool.driver.toolkit, pool.driver.device_plugin) == ("host", "operator", "operator")
 
 

@@ -101,7 +101,8 @@ def test_vllm_deployment_pod_spec_is_exact(plan):
                                 "limits": {"memory": "16Gi", "nvidia.com/gpu": "1"}}
     assert ctr["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
     assert ctr["env"] == [
-        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token", "optional": False}}},
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "HF_TOKEN",
+                                                           "optional": False}}},
         {"name": "HF_HOME", "value": "/models"}]
     # 8.03B bf16 = 15.0 GiB: 180 s + 6 s/GiB = 270 s, rounded up to 300 s = 30 x 10 s.
     assert ctr["startupProbe"] == {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 10,
@@ -163,7 +164,7 @@ def test_service_and_service_monitor(plan):
 # --- secrets ------------------------------------------------------------------------------------------------
 def test_hf_token_is_a_secret_and_never_in_plain_text(plan):
     secret = plan.one("kubernetes:core/v1:Secret", "llm-test-serving-hf-token")
-    assert secret.inputs["stringData"] == {"token": "[secret]"}
+    assert secret.inputs["stringData"] == {"HF_TOKEN": "[secret]"}
     assert secret.inputs["metadata"]["name"] == "hf-token"
     assert SECRETS["hfToken"] not in json.dumps([r.inputs for r in plan.resources])
 
@@ -199,7 +200,7 @@ def test_keda_prometheus_scaled_object(plan):
     assert spec["cooldownPeriod"] == 1020            # >= the 70B load estimate
     assert spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"][
         "stabilizationWindowSeconds"] == 1020
-    assert spec["fallback"] == {"failureThreshold": 3, "replicas": 1}
+    assert spec["fallback"] == {"failureThreshold": 3, "replicas": 1, "behavior": "currentReplicasIfHigher"}
     assert all(isinstance(v, str) for t in spec["triggers"] for v in t["metadata"].values())
 
 
@@ -277,12 +278,12 @@ def test_kserve_standard_with_keda(plan):
     assert p["model"]["args"] == ["--tensor-parallel-size=1", "--max_model_len=8192",
                                   "--gpu-memory-utilization=0.9", "--dtype=bfloat16"]
     assert p["model"]["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    assert p["model"]["env"][0]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "token",
-                                                                 "optional": False}
+    assert "env" not in p["model"]          # the token reaches the storage initializer via the ServiceAccount
     assert p["autoScaling"] == {"metrics": [{"type": "External", "external": {
         "metric": {"backend": "prometheus", "serverAddress": "http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
                    "query": 'sum(vllm:num_requests_waiting{namespace="llm-serving",model_name="ks"})'},
-        "target": {"type": "AverageValue", "averageValue": "5"}}}]}
+        "target": {"type": "Value", "value": "5"}}}],
+        "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}}}
     assert p["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
 

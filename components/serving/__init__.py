@@ -7,7 +7,8 @@ import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
 from components.descriptors import PoolDescriptor
-from components.serving.common import HF_SECRET_KEY, HF_SECRET_NAME, MANAGED_BY, pool_descriptors
+from components.serving.common import (HF_SECRET_KEY, HF_SECRET_NAME, KSERVE_SERVICE_ACCOUNT, MANAGED_BY,
+                                       pool_descriptors)
 from components.serving.controllers import ServingControllers
 from components.serving.kserve import KServeModel
 from components.serving.rayserve import RayServeModel
@@ -42,6 +43,8 @@ class ServingLayer(pulumi.ComponentResource):
     """Model name -> its VllmServer, KServeModel or RayServeModel."""
     hf_secret: Optional[k8s.core.v1.Secret]
     """The Hugging Face token Secret, when llmfleet:hfToken is set."""
+    kserve_service_account: Optional[k8s.core.v1.ServiceAccount]
+    """ServiceAccount listing that Secret for KServe's storage initializer, when a KServe model and a token exist."""
 
     def __init__(self, name: str, args: ServingLayerArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:serving:ServingLayer", name, None, opts)
@@ -64,6 +67,17 @@ class ServingLayer(pulumi.ComponentResource):
                 opts=ResourceOptions(parent=self, depends_on=serving_ns))
             hf_name = HF_SECRET_NAME
 
+        self.kserve_service_account = None
+        if self.hf_secret is not None and any(m.engine == "kserve" for m in args["models"]):
+            # KServe's storage initializer reads HF_TOKEN only from Secrets its pod's ServiceAccount lists (kserve
+            # v0.20.0 pkg/credentials/service_account_credentials.go). The model server needs no API token.
+            self.kserve_service_account = k8s.core.v1.ServiceAccount(
+                f"{name}-kserve-sa",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=KSERVE_SERVICE_ACCOUNT, namespace=ns, labels=MANAGED_BY),
+                secrets=[k8s.core.v1.ObjectReferenceArgs(name=HF_SECRET_NAME)],
+                automount_service_account_token=False,
+                opts=ResourceOptions(parent=self, depends_on=serving_ns + [self.hf_secret]))
+
         self.controllers = ServingControllers(
             f"{name}-controllers",
             {"models": args["models"], "namespace": SYSTEM_NAMESPACE, "prometheus_url": s.prometheus_url,
@@ -72,6 +86,7 @@ class ServingLayer(pulumi.ComponentResource):
             opts=ResourceOptions(parent=self))
         ctl = self.controllers
         base = serving_ns + layers + [r for r in (self.hf_secret, ctl.vpa) if r is not None]
+        sa_name = KSERVE_SERVICE_ACCOUNT if self.kserve_service_account is not None else None
 
         self.models = {}
         for m in args["models"]:
@@ -79,9 +94,11 @@ class ServingLayer(pulumi.ComponentResource):
                       "descriptors": pool_descriptors(m, args["descriptors"]), "namespace": ns, "hf_secret": hf_name}
             child = ResourceOptions(parent=self)
             if m.engine == "kserve":
-                deps = base + [ctl.kserve] + ([ctl.keda] if m.autoscaling.kind == "keda" and ctl.keda else [])
+                deps = base + [ctl.kserve] + ([ctl.keda] if m.autoscaling.kind == "keda" and ctl.keda else []) \
+                    + ([self.kserve_service_account] if self.kserve_service_account is not None else [])
                 self.models[m.name] = KServeModel(f"{name}-{m.name}", {
-                    **common, "prometheus_url": s.prometheus_url, "depends_on": deps}, opts=child)
+                    **common, "service_account": sa_name, "prometheus_url": s.prometheus_url,
+                    "depends_on": deps}, opts=child)
             elif m.engine == "rayserve":
                 self.models[m.name] = RayServeModel(f"{name}-{m.name}", {
                     **common, "depends_on": base + [ctl.kuberay]}, opts=child)

@@ -13,6 +13,7 @@ from pulumi import ResourceOptions
 from components.platform import MANAGED_BY
 from components.serving.common import labels, model_load_seconds, selector
 from spec.models import ModelSpec
+from spec.serving_options import MAX_STABILIZATION_SECONDS
 
 # The vLLM gauge, and the name prometheus-adapter exposes it under in custom.metrics.k8s.io: the rule in
 # controllers.py renames `vllm:num_requests_waiting` to `vllm_num_requests_waiting` (a ':' is not usable in a
@@ -26,6 +27,13 @@ KEDA_FALLBACK_FAILURES = 3
 def scale_down_window(model: ModelSpec) -> int:
     """Never give a replica back sooner than it takes to load one: flapping costs a full model load."""
     return model.autoscaling.cooldown_seconds or model_load_seconds(model)
+
+
+def hpa_window(model: ModelSpec) -> int:
+    """The scale-down window as an HPA takes it: the API server rejects a stabilizationWindowSeconds above 3600
+    (FACTS-cluster.md section 5), which a 405B model's load estimate exceeds. cooldownSeconds is capped there by
+    the spec; the load estimate is clamped here."""
+    return min(scale_down_window(model), MAX_STABILIZATION_SECONDS)
 
 
 def _meta(model: ModelSpec, name: str, namespace: str) -> k8s.meta.v1.ObjectMetaArgs:
@@ -58,7 +66,7 @@ def hpa(parent: pulumi.Resource, res_name: str, model: ModelSpec, namespace: str
             "behavior": {
                 "scaleUp": {"stabilizationWindowSeconds": 0,
                             "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]},
-                "scaleDown": {"stabilizationWindowSeconds": scale_down_window(model),
+                "scaleDown": {"stabilizationWindowSeconds": hpa_window(model),
                               "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]}},
         },
         opts=ResourceOptions(parent=parent, depends_on=depends_on))
@@ -92,13 +100,17 @@ def scaled_object(parent: pulumi.Resource, res_name: str, model: ModelSpec, name
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": target},
             "minReplicaCount": model.replicas.min, "maxReplicaCount": model.replicas.max,
             "pollingInterval": KEDA_POLLING_SECONDS,
-            # cooldownPeriod only governs the last replica (to zero); the HPA behaviour below governs N -> N-1.
+            # cooldownPeriod only governs the last replica (to zero) and has no 3600 s cap: the full load estimate;
+            # the HPA behaviour below governs N -> N-1.
             "cooldownPeriod": window,
-            # If the trigger source is unreachable, hold a known-good size instead of collapsing to min.
-            "fallback": {"failureThreshold": KEDA_FALLBACK_FAILURES, "replicas": max(1, model.replicas.min)},
+            # If the trigger source is unreachable, hold the current size (never fewer than `replicas`): KEDA 2.20.2
+            # pkg/fallback/fallback.go reports max(current, replicas) for currentReplicasIfHigher, where the
+            # default `static` would shrink a busy model to `replicas` exactly when its metrics are gone.
+            "fallback": {"failureThreshold": KEDA_FALLBACK_FAILURES, "replicas": max(1, model.replicas.min),
+                         "behavior": "currentReplicasIfHigher"},
             "advanced": {"horizontalPodAutoscalerConfig": {
                 "name": f"{model.name}-keda-hpa",
-                "behavior": {"scaleDown": {"stabilizationWindowSeconds": window,
+                "behavior": {"scaleDown": {"stabilizationWindowSeconds": hpa_window(model),
                                            "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]}}}},
             "triggers": [trigger],
         },

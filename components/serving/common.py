@@ -4,7 +4,7 @@ from the placement, probes with a startup budget, security context. Pure functio
 import math
 from typing import Optional, Sequence
 
-from components.descriptors import LABEL_CAPACITY, PoolDescriptor, all_tolerations
+from components.descriptors import LABEL_CAPACITY, PoolDescriptor, all_tolerations, capacity_exclusion
 from components.platform import MANAGED_BY
 from sizing.estimate import GIB
 from spec.models import ModelSpec
@@ -15,7 +15,10 @@ from spec.serving_options import load_seconds
 PORT = 8000
 GPU_RESOURCE = "nvidia.com/gpu"       # sizing only places models on whole-GPU pools (no MIG, no time-slicing)
 HF_SECRET_NAME = "hf-token"
-HF_SECRET_KEY = "token"
+# The key KServe's storage initializer looks for in a ServiceAccount's Secrets (kserve v0.20.0
+# pkg/credentials/hf/hf_secret.go `HFTokenKey`); the other engines read the same key through env.
+HF_SECRET_KEY = "HF_TOKEN"
+KSERVE_SERVICE_ACCOUNT = "kserve-hf"
 CACHE_MOUNT = "/models"               # HF_HOME: the Hugging Face hub cache lives under it
 TERMINATION_GRACE_SECONDS = 120       # lets in-flight generations finish after the endpoint is removed
 PRESTOP_SLEEP_SECONDS = 10            # endpoints controllers drop the pod before vLLM gets SIGTERM
@@ -92,36 +95,62 @@ def shm_size_gi(tp: int) -> int:
     return min(16, 2 * tp)
 
 
-def resources(model: ModelSpec, pool: PoolSpec) -> dict:
+def resources(model: ModelSpec, pool: PoolSpec, cpu_limit: bool = False) -> dict:
     """GPU limit = tensor-parallel size; CPU and memory are this replica's share of the node (75%, leaving room
     for DaemonSets and the kubelet). The memory limit equals the request: a memory-backed /dev/shm is charged
-    to it. No CPU limit: throttling the tokenizer/scheduler threads stalls the GPUs."""
+    to it. No CPU limit: throttling the tokenizer/scheduler threads stalls the GPUs (the namespace's LimitRange
+    adds none either, spec/platform.py Limits).
+
+    `cpu_limit` is for KServe: its Hugging Face runtime declares `limits.cpu: "1"` (kserve v0.20.0
+    charts/kserve-runtime-configs/files/runtimes/clusterservingruntimes-patch.yaml) and the controller
+    strategic-merges our container onto it (MergeRuntimeContainers), so a limit we leave out becomes 1 CPU, below
+    the request, and the predictor's pods are invalid. The limit set instead is the replica's whole share of the
+    node's vCPUs: it throttles nothing the hardware could give; on an existing cluster (node size unknown) it
+    equals the request."""
     tp = model.placement.tensor_parallel
     if pool.instance is not None:
-        cpu_per_gpu = max(1, min(16, int(pool.instance.vcpus / pool.instance.gpus * 0.75)))
+        share = pool.instance.vcpus / pool.instance.gpus
+        cpu_per_gpu = max(1, min(16, int(share * 0.75)))
+        cpu_max = max(cpu_per_gpu * tp, int(share * tp))
         mem_per_gpu = max(4, min(128, int(pool.instance.memory_gib / pool.instance.gpus * 0.75)))
     else:
         # Existing clusters: the node size is unknown to the program; a modest share that fits a workstation.
         cpu_per_gpu, mem_per_gpu = 4, 16
+        cpu_max = cpu_per_gpu * tp
     gpus = str(tp)
     memory = f"{mem_per_gpu * tp}Gi"
-    return {"requests": {"cpu": str(cpu_per_gpu * tp), "memory": memory, GPU_RESOURCE: gpus},
-            "limits": {"memory": memory, GPU_RESOURCE: gpus}}
+    limits = {"memory": memory, GPU_RESOURCE: gpus}
+    if cpu_limit:
+        limits = {"cpu": str(cpu_max), **limits}
+    return {"requests": {"cpu": str(cpu_per_gpu * tp), "memory": memory, GPU_RESOURCE: gpus}, "limits": limits}
 
 
 # --- scheduling ---------------------------------------------------------------------------------------------
+def excluded_capacities(model: ModelSpec) -> tuple[str, ...]:
+    """Capacity types a model must never run on: critical models stay off spot (sizing guarantees their pool has
+    a non-spot group)."""
+    return ("spot",) if model.priority == "critical" else ()
+
+
 def pool_descriptors(model: ModelSpec, pools: Sequence[PoolDescriptor]) -> list[PoolDescriptor]:
-    """Every capacity group of the placement's pool (e.g. on-demand and spot), preferred first. Critical models
-    never land on spot capacity (sizing guarantees their pool has a non-spot group)."""
-    found = [d for d in pools if d.name == model.placement.pool
-             and not (model.priority == "critical" and d.capacity == "spot")]
+    """Every capacity group of the placement's pool (e.g. on-demand and spot) the model may use, preferred first."""
+    mine = [d for d in pools if d.name == model.placement.pool]
+    avoid = excluded_capacities(model)
+    found = [d for d in mine if d.capacity not in avoid]
     if not found:
         raise ValueError(f"no pool descriptor for pool {model.placement.pool!r} (model {model.name})")
+    unmarked = [d.node_group for d in mine if d.capacity in avoid and d.node_labels.get(LABEL_CAPACITY) != d.capacity]
+    if unmarked:
+        # The affinity can only keep pods off groups whose nodes say what they are (a cluster component's bug).
+        raise ValueError(f"node groups {unmarked} lack the label {LABEL_CAPACITY} (model {model.name})")
     return sorted(found, key=lambda d: -d.priority)
 
 
-def affinity(descriptors: Sequence[PoolDescriptor]) -> dict:
-    """Required: a node of one of the pool's groups. Preferred: the groups in the autoscaler's order."""
+def affinity(descriptors: Sequence[PoolDescriptor], avoid_capacities: Sequence[str] = ()) -> dict:
+    """Required: a node of one of the pool's groups and, for each term, none of the avoided capacity types.
+    Leaving those groups' descriptors out is not enough: spot and on-demand groups share the pool label, and the
+    autoscalers (cluster-autoscaler, Karpenter, GKE's) fall through to spot exactly when on-demand runs out.
+    Preferred: the groups in the autoscaler's order."""
     terms, seen = [], set()
     for d in descriptors:
         sel = d.node_selector()
@@ -129,7 +158,10 @@ def affinity(descriptors: Sequence[PoolDescriptor]) -> dict:
         if key in seen:
             continue
         seen.add(key)
-        terms.append({"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in sorted(sel.items())]})
+        exprs = [{"key": k, "operator": "In", "values": [v]} for k, v in sorted(sel.items())]
+        if avoid_capacities:
+            exprs.append(capacity_exclusion(avoid_capacities))
+        terms.append({"matchExpressions": exprs})
     out: dict = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
     preferred = []
     if len(descriptors) > 1:
@@ -151,7 +183,7 @@ def gpu_pod_scheduling(model: ModelSpec, descriptors: Sequence[PoolDescriptor]) 
     """Pod spec fields every GPU model pod shares, whatever the engine: its pool's nodes and their taints, spread
     across zones and nodes, its priority tier, pod security and the drain budget."""
     return {
-        "affinity": affinity(descriptors),
+        "affinity": affinity(descriptors, excluded_capacities(model)),
         "tolerations": tolerations(descriptors),
         "topologySpreadConstraints": topology_spread(model),
         "priorityClassName": priority_class(model),
@@ -172,16 +204,18 @@ def priority_class(model: ModelSpec) -> str:
 
 
 # --- container ----------------------------------------------------------------------------------------------
-def probes(model: ModelSpec, port: object = "http", path: str = "/health") -> dict:
+def probes(model: ModelSpec, port: object = "http", path: str = "/health", live_path: Optional[str] = None) -> dict:
     """The startup probe owns the whole model load (failureThreshold x period >= the load estimate); readiness
-    and liveness only start once it has passed."""
+    and liveness only start once it has passed. `path` answers once the model is loaded; `live_path`, if given,
+    is the liveness route of a server that answers before its model is ready."""
     budget = model_load_seconds(model)
     get = {"path": path, "port": port}
     return {
         "startupProbe": {"httpGet": get, "periodSeconds": STARTUP_PERIOD_SECONDS, "timeoutSeconds": 5,
                          "failureThreshold": int(math.ceil(budget / STARTUP_PERIOD_SECONDS))},
         "readinessProbe": {"httpGet": get, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
-        "livenessProbe": {"httpGet": get, "periodSeconds": 15, "timeoutSeconds": 10, "failureThreshold": 4},
+        "livenessProbe": {"httpGet": {"path": live_path or path, "port": port}, "periodSeconds": 15,
+                          "timeoutSeconds": 10, "failureThreshold": 4},
     }
 
 

@@ -124,7 +124,9 @@ class ServingControllers(pulumi.ComponentResource):
             tp_max = max(m.placement.tensor_parallel for m in models if m.engine == "kserve")
             certs = self._release(name, "cert-manager", ns, cert_manager_values(), deps)
             crd = self._release(name, "kserve-crd", ns, {}, deps)
-            controller = self._release(name, "kserve-resources", ns, kserve_values(), [crd, certs])
+            # KServe's controller only watches ScaledObjects if KEDA's CRD exists when it starts: after KEDA.
+            controller = self._release(name, "kserve-resources", ns, kserve_values(),
+                                       [crd, certs] + ([self.keda] if self.keda is not None else []))
             self.kserve = self._release(name, "kserve-runtime-configs", ns, kserve_runtime_values(tp_max),
                                         [controller])
         if "rayserve" in engines:

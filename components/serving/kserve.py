@@ -34,9 +34,16 @@ def kserve_args(model: ModelSpec) -> list[str]:
     return out + list(model.extra_args)
 
 
-def predictor(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescriptor], hf_secret: Optional[str],
-              prometheus_url: str, namespace: str) -> dict:
-    probes = c.probes(model, port=HF_RUNTIME_PORT, path="/")    # `/` is the server's liveness route
+def model_ready_path(model: ModelSpec) -> str:
+    """KServe v0.20.0's model server (python/kserve/kserve/protocol/rest): `/` answers as soon as the server is up,
+    `/v1/models/<name>` only once the model is ready (503 before); the Hugging Face runtime starts vLLM after the
+    server and names the model after the InferenceService (runtime arg `--model_name={{.Name}}`)."""
+    return f"/v1/models/{model.name}"
+
+
+def predictor(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescriptor],
+              service_account: Optional[str], prometheus_url: str, namespace: str) -> dict:
+    probes = c.probes(model, port=HF_RUNTIME_PORT, path=model_ready_path(model), live_path="/")
     spec: dict = {
         "minReplicas": model.replicas.min,
         "maxReplicas": model.replicas.max,
@@ -47,19 +54,31 @@ def predictor(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescri
             "modelFormat": {"name": "huggingface"},
             "storageUri": f"hf://{model.arch.hf_id}",
             "args": kserve_args(model),
-            "env": c.hf_env(hf_secret, optional=not model.gated),
-            "resources": c.resources(model, pool),
+            # No HF_TOKEN env: the storage initializer downloads the weights and only reads the token from the
+            # ServiceAccount's Secret (below); the server loads them from its local copy.
+            # Limits are explicit: the runtime's own `limits.cpu: "1"` would otherwise survive the merge.
+            "resources": c.resources(model, pool, cpu_limit=True),
             # No container securityContext here: it would replace the runtime's (which adds runAsNonRoot).
             **probes,
         },
     }
+    if service_account is not None:
+        # kserve v0.20.0 pkg/credentials/service_account_credentials.go: the storage initializer gets HF_TOKEN from
+        # a Secret listed on the pod's ServiceAccount (key HF_TOKEN); an env var on kserve-container never reaches it.
+        spec["serviceAccountName"] = service_account
     if model.kserve.mode == "Serverless" and model.kserve.canary_traffic_percent is not None:
         spec["canaryTrafficPercent"] = model.kserve.canary_traffic_percent
     if model.autoscaling.kind == "keda":
-        spec["autoScaling"] = {"metrics": [{"type": "External", "external": {
-            "metric": {"backend": "prometheus", "serverAddress": prometheus_url,
-                       "query": scaling.queue_query(model, namespace)},
-            "target": {"type": "AverageValue", "averageValue": str(model.autoscaling.target_queue_depth)}}}]}
+        # kserve v0.20.0 inference_service_validation.go rejects an External metric without `target.value`; its
+        # KEDA reconciler (keda_reconciler.go) copies that value into the Prometheus trigger's `threshold` and sets
+        # no metricType, so KEDA's default AverageValue applies: the queue sum is divided by the replicas.
+        # `behavior` is the only way to give KServe's ScaledObject our scale-down window (else its 300 s default).
+        spec["autoScaling"] = {
+            "metrics": [{"type": "External", "external": {
+                "metric": {"backend": "prometheus", "serverAddress": prometheus_url,
+                           "query": scaling.queue_query(model, namespace)},
+                "target": {"type": "Value", "value": str(model.autoscaling.target_queue_depth)}}}],
+            "behavior": {"scaleDown": {"stabilizationWindowSeconds": scaling.hpa_window(model)}}}
     return spec
 
 
@@ -82,6 +101,8 @@ class KServeModelArgs(TypedDict):
     """Serving namespace."""
     hf_secret: Optional[str]
     """Name of the Hugging Face token Secret, if any."""
+    service_account: Optional[str]
+    """ServiceAccount listing that Secret, for KServe's storage initializer; None without a token."""
     prometheus_url: str
     """Prometheus the KEDA trigger queries."""
     depends_on: Sequence[pulumi.Resource]
@@ -103,7 +124,7 @@ class KServeModel(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=m.name, namespace=ns, labels=c.labels(m),
                 annotations={**annotations(m), "pulumi.com/timeoutSeconds": str(timeout)}),
-            spec={"predictor": predictor(m, args["pool"], args["descriptors"], args["hf_secret"],
+            spec={"predictor": predictor(m, args["pool"], args["descriptors"], args.get("service_account"),
                                          args["prometheus_url"], ns)},
             opts=ResourceOptions(parent=self, depends_on=deps,
                                  custom_timeouts=CustomTimeouts(create=f"{timeout // 60}m",

@@ -18,6 +18,10 @@ from spec.models import ModelSpec
 from spec.pools import PoolSpec
 
 HEAD_RESOURCES = {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"memory": "8Gi"}}
+# KubeRay v1.7.0 (ray-operator/controllers/ray/common/pod.go) starts every Ray node with `--metrics-export-port`
+# 8080 unless rayStartParams name another, and adds a container port `metrics` for it; stated on our templates so
+# the PodMonitor's port is visible in what we render.
+METRICS_PORT = {"containerPort": 8080, "name": "metrics"}
 
 
 def serve_config(model: ModelSpec) -> str:
@@ -55,6 +59,7 @@ def worker_group(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDes
                 "containers": [{
                     "name": "ray-worker",
                     "image": RAY_LLM_IMAGE,
+                    "ports": [METRICS_PORT],
                     "env": c.hf_env(hf_secret, optional=not model.gated),
                     "resources": c.resources(model, pool),
                     "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],
@@ -65,6 +70,11 @@ def worker_group(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDes
             },
         },
     }
+
+
+def metrics_selector(model: ModelSpec) -> dict:
+    """Labels the head and worker pods of this model share (the head lacks the model label the PDB selects on)."""
+    return {"app.kubernetes.io/name": model.name, c.LABEL_ENGINE: model.engine}
 
 
 def head_group(model: ModelSpec) -> dict:
@@ -79,7 +89,7 @@ def head_group(model: ModelSpec) -> dict:
                     "image": RAY_LLM_IMAGE,
                     "ports": [{"containerPort": 6379, "name": "gcs"}, {"containerPort": 8265, "name": "dashboard"},
                               {"containerPort": 10001, "name": "client"}, {"containerPort": c.PORT, "name": "serve"},
-                              {"containerPort": 8080, "name": "metrics"}],
+                              METRICS_PORT],
                     "resources": HEAD_RESOURCES,
                     "securityContext": c.container_security(),
                 }],
@@ -129,4 +139,13 @@ class RayServeModel(pulumi.ComponentResource):
             },
             opts=ResourceOptions(parent=self, depends_on=list(args["depends_on"])))
         scaling.pdb(self, f"{name}-pdb", m, ns)
+        # Head and workers: Ray Serve's request and replica metrics and the engine's come from every Ray node.
+        k8s.apiextensions.CustomResource(
+            f"{name}-podmonitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=m.name, namespace=ns, labels=c.labels(m)),
+            spec={"selector": {"matchLabels": metrics_selector(m)}, "namespaceSelector": {"matchNames": [ns]},
+                  "podMetricsEndpoints": [{"port": METRICS_PORT["name"], "path": "/metrics", "interval": "15s"}]},
+            opts=ResourceOptions(parent=self, depends_on=[self.ray_service]))
         self.register_outputs({"rayService": m.name})
