@@ -47,6 +47,8 @@ def _eks_cluster(name: str, inputs: dict) -> dict:
             "endpoint": f"https://{cname}.eks.example.invalid",
             "certificateAuthority": {"data": FAKE_CA},
             "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.example.invalid/id/{cname.upper()}"}]}],
+            # Changes only when the cluster is replaced; part of the Kubernetes provider's cluster_identifier.
+            "createdAt": "2026-01-01T00:00:00Z",
             # EKS adds the cluster security group to the VPC config (Karpenter's discovery tag goes on it).
             "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": "sg-0123456789abcdef0"}}
 
@@ -58,6 +60,11 @@ def _eks_node_group(name: str, inputs: dict) -> dict:
                            "remoteAccessSecurityGroupId": ""}]}
 
 
+# EKS's default add-on version for a Kubernetes minor (components/aws/addons.py): a recognisable fake that
+# changes with the minor, so a `kubernetesVersion` bump shows up as an add-on update in the plan.
+CALLS["aws:eks/getAddonVersion:getAddonVersion"] = lambda args: {
+    "id": args.get("addonName"), "addonName": args.get("addonName"), "kubernetesVersion": args.get("kubernetesVersion"),
+    "version": f"offline-default-for-{args.get('kubernetesVersion')}"}
 OUTPUTS["aws:eks/cluster:Cluster"] = _eks_cluster
 OUTPUTS["aws:eks/nodeGroup:NodeGroup"] = _eks_node_group
 OUTPUTS["aws:iam/role:Role"] = _aws_arn("iam", "role")
