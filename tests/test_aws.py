@@ -112,12 +112,12 @@ def test_prod_bottlerocket_pool_uses_data_volume(prod):
     assert node_group(prod, "h100-on-demand").inputs["amiType"] == "AL2023_x86_64_NVIDIA"
     mapping = launch_template(prod, "h200-spot").inputs["blockDeviceMappings"]
     assert [(m["deviceName"], m["ebs"]["volumeSize"]) for m in mapping] == [("/dev/xvdb", 1000.0)]
-    # Bottlerocket runs its own device plugin: the GPU Operator's is kept off these nodes by label.
+    # Bottlerocket runs its own driver, toolkit and device plugin: the GPU Operator keeps off these nodes
+    # entirely (tests/test_aws_defects.py).
     for group in ("h200-on-demand", "h200-spot"):
         labels = node_group(prod, group).inputs["labels"]
         assert {k: v for k, v in labels.items() if k.startswith("nvidia.com/")} == {
-            "nvidia.com/gpu.deploy.driver": "false", "nvidia.com/gpu.deploy.container-toolkit": "false",
-            "nvidia.com/gpu.deploy.device-plugin": "false"}
+            "nvidia.com/gpu.deploy.operands": "false"}
 
 
 def test_prod_scaling_bounds_and_capacity(prod):

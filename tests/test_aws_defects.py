@@ -178,3 +178,26 @@ def test_prod_environment_requires_an_allow_list():
 def test_other_environments_keep_the_open_default():
     plan = run_config(cfg(environment="staging"))
     assert plan.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["publicAccessCidrs"] == ["0.0.0.0/0"]
+
+
+# --- 21. Bottlerocket pools: out of every GPU Operator operand -------------------------------------------------
+
+def test_bottlerocket_pool_is_out_of_every_operand(prod):
+    nvidia = prod.stack.nvidia
+    for group in ("h200-on-demand", "h200-spot"):
+        labels = next(r for r in prod.of_type(NG) if r.inputs["nodeGroupName"] == group).inputs["labels"]
+        # gpu-operator state_manager.go: operands=false turns off every operand on the node (GFD, DCGM exporter,
+        # validator, MIG manager, device plugin, driver, toolkit), not just the three the image replaces.
+        assert labels["nvidia.com/gpu.deploy.operands"] == "false"
+    # The AL2023 pool still gets the operator's device plugin, GFD and DCGM exporter.
+    h100 = next(r for r in prod.of_type(NG) if r.inputs["nodeGroupName"] == "h100-on-demand").inputs["labels"]
+    assert "nvidia.com/gpu.deploy.operands" not in h100
+    assert nvidia.chart == "gpu-operator" and nvidia.dcgm_source == "operator"
+
+
+def test_bottlerocket_only_cluster_installs_no_nvidia_chart():
+    pool = {**H100, "image": "bottlerocket-nvidia"}
+    plan = run_config(cfg(gpuPools=[pool]))
+    assert plan.stack.nvidia.chart is None and plan.stack.nvidia.releases == {}
+    assert not [r for r in plan.of_type(RELEASE) if r.inputs["chart"] in ("gpu-operator", "nvidia-device-plugin",
+                                                                          "dcgm-exporter")]
