@@ -7,6 +7,8 @@ Values are obviously fake (example.invalid hosts, zeroed account ids) so they ca
 import base64
 from typing import Any, Callable
 
+import grpc
+
 FAKE_CA = base64.b64encode(b"offline-plan-fake-ca").decode()
 ACCOUNT = "000000000000"
 
@@ -65,6 +67,34 @@ def _eks_node_group(name: str, inputs: dict) -> dict:
 CALLS["aws:eks/getAddonVersion:getAddonVersion"] = lambda args: {
     "id": args.get("addonName"), "addonName": args.get("addonName"), "kubernetesVersion": args.get("kubernetesVersion"),
     "version": f"offline-default-for-{args.get('kubernetesVersion')}"}
+# Live node groups (components/aws/live.py): none exist in the offline plan, as on a first `up`. Tests of day-2
+# scaling put (cluster, node group) -> desired size here.
+LIVE_NODE_GROUPS: dict[tuple[str, str], int] = {}
+
+
+class ProviderError(grpc.RpcError):
+    """How the engine reports a provider function's failure to the program (a gRPC error the SDK turns into an
+    exception at the call site), unlike a crash of the mock itself."""
+
+    def __init__(self, details: str):
+        super().__init__(details)
+        self._details = details
+
+    def code(self):
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self):
+        return self._details
+
+
+def _eks_get_node_group(args: dict) -> dict:
+    key = (args.get("clusterName"), args.get("nodeGroupName"))
+    if key not in LIVE_NODE_GROUPS:
+        raise ProviderError(f"reading EKS Node Group ({key[0]}:{key[1]}): couldn't find resource")
+    return {"clusterName": key[0], "nodeGroupName": key[1], "scalingConfigs": [{"desiredSize": LIVE_NODE_GROUPS[key]}]}
+
+
+CALLS["aws:eks/getNodeGroup:getNodeGroup"] = _eks_get_node_group
 OUTPUTS["aws:eks/cluster:Cluster"] = _eks_cluster
 OUTPUTS["aws:eks/nodeGroup:NodeGroup"] = _eks_node_group
 OUTPUTS["aws:iam/role:Role"] = _aws_arn("iam", "role")

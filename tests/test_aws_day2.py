@@ -176,3 +176,39 @@ def test_admin_entries_are_named_by_principal():
     fewer = run_config(cfg(cluster__aws={"vpcCidr": "10.20.0.0/16", "adminRoleArns": [OPS]}))
     (only,) = fewer.of_type(ENTRY)
     assert (only.name, only.inputs) == (entries[OPS].name, entries[OPS].inputs)
+
+
+# --- minNodes raised above (or maxNodes lowered below) the live desired size ---------------------------------
+
+@pytest.fixture
+def live_groups(monkeypatch):
+    from plan import fakes
+    live: dict = {}
+    monkeypatch.setattr(fakes, "LIVE_NODE_GROUPS", live)
+    return live
+
+
+def scaling(plan, rec, group):
+    ng = next(r for r in plan.of_type(NG) if r.inputs["nodeGroupName"] == group)
+    return ng.inputs["scalingConfig"], rec.of(ng).ignore_changes
+
+
+def test_raising_min_nodes_above_the_live_size_sends_the_new_floor(live_groups):
+    # Live: the autoscaler has the on-demand group at 1 node, the spot group at 2, the system group at 3.
+    live_groups.update({("t1", "l4-on-demand"): 1, ("t1", "l4-spot"): 2, ("t1", "system"): 3})
+    pool = {"name": "l4", "instanceType": "g6.xlarge", "capacity": ["on-demand", "spot"], "minNodes": 2,
+            "maxNodes": 4}
+    plan, rec = run_recorded(cfg(gpuPools=[pool], cluster__aws={"vpcCidr": "10.20.0.0/16",
+                                                                 "systemNodes": {"maxNodes": 2}}))
+    # minNodes 2 > live 1: desired 2 is sent (EKS rejects min > desired), not ignored.
+    assert scaling(plan, rec, "l4-on-demand") == ({"minSize": 2, "maxSize": 4, "desiredSize": 2}, [])
+    # Inside the bounds: the autoscaler's size stands.
+    assert scaling(plan, rec, "l4-spot")[1] == ["scalingConfig.desiredSize"]
+    # maxNodes 2 < live 3: desired 2 is sent.
+    assert scaling(plan, rec, "system") == ({"minSize": 2, "maxSize": 2, "desiredSize": 2}, [])
+
+
+def test_new_groups_start_at_their_minimum():
+    plan, rec = run_recorded(cfg())
+    assert scaling(plan, rec, "l4-spot") == ({"minSize": 0, "maxSize": 2, "desiredSize": 0},
+                                             ["scalingConfig.desiredSize"])

@@ -19,6 +19,7 @@ from components.aws.addons import addon_version
 from components.aws.autoscaler import ClusterAutoscaler
 from components.aws.ebs import EbsCsiDriver
 from components.aws.karpenter import Karpenter
+from components.aws.live import live_desired_size
 from components.aws.network import VpcNetwork, zone_cidrs
 from components.aws.nodegroups import ManagedNodeGroup
 from components.aws.storage import EfsModelCache
@@ -264,6 +265,7 @@ class EksCluster(pulumi.ComponentResource):
             "capacity_type": "ON_DEMAND", "min_nodes": sysn.min_nodes, "max_nodes": sysn.max_nodes,
             "disk_gb": sysn.disk_gb, "labels": {LABEL_ROLE: SYSTEM_NODE_GROUP}, "taints": [],
             "reservation_id": None, "capacity_block": False, "kubernetes_version": version, "protect": False,
+            "live_desired": live_desired_size(cname, SYSTEM_NODE_GROUP, self.aws_provider),
             # Hop limit 2: add-on controllers in pods (e.g. a load balancer controller) may read the region and
             # VPC from instance metadata.
             "imds_hop_limit": 2, "template_resources": {}, "tags": tags, "node_group_tags": discovery}, opts=node_opts)
@@ -283,6 +285,7 @@ class EksCluster(pulumi.ComponentResource):
                 "reservation_id": pool.reservation if d.capacity == "reserved" else None,
                 "capacity_block": d.capacity == "reserved" and s.reservation_type == "capacity-block",
                 "kubernetes_version": version, "protect": False,
+                "live_desired": live_desired_size(cname, d.node_group, self.aws_provider),
                 # Hop limit 1: model servers have no business with the node's instance role.
                 "imds_hop_limit": 1, "template_resources": extra, "tags": tags, "node_group_tags": discovery}, opts=node_opts)
 

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi import ResourceOptions
 
+from components.aws.live import desired_size
 from spec.pools import Taint
 
 # EKS API spellings of Kubernetes taint effects (pulumi_aws eks NodeGroupTaint: NO_SCHEDULE, NO_EXECUTE,
@@ -76,6 +77,8 @@ class ManagedNodeGroupArgs(TypedDict):
     template_resources: dict
     """Extended resources to advertise to the cluster-autoscaler for scale-from-zero (time-sliced GPUs, MIG
     partitions): resource name -> quantity per node."""
+    live_desired: Optional[int]
+    """The group's live desired size (components/aws/live.py), None when it does not exist yet."""
     protect: bool
     """Refuse to delete or replace the node group (prod stacks: a replacement is a capacity gap)."""
     tags: dict
@@ -133,6 +136,10 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             tags=tags,
             opts=child)
 
+        min_size = 0 if block else args["min_nodes"]
+        # Only when the live size is outside the new bounds (a raised minNodes, a lowered maxNodes) is a desired size
+        # sent; otherwise the autoscaler's value stands.
+        bump = desired_size(args.get("live_desired"), min_size, args["max_nodes"])
         taints = [aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=EKS_TAINT_EFFECTS[t.effect])
                   for t in args["taints"]]
         self.node_group = aws.eks.NodeGroup(
@@ -149,8 +156,8 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             # A Capacity Block group starts at 0 (it cannot launch before the block is active) and stays at 0
             # until the autoscaler grows it inside the block's window (spec/clouds/aws.py rejects minNodes > 0).
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=0 if block else args["min_nodes"], max_size=args["max_nodes"],
-                desired_size=0 if block else args["min_nodes"]),
+                min_size=min_size, max_size=args["max_nodes"],
+                desired_size=min_size if bump is None else bump),
             # Replace GPU nodes one at a time: each holds a model replica that takes minutes to load.
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
@@ -162,7 +169,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             # reset it to the minimum and drain running replicas. The name is fixed (the autoscaler's priority
             # regexes are built from it), so a replacement (new instance or AMI type) must delete the old group
             # first: EKS rejects two node groups with one name.
-            opts=ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"],
+            opts=ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"] if bump is None else [],
                                  delete_before_replace=True, protect=args["protect"]))
 
         self.asg_name = self.node_group.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
