@@ -212,3 +212,21 @@ def test_new_groups_start_at_their_minimum():
     plan, rec = run_recorded(cfg())
     assert scaling(plan, rec, "l4-spot") == ({"minSize": 0, "maxSize": 2, "desiredSize": 0},
                                              ["scalingConfig.desiredSize"])
+
+
+# --- adding a zone: node groups keep their subnets when their zones are listed ------------------------------
+
+def test_adding_a_zone_keeps_node_groups_with_listed_zones():
+    ab, abc = ["eu-west-1a", "eu-west-1b"], ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    pinned = {"vpcCidr": "10.20.0.0/16", "systemNodes": {"zones": ab}}
+    before = run_config(cfg(cluster__aws=pinned, gpuPools__0__zones=ab))
+    after = run_config(cfg(cluster__aws=pinned, gpuPools__0__zones=ab, cluster__zones=abc))
+    # subnetIds forces a new EKS node group (terraform-provider-aws internal/service/eks/node_group.go): equal
+    # inputs mean no rebuild.
+    subnets = lambda plan: {r.inputs["nodeGroupName"]: r.inputs["subnetIds"] for r in plan.of_type(NG)}
+    assert subnets(after) == subnets(before)
+    # The cluster itself takes the new subnet in place (UpdateClusterConfig).
+    assert len(after.one(EKS).inputs["vpcConfig"]["subnetIds"]) == 3
+    assert config_error(cfg(cluster__aws={"vpcCidr": "10.20.0.0/16", "systemNodes": {"zones": ["eu-west-1c"]}})) == [
+        "llmfleet:cluster.aws.systemNodes.zones[0]: must be one of the cluster's zones (eu-west-1a, eu-west-1b), "
+        "got 'eu-west-1c'"]

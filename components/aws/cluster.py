@@ -261,7 +261,8 @@ class EksCluster(pulumi.ComponentResource):
         sysn = s.system
         self.node_groups[SYSTEM_NODE_GROUP] = ManagedNodeGroup(f"{name}-{SYSTEM_NODE_GROUP}", {
             "cluster_name": self.cluster.name, "node_group_name": SYSTEM_NODE_GROUP, "node_role_arn": node_role.arn,
-            "subnet_ids": private_subnets, "instance_type": sysn.instance_type, "ami_type": "AL2023_x86_64_STANDARD",
+            "subnet_ids": [network.private_subnet_ids[z] for z in (sysn.zones or zones)],
+            "instance_type": sysn.instance_type, "ami_type": "AL2023_x86_64_STANDARD",
             "capacity_type": "ON_DEMAND", "min_nodes": sysn.min_nodes, "max_nodes": sysn.max_nodes,
             "disk_gb": sysn.disk_gb, "labels": {LABEL_ROLE: SYSTEM_NODE_GROUP}, "taints": [],
             "reservation_id": None, "capacity_block": False, "kubernetes_version": version, "protect": False,

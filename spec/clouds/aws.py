@@ -60,6 +60,9 @@ class SystemNodes:
     min_nodes: int = 2
     max_nodes: int = 4
     disk_gb: int = 100
+    # Empty: every cluster zone. EKS node group subnets are fixed at creation, so a group spanning "every zone" is
+    # rebuilt when a zone is added; listing today's zones first keeps it (docs/aws.md, "Adding a zone").
+    zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,8 +206,9 @@ def _read_system(o: Obj) -> SystemNodes:
     if isinstance(min_nodes, int) and isinstance(max_nodes, int) and max_nodes < min_nodes:
         o.error("maxNodes", f"must be >= minNodes ({min_nodes}), got {max_nodes}")
     disk = o.int("diskSizeGb", d.disk_gb, min=20, max=16384)
+    zones = tuple(o.str_list("zones", []))
     o.done()
-    return SystemNodes(itype, min_nodes, max_nodes, disk)
+    return SystemNodes(itype, min_nodes, max_nodes, disk, zones)
 
 
 # --- checks that need the cluster and the pools together ---------------------------------------------------------
@@ -244,6 +248,10 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
             at = f"{prefix}:cluster.zones[{i}]" if cluster.zones else f"{prefix}:cluster.zones"
             problems.add(at, f"{z}: the default subnet layout carves zones ending in a, b or c only; give this "
                              f"zone's CIDRs in {prefix}:cluster.aws.subnetCidrs.{z} (private, public)")
+    for j, z in enumerate(getattr(getattr(s, "system", None), "zones", ()) or ()):
+        if z not in zones:
+            problems.add(f"{prefix}:cluster.aws.systemNodes.zones[{j}]",
+                         f"must be one of the cluster's zones ({', '.join(zones)}), got {z!r}")
     for z in overrides:
         if z not in zones:
             problems.add(f"{prefix}:cluster.aws.subnetCidrs.{z}", f"is not one of the cluster's zones ({', '.join(zones)})")
