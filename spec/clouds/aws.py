@@ -264,7 +264,7 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
     for i, pool in enumerate(pools):
         path = f"{prefix}:gpuPools[{i}]"
         if (getattr(s, "reservation_type", None) == "capacity-block" and pool.capacity[:1] == ("reserved",)
-                and pool.min_nodes > 0):
+                and pool.min_nodes > 0 and getattr(s, "autoscaler", None) != "karpenter"):   # karpenter: own check
             # The Capacity Block group starts at 0 (it cannot launch outside the block's window) and the
             # autoscaler grows it while the block is active.
             problems.add(f"{path}.minNodes", f"must be 0 for a pool whose first capacity is a Capacity Block "
