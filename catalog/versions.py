@@ -81,6 +81,10 @@ CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
 CLUSTER_AUTOSCALER_TAGS = {"1.31": "v1.31.2", "1.32": "v1.32.5", "1.33": "v1.33.5", "1.34": "v1.34.4",
                            "1.35": "v1.35.1"}
 
+# EKS add-on versions (vpc-cni, kube-proxy, coredns, the pod identity agent, the EBS and EFS CSI drivers) are not
+# pinned here: components/aws/addons.py asks EKS for its default version for the cluster's Kubernetes minor, so a
+# `kubernetesVersion` bump upgrades them; EKS build tags differ per minor and cannot be checked offline.
+
 # Karpenter EC2NodeClass AMI aliases per pool image (`family@version`), pinned: `@latest` would drift every node to
 # each new AMI release unannounced. Karpenter resolves an alias through the EKS SSM parameters for the cluster's
 # Kubernetes minor and picks the NVIDIA variant for GPU instance types. UNVERIFIED OFFLINE: check both against the

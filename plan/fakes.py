@@ -7,6 +7,8 @@ Values are obviously fake (example.invalid hosts, zeroed account ids) so they ca
 import base64
 from typing import Any, Callable
 
+import grpc
+
 FAKE_CA = base64.b64encode(b"offline-plan-fake-ca").decode()
 ACCOUNT = "000000000000"
 
@@ -47,6 +49,8 @@ def _eks_cluster(name: str, inputs: dict) -> dict:
             "endpoint": f"https://{cname}.eks.example.invalid",
             "certificateAuthority": {"data": FAKE_CA},
             "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.example.invalid/id/{cname.upper()}"}]}],
+            # Changes only when the cluster is replaced; part of the Kubernetes provider's cluster_identifier.
+            "createdAt": "2026-01-01T00:00:00Z",
             # EKS adds the cluster security group to the VPC config (Karpenter's discovery tag goes on it).
             "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": "sg-0123456789abcdef0"}}
 
@@ -58,6 +62,39 @@ def _eks_node_group(name: str, inputs: dict) -> dict:
                            "remoteAccessSecurityGroupId": ""}]}
 
 
+# EKS's default add-on version for a Kubernetes minor (components/aws/addons.py): a recognisable fake that
+# changes with the minor, so a `kubernetesVersion` bump shows up as an add-on update in the plan.
+CALLS["aws:eks/getAddonVersion:getAddonVersion"] = lambda args: {
+    "id": args.get("addonName"), "addonName": args.get("addonName"), "kubernetesVersion": args.get("kubernetesVersion"),
+    "version": f"offline-default-for-{args.get('kubernetesVersion')}"}
+# Live node groups (components/aws/live.py): none exist in the offline plan, as on a first `up`. Tests of day-2
+# scaling put (cluster, node group) -> desired size here.
+LIVE_NODE_GROUPS: dict[tuple[str, str], int] = {}
+
+
+class ProviderError(grpc.RpcError):
+    """How the engine reports a provider function's failure to the program (a gRPC error the SDK turns into an
+    exception at the call site), unlike a crash of the mock itself."""
+
+    def __init__(self, details: str):
+        super().__init__(details)
+        self._details = details
+
+    def code(self):
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self):
+        return self._details
+
+
+def _eks_get_node_group(args: dict) -> dict:
+    key = (args.get("clusterName"), args.get("nodeGroupName"))
+    if key not in LIVE_NODE_GROUPS:
+        raise ProviderError(f"reading EKS Node Group ({key[0]}:{key[1]}): couldn't find resource")
+    return {"clusterName": key[0], "nodeGroupName": key[1], "scalingConfigs": [{"desiredSize": LIVE_NODE_GROUPS[key]}]}
+
+
+CALLS["aws:eks/getNodeGroup:getNodeGroup"] = _eks_get_node_group
 OUTPUTS["aws:eks/cluster:Cluster"] = _eks_cluster
 OUTPUTS["aws:eks/nodeGroup:NodeGroup"] = _eks_node_group
 OUTPUTS["aws:iam/role:Role"] = _aws_arn("iam", "role")

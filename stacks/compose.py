@@ -43,7 +43,7 @@ def make_cluster(spec: StackSpec):
     if spec.cloud == "aws":
         from components.aws import EksCluster   # imported here: other clouds' stacks never load pulumi_aws
         return EksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices,
-                                 "shared_cache": shared_cache})
+                                 "shared_cache": shared_cache, "mig_strategy": spec.nvidia.mig_strategy})
     if spec.cloud == "gcp":
         from components.gcp import GkeCluster   # imported here: other clouds' stacks never load pulumi_gcp
         return GkeCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices,
@@ -72,7 +72,8 @@ def compose(spec: StackSpec) -> Stack:
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform, observability]))
     # Model pods need the GPU device plugin (NVIDIA layer) and the monitoring CRDs (ServiceMonitor, PodMonitor);
     # shared-cache claims need the StorageClass the cluster made for them (EKS `efs-sc`).
-    storage = [cluster.model_cache] if getattr(cluster, "model_cache", None) else []
+    # Claims without a class (per-replica caches) need the cluster's default class (EKS `gp3`).
+    storage = [c for c in (getattr(cluster, "model_cache", None), getattr(cluster, "block_storage", None)) if c]
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
         "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage],

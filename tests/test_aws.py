@@ -119,12 +119,12 @@ def test_prod_bottlerocket_pool_uses_data_volume(prod):
     assert node_group(prod, "h100-on-demand").inputs["amiType"] == "AL2023_x86_64_NVIDIA"
     mapping = launch_template(prod, "h200-spot").inputs["blockDeviceMappings"]
     assert [(m["deviceName"], m["ebs"]["volumeSize"]) for m in mapping] == [("/dev/xvdb", 1000.0)]
-    # Bottlerocket runs its own device plugin: the GPU Operator's is kept off these nodes by label.
+    # Bottlerocket runs its own driver, toolkit and device plugin: the GPU Operator keeps off these nodes
+    # entirely (tests/test_aws_defects.py).
     for group in ("h200-on-demand", "h200-spot"):
         labels = node_group(prod, group).inputs["labels"]
         assert {k: v for k, v in labels.items() if k.startswith("nvidia.com/")} == {
-            "nvidia.com/gpu.deploy.driver": "false", "nvidia.com/gpu.deploy.container-toolkit": "false",
-            "nvidia.com/gpu.deploy.device-plugin": "false"}
+            "nvidia.com/gpu.deploy.operands": "false"}
 
 
 def test_prod_scaling_bounds_and_capacity(prod):
@@ -168,7 +168,8 @@ def test_capacity_reservation_and_capacity_block():
     assert "instanceMarketOptions" not in lt
     assert "capacityReservationSpecification" not in launch_template(odcr, "h100-spot").inputs
 
-    block = run_config(cfg(gpuPools=[pool], cluster__aws={"reservationType": "capacity-block"}))
+    # A Capacity Block pool starts at 0 (tests/test_aws_defects.py).
+    block = run_config(cfg(gpuPools=[{**pool, "minNodes": 0}], cluster__aws={"reservationType": "capacity-block"}))
     assert node_group(block, "h100-reserved").inputs["capacityType"] == "CAPACITY_BLOCK"
     assert launch_template(block, "h100-reserved").inputs["instanceMarketOptions"] == {"marketType": "capacity-block"}
     assert node_group(block, "h100-spot").inputs["capacityType"] == "SPOT"
@@ -188,8 +189,9 @@ def test_eks_cluster_inputs(prod):
     assert c["bootstrapSelfManagedAddons"] is False
     assert (c["tags"]["llmfleet.io/cluster"], c["tags"]["llmfleet.io/environment"]) == ("llm-prod", "prod")
     # aws-efs-csi-driver: prod's llama-8b has a shared cache on `efs-sc` (tests/test_storage.py).
+    # aws-ebs-csi-driver: the default gp3 class behind Prometheus' and per-replica cache claims.
     assert sorted(r.inputs["addonName"] for r in prod.of_type("aws:eks/addon:Addon")) == [
-        "aws-efs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]
+        "aws-ebs-csi-driver", "aws-efs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]
     oidc = prod.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
     assert oidc["url"] == "https://oidc.eks.example.invalid/id/LLM-PROD"
     assert oidc["clientIdLists"] == ["sts.amazonaws.com"]
@@ -304,7 +306,7 @@ def test_autoscaler_irsa_trust_and_policy(dev):
 
 def test_pod_identity_mode():
     plan = run_config(cfg(cluster__aws={"identity": "pod-identity"}))
-    assoc = plan.one("aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs
+    assoc = plan.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "t1-autoscaler-pod-identity").inputs
     assert (assoc["namespace"], assoc["serviceAccount"], assoc["roleArn"]) == (
         "kube-system", "cluster-autoscaler", "arn:aws:iam::000000000000:role/t1-cluster-autoscaler")
     trust = json.loads(plan.one("aws:iam/role:Role", "t1-autoscaler-role").inputs["assumeRolePolicy"])
@@ -392,8 +394,8 @@ def test_aws_settings_errors():
         "llmfleet:cluster.aws.adminRoleArns[0]: must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), "
         "got 'admin'",
         "llmfleet:cluster.aws.vpcCidrr: unknown key (did you mean 'vpcCidr'?); allowed: adminRoleArns, autoscaler, "
-        "controlPlaneLogs, endpointAccess, identity, logRetentionDays, publicAccessCidrs, reservationType, "
-        "secretsEncryption, singleNatGateway, systemNodes, tags, vpcCidr"]
+        "controlPlaneLogs, endpointAccess, identity, logRetentionDays, protect, publicAccessCidrs, reservationType, "
+        "secretsEncryption, singleNatGateway, subnetCidrs, systemNodes, tags, vpcCidr"]
 
 
 def test_aws_settings_rejected_on_other_clouds():

@@ -282,7 +282,7 @@ def test_chart_values_exist_in_the_chart():
 # --- identity -----------------------------------------------------------------------------------------------
 
 def test_pod_identity(kp):
-    assoc = kp.one("aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs
+    assoc = kp.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "llm-prod-kp-karpenter-pod-identity").inputs
     assert (assoc["namespace"], assoc["serviceAccount"], assoc["roleArn"], assoc["clusterName"]) == (
         "kube-system", "karpenter", "arn:aws:iam::000000000000:role/llm-prod-kp-karpenter", "llm-prod-kp")
     trust = json.loads(kp.one(ROLE, "llm-prod-kp-karpenter-role").inputs["assumeRolePolicy"])

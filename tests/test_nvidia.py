@@ -43,9 +43,8 @@ def desc(name="p", cloud="aws", image="al2023-nvidia", driver="cloud", sharing=S
 MATRIX = [
     ("aws", "al2023-nvidia", "cloud", (False, False, True),
      {"nvidia.com/gpu.deploy.driver": "false", "nvidia.com/gpu.deploy.container-toolkit": "false"}),
-    ("aws", "bottlerocket-nvidia", "cloud", (False, False, False),
-     {"nvidia.com/gpu.deploy.driver": "false", "nvidia.com/gpu.deploy.container-toolkit": "false",
-      "nvidia.com/gpu.deploy.device-plugin": "false"}),
+    # Bottlerocket: out of every operand (issue 9 item 21); no chart serves it.
+    ("aws", "bottlerocket-nvidia", "cloud", None, {"nvidia.com/gpu.deploy.operands": "false"}),
     ("gcp", "al2023-nvidia", "cloud", None, {"nvidia.com/gpu.deploy.operands": "false"}),
     ("gcp", "al2023-nvidia", "operator", (True, True, True), {"gke-no-default-nvidia-gpu-device-plugin": "true"}),
     ("azure", "al2023-nvidia", "cloud", (False, False, True),
@@ -61,7 +60,8 @@ def test_driver_ownership_matrix(cloud, image, driver, flags, labels):
     p = desc(cloud=cloud, image=image, driver=driver)
     assert nvidia_node_labels("p", cloud, p.driver, Sharing()) == labels
     if flags is None:
-        assert p.driver.device_plugin == "cloud"   # GKE runs it: no chart of ours on these nodes
+        # GKE or the Bottlerocket image runs it: no chart of ours on these nodes.
+        assert p.driver.device_plugin in ("cloud", "image")
         return
     v = operator_values("mixed", True, True, [p], "cm", "dcgm")
     assert (v["driver"], v["toolkit"], v["devicePlugin"]["enabled"]) == ({"enabled": flags[0]},
@@ -73,12 +73,12 @@ def test_mixed_pools_share_one_operator_with_per_node_opt_out():
     v = operator_values("mixed", True, True, [al2023, bottle], "cm", None)
     assert v["devicePlugin"] == {"enabled": True, "config": {"create": False, "name": "cm", "default": "default"}}
     assert v["driver"] == {"enabled": False} and v["toolkit"] == {"enabled": False}
-    assert bottle.node_labels["nvidia.com/gpu.deploy.device-plugin"] == "false"
-    assert "nvidia.com/gpu.deploy.device-plugin" not in al2023.node_labels
+    # The Bottlerocket pool is out of every operand (device plugin, GFD, DCGM exporter, validator, MIG manager).
+    assert bottle.node_labels["nvidia.com/gpu.deploy.operands"] == "false"
+    assert "nvidia.com/gpu.deploy.operands" not in al2023.node_labels
     # A descriptor without the opt-out label is reported (the Bottlerocket node would get two device plugins).
     bare = PoolDescriptor(**{**bottle.__dict__, "node_labels": {"llmfleet.io/pool": "br"}})
-    # Driver and toolkit are off chart-wide, so only the device plugin opt-out matters.
-    assert missing_node_labels([al2023, bare]) == {"br": {"nvidia.com/gpu.deploy.device-plugin": "false"}}
+    assert missing_node_labels([al2023, bare]) == {"br": {"nvidia.com/gpu.deploy.operands": "false"}}
 
 
 # --- the program, end to end, on an existing cluster ---------------------------------------------------------------

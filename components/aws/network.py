@@ -1,12 +1,12 @@
 """VpcNetwork: a VPC spanning the cluster's zones, with public subnets (load balancers, NAT gateways) and private
 subnets (every node, and the EKS control-plane network interfaces), tagged for ELB and Karpenter discovery."""
-import ipaddress
-import math
 from typing import Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 from pulumi import ResourceOptions
+
+from spec.clouds.aws import zone_cidrs
 
 
 class VpcNetworkArgs(TypedDict):
@@ -18,19 +18,10 @@ class VpcNetworkArgs(TypedDict):
     """Availability zones, one public and one private subnet each."""
     single_nat_gateway: bool
     """One NAT gateway for all zones (cheaper) instead of one per zone (survives a zone outage)."""
+    subnet_cidrs: dict
+    """Zone -> (private, public) CIDRs that override the default layout (`llmfleet:cluster.aws.subnetCidrs`)."""
     tags: dict
     """Tags for every resource, on top of the Name tag."""
-
-
-def carve(cidr: str, count: int) -> tuple[list[str], list[str]]:
-    """Splits the VPC into 2^k blocks (2^k > count): one large private block per zone (pods take VPC addresses
-    through the VPC CNI), and the last block split again into small public subnets."""
-    net = ipaddress.IPv4Network(cidr)
-    bits = max(1, math.ceil(math.log2(count + 1)))
-    blocks = list(net.subnets(prefixlen_diff=bits))
-    private = [str(b) for b in blocks[:count]]
-    public = [str(b) for b in list(blocks[-1].subnets(prefixlen_diff=bits))[:count]]
-    return private, public
 
 
 class VpcNetwork(pulumi.ComponentResource):
@@ -58,13 +49,13 @@ class VpcNetwork(pulumi.ComponentResource):
             routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
             tags=named(f"{cluster}-public"), opts=child)
 
-        private_cidrs, public_cidrs = carve(args["cidr"], len(zones))
         owned = {f"kubernetes.io/cluster/{cluster}": "shared"}
         self.private_subnet_ids, self.public_subnet_ids = {}, {}
         nats = []
         for i, zone in enumerate(zones):
+            private_cidr, public_cidr = zone_cidrs(args["cidr"], zone, args.get("subnet_cidrs"))
             public = aws.ec2.Subnet(
-                f"{name}-public-{zone}", vpc_id=self.vpc.id, cidr_block=public_cidrs[i], availability_zone=zone,
+                f"{name}-public-{zone}", vpc_id=self.vpc.id, cidr_block=public_cidr, availability_zone=zone,
                 # Nothing launched here needs a public IP by default: NAT gateways get Elastic IPs, and
                 # internet-facing load balancers allocate their own.
                 map_public_ip_on_launch=False,
@@ -79,7 +70,7 @@ class VpcNetwork(pulumi.ComponentResource):
                     tags=named(f"{cluster}-nat-{zone}"), opts=ResourceOptions(parent=self, depends_on=[igw])))
             nat = nats[-1]
             private = aws.ec2.Subnet(
-                f"{name}-private-{zone}", vpc_id=self.vpc.id, cidr_block=private_cidrs[i], availability_zone=zone,
+                f"{name}-private-{zone}", vpc_id=self.vpc.id, cidr_block=private_cidr, availability_zone=zone,
                 tags=named(f"{cluster}-private-{zone}", **owned, **{"kubernetes.io/role/internal-elb": "1",
                                                                    "karpenter.sh/discovery": cluster}),
                 opts=child)

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi import ResourceOptions
 
+from components.aws.live import desired_size
 from spec.pools import Taint
 
 # EKS API spellings of Kubernetes taint effects (pulumi_aws eks NodeGroupTaint: NO_SCHEDULE, NO_EXECUTE,
@@ -23,6 +24,21 @@ DATA_DEVICE = {"AL2023_x86_64_STANDARD": "/dev/xvda", "AL2023_x86_64_NVIDIA": "/
                "BOTTLEROCKET_x86_64_NVIDIA": "/dev/xvdb"}
 
 ASG_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+
+
+def template_tags(labels: dict, taints: Sequence[Taint], resources: dict) -> dict[str, str]:
+    """cluster-autoscaler's scale-from-zero ASG tags (FACTS-cluster.md §2.1): label/<key> = value, taint/<key> =
+    `<value>:<Effect>`, resources/<name> = quantity."""
+    tags = {f"{ASG_TEMPLATE}/label/{k}": str(v) for k, v in labels.items()}
+    tags.update({f"{ASG_TEMPLATE}/taint/{t.key}": f"{t.value}:{t.effect}" for t in taints})
+    tags.update({f"{ASG_TEMPLATE}/resources/{k}": str(v) for k, v in resources.items()})
+    return tags
+
+
+def tag_resource_name(group: str, key: str) -> str:
+    """Tag resources are named by the tag key (without the common prefix), so adding or removing a label never
+    renames, and so re-creates, the tags after it."""
+    return f"{group}-asg-tag-{key.removeprefix(ASG_TEMPLATE + '/')}"
 
 
 class ManagedNodeGroupArgs(TypedDict):
@@ -54,10 +70,17 @@ class ManagedNodeGroupArgs(TypedDict):
     """Capacity reservation (cr-...) the group launches into, or None."""
     capacity_block: bool
     """The reservation is an EC2 Capacity Block for ML (market type `capacity-block`)."""
+    kubernetes_version: pulumi.Input[str]
+    """The cluster's Kubernetes minor: a `kubernetesVersion` bump upgrades the group after the control plane."""
     imds_hop_limit: int
     """IMDSv2 hop limit: 1 keeps pods from reaching the node's instance metadata (and its IAM role)."""
     template_resources: dict
-    """Extended resources to advertise to the cluster-autoscaler for scale-from-zero (e.g. time-sliced GPUs)."""
+    """Extended resources to advertise to the cluster-autoscaler for scale-from-zero (time-sliced GPUs, MIG
+    partitions): resource name -> quantity per node."""
+    live_desired: Optional[int]
+    """The group's live desired size (components/aws/live.py), None when it does not exist yet."""
+    protect: bool
+    """Refuse to delete or replace the node group (prod stacks: a replacement is a capacity gap)."""
     tags: dict
     """Tags for AWS resources (launch template, instances, volumes, node group)."""
     node_group_tags: dict
@@ -78,13 +101,14 @@ class ManagedNodeGroup(pulumi.ComponentResource):
         ng_name, tags = args["node_group_name"], dict(args["tags"])
         reservation = args["reservation_id"]
 
+        block = args["capacity_block"]
         capacity_reservation = None
         market = None
         if reservation:
             capacity_reservation = aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs(
                 capacity_reservation_target=aws.ec2.LaunchTemplateCapacityReservationSpecificationCapacityReservationTargetArgs(
                     capacity_reservation_id=reservation))
-            if args["capacity_block"]:
+            if block:
                 market = aws.ec2.LaunchTemplateInstanceMarketOptionsArgs(market_type="capacity-block")
 
         # No image id and no user data: EKS picks the AMI for `ami_type` and the cluster version and writes the
@@ -104,11 +128,18 @@ class ManagedNodeGroup(pulumi.ComponentResource):
                 http_put_response_hop_limit=args["imds_hop_limit"]),
             capacity_reservation_specification=capacity_reservation,
             instance_market_options=market,
+            # Capacity Blocks: AWS's recipe (EKS user guide, "Create a managed node group with Capacity Blocks for
+            # ML") puts the instance type in the launch template, not in the node group.
+            instance_type=args["instance_type"] if block else None,
             tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
                 resource_type=kind, tags={**tags, "Name": ng_name}) for kind in ("instance", "volume")],
             tags=tags,
             opts=child)
 
+        min_size = 0 if block else args["min_nodes"]
+        # Only when the live size is outside the new bounds (a raised minNodes, a lowered maxNodes) is a desired size
+        # sent; otherwise the autoscaler's value stands.
+        bump = desired_size(args.get("live_desired"), min_size, args["max_nodes"])
         taints = [aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=EKS_TAINT_EFFECTS[t.effect])
                   for t in args["taints"]]
         self.node_group = aws.eks.NodeGroup(
@@ -117,11 +148,16 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             node_group_name=ng_name,
             node_role_arn=args["node_role_arn"],
             subnet_ids=list(args["subnet_ids"]),
-            instance_types=[args["instance_type"]],
+            instance_types=None if block else [args["instance_type"]],
             ami_type=args["ami_type"],
             capacity_type=args["capacity_type"],
+            # Follows the control plane: without it EKS keeps the group at the version it was created with.
+            version=args["kubernetes_version"],
+            # A Capacity Block group starts at 0 (it cannot launch before the block is active) and stays at 0
+            # until the autoscaler grows it inside the block's window (spec/clouds/aws.py rejects minNodes > 0).
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=args["min_nodes"], max_size=args["max_nodes"], desired_size=args["min_nodes"]),
+                min_size=min_size, max_size=args["max_nodes"],
+                desired_size=min_size if bump is None else bump),
             # Replace GPU nodes one at a time: each holds a model replica that takes minutes to load.
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
@@ -133,21 +169,22 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             # reset it to the minimum and drain running replicas. The name is fixed (the autoscaler's priority
             # regexes are built from it), so a replacement (new instance or AMI type) must delete the old group
             # first: EKS rejects two node groups with one name.
-            opts=ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"],
-                                 delete_before_replace=True))
+            opts=ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"] if bump is None else [],
+                                 delete_before_replace=True, protect=args["protect"]))
 
         self.asg_name = self.node_group.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
 
         # Scale from zero: a group with no node gives the autoscaler nothing to copy labels and taints from.
-        # cluster-autoscaler reads managed node groups' labels and taints with eks:DescribeNodegroup, and also
-        # honours these ASG tags (the only way to tell it about extended resources such as time-sliced GPUs).
-        template = {f"{ASG_TEMPLATE}/label/{k}": v for k, v in args["labels"].items()}
-        template.update({f"{ASG_TEMPLATE}/taint/{t.key}": f"{t.value}:{t.effect}" for t in args["taints"]})
-        template.update({f"{ASG_TEMPLATE}/resources/{k}": v for k, v in args["template_resources"].items()})
+        # cluster-autoscaler reads managed node groups' labels and taints with eks:DescribeNodegroup, but skips
+        # valueless taints and knows extended resources (time-sliced GPUs, MIG partitions) only from these ASG
+        # tags; the labels and taints are tagged too, so the template does not depend on that API call.
+        template = template_tags(args["labels"], args["taints"], args["template_resources"])
         for i, (key, value) in enumerate(template.items()):
             aws.autoscaling.Tag(
-                f"{name}-asg-tag-{i}", autoscaling_group_name=self.asg_name,
-                tag=aws.autoscaling.TagTagArgs(key=key, value=str(value), propagate_at_launch=False),
-                opts=child)
+                tag_resource_name(name, key), autoscaling_group_name=self.asg_name,
+                tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                # Earlier versions named these by position; the alias keeps the existing tag (a new resource
+                # would set the same key, then the old one's delete would remove it).
+                opts=ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-asg-tag-{i}")]))
 
         self.register_outputs({"nodeGroupName": ng_name, "asgName": self.asg_name})

@@ -60,6 +60,10 @@ class EfsModelCacheArgs(TypedDict):
     """IAM OIDC provider of the cluster (IRSA)."""
     oidc_issuer: pulumi.Input[str]
     """OIDC issuer URL of the cluster (IRSA)."""
+    addon_version: pulumi.Input[Optional[str]]
+    """The add-on version for the cluster's Kubernetes version (components/aws/addons.py)."""
+    protect: bool
+    """Protect (and retain on delete) the file system: prod stacks keep the cached weights."""
     depends_on: Sequence[pulumi.Resource]
     """What the add-on needs first: nodes for its controller, the pod identity agent."""
     tags: dict
@@ -112,7 +116,8 @@ class EfsModelCache(pulumi.ComponentResource):
         self.file_system = aws.efs.FileSystem(
             f"{name}-fs", creation_token=f"{cluster}-model-cache", encrypted=True,
             performance_mode="generalPurpose", throughput_mode="elastic",
-            tags={**tags, "Name": f"{cluster}-model-cache"}, opts=child)
+            tags={**tags, "Name": f"{cluster}-model-cache"},
+            opts=ResourceOptions(parent=self, protect=args["protect"], retain_on_delete=args["protect"]))
 
         self.mount_targets = {
             zone: aws.efs.MountTarget(f"{name}-mt-{zone}", file_system_id=self.file_system.id, subnet_id=subnet,
@@ -134,9 +139,10 @@ class EfsModelCache(pulumi.ComponentResource):
                 cluster_name=args["eks_cluster_name"], namespace=NAMESPACE, service_account=sa,
                 role_arn=self.role.arn, tags=tags, opts=child) for sa in (CONTROLLER_SA, NODE_SA)]
 
-        # EKS picks the add-on version that matches the cluster version, as for the other add-ons of the cluster.
+        # EKS's default version for the cluster's Kubernetes minor, as for the other add-ons of the cluster.
         self.addon = aws.eks.Addon(
             f"{name}-addon", cluster_name=args["eks_cluster_name"], addon_name=ADDON,
+            addon_version=args["addon_version"],
             service_account_role_arn=self.role.arn if irsa else None,
             resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE", tags=tags,
             opts=ResourceOptions(parent=self, depends_on=[*identity, *args["depends_on"]]))

@@ -36,6 +36,20 @@ def cloud_managed(own: DriverOwnership) -> bool:
     return own.driver == own.toolkit == own.device_plugin == "cloud"
 
 
+def image_managed(own: DriverOwnership) -> bool:
+    """Bottlerocket NVIDIA pools: the image ships driver, toolkit and device plugin. The GPU Operator does not list
+    Bottlerocket among its host OSes, so the whole pool is kept out of its operands (GFD, DCGM exporter, validator,
+    MIG manager too), as GKE-managed pools are. Nothing runs there in their place: no program object selects on GFD
+    labels, the image's device plugin is not the operator's (no MIG manager or time-slicing: spec/nvidia.py rejects
+    sharing there), and a DCGM exporter on Bottlerocket is unverified (docs/aws.md, "Bottlerocket GPU pools")."""
+    return own.driver == own.toolkit == own.device_plugin == "image"
+
+
+def operand_free(own: DriverOwnership) -> bool:
+    """Pools on which the NVIDIA layer installs nothing at all (GKE-managed, Bottlerocket)."""
+    return cloud_managed(own) or image_managed(own)
+
+
 def device_plugin_config_key(pool_name: str) -> str:
     """Config entry (and node label value) of a time-sliced pool. The prefix keeps it apart from `default`."""
     return f"pool-{pool_name}"
@@ -63,7 +77,7 @@ def nvidia_node_labels(pool_name: str, cloud: str, own: DriverOwnership, sharing
     """Labels every node of the pool must carry from creation, for the NVIDIA layer to install exactly one driver,
     toolkit and device plugin there and to apply the pool's GPU sharing. Cluster components merge these into the
     node group's labels (they do not depend on other pools or on the chosen chart)."""
-    if cloud_managed(own):
+    if operand_free(own):
         return {LABEL_OPERANDS: "false"}
     labels: dict[str, str] = {}
     if cloud == "gcp" and own.device_plugin == "operator":
@@ -159,7 +173,7 @@ def time_slicing_pools(pools) -> list:
 def dcgm_source(stack: str, dcgm_exporter: bool, pools) -> Optional[str]:
     """Where GPU metrics come from: "operator" (the GPU Operator's exporter and its own ServiceMonitor), "chart"
     (the dcgm-exporter chart; the observability layer adds the ServiceMonitor) or None (nothing to scrape: the
-    exporter is off, or every pool is GKE-managed, whose nodes run no NVIDIA operands of ours)."""
-    if not dcgm_exporter or all(cloud_managed(p.driver) for p in pools):
+    exporter is off, or every pool is GKE-managed or Bottlerocket, whose nodes run no NVIDIA operands of ours)."""
+    if not dcgm_exporter or all(operand_free(p.driver) for p in pools):
         return None
     return "operator" if stack == "gpu-operator" else "chart"

@@ -10,8 +10,8 @@ from typing import Optional, Sequence
 import yaml
 
 from components.descriptors import GPU_TAINT, PoolDescriptor, all_tolerations
-from components.nvidia.labels import (DEFAULT_CONFIG_KEY, DEPLOY_LABELS, LABEL_OPERANDS, cloud_managed,
-                                      device_plugin_config_key, operator_flags,
+from components.nvidia.labels import (DEFAULT_CONFIG_KEY, DEPLOY_LABELS, LABEL_OPERANDS, device_plugin_config_key,
+                                      operand_free, operator_flags,
                                       time_slicing_pools)
 
 # The runtime class the operator stamps on its operand pods. Where the operator's toolkit configures containerd
@@ -89,8 +89,8 @@ def gpu_tolerations(pools: Sequence[PoolDescriptor]) -> list[dict]:
 
 
 def served_pools(pools: Sequence[PoolDescriptor]) -> list[PoolDescriptor]:
-    """Pools whose nodes run NVIDIA operands of ours (all but GKE-managed ones)."""
-    return [p for p in pools if not cloud_managed(p.driver)]
+    """Pools whose nodes run NVIDIA operands of ours (all but GKE-managed and Bottlerocket ones)."""
+    return [p for p in pools if not operand_free(p.driver)]
 
 
 def device_plugin_config(pools: Sequence[PoolDescriptor], mig_strategy: str) -> dict[str, str]:

@@ -32,6 +32,10 @@ INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[0-9a-z]+"
 # system group because several add-on images this program installs are published for amd64 only.
 ARM_FAMILY = r"[a-z]+[0-9]+g[a-z]*\..*"
 ROLE_ARN = r"arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]+"
+# Environments treated as production: control-plane allow-list required, cluster/key/file system protected.
+PROD_ENVIRONMENT = r"prod(uction)?(-[a-z0-9-]+)?"
+# Zone letters the default subnet layout carves (components/aws/network.py LAYOUT_LETTERS).
+LAYOUT_LETTERS = "abc"
 
 # Availability-zone names used when `llmfleet:cluster.zones` is not set. AZ *names* map to physical zones per
 # account, and a few regions lack some letters (ap-northeast-1 has no `b` for accounts created since 2012): the
@@ -43,7 +47,8 @@ DEFAULT_ZONES = {
     "eu-west-1": ("a", "b", "c"),
     "eu-central-1": ("a", "b", "c"),
     "eu-north-1": ("a", "b", "c"),
-    "ap-northeast-1": ("a", "c", "d"),
+    # Only a and c: the default subnet layout carves letters a-c (zone_cidrs); list d with its subnetCidrs.
+    "ap-northeast-1": ("a", "c"),
     "ap-southeast-2": ("a", "b", "c"),
 }
 
@@ -55,6 +60,9 @@ class SystemNodes:
     min_nodes: int = 2
     max_nodes: int = 4
     disk_gb: int = 100
+    # Empty: every cluster zone. EKS node group subnets are fixed at creation, so a group spanning "every zone" is
+    # rebuilt when a zone is added; listing today's zones first keeps it (docs/aws.md, "Adding a zone").
+    zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,8 @@ class AwsSettings:
     # One NAT gateway per zone survives a zone outage; a single one is cheaper (dev).
     single_nat_gateway: bool = False
     endpoint_access: str = "public-and-private"
-    public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    # Empty: not given, i.e. anywhere (EKS's default); rejected in prod environments.
+    public_access_cidrs: tuple[str, ...] = ()
     system: SystemNodes = SystemNodes()
     identity: str = "irsa"
     autoscaler: str = "cluster-autoscaler"
@@ -73,6 +82,38 @@ class AwsSettings:
     secrets_encryption: bool = True
     admin_role_arns: tuple[str, ...] = ()
     tags: dict = field(default_factory=dict)
+    # None: on in prod environments (is_production). Protects the cluster, its KMS key and the EFS file system.
+    protect: Optional[bool] = None
+    # Zone -> (private, public) CIDRs overriding the default per-zone layout.
+    subnet_cidrs: dict = field(default_factory=dict)
+
+
+def zone_cidrs(cidr: str, zone: str, overrides: Optional[dict] = None) -> tuple[str, str]:
+    """(private, public) CIDR of one zone, from the zone alone, so adding, removing or reordering zones never
+    re-carves (replaces) another zone's subnets. The VPC is split into four blocks: block i is the private subnet
+    of zone letter i (a, b, c: pods take VPC addresses through the VPC CNI, so these are large), and the last
+    block is split into four small public subnets, again by letter. For zone lists [a, b] and [a, b, c] this is
+    the layout earlier versions carved by list position. `overrides` (zone -> (private, public)) pins a zone's
+    CIDRs, e.g. of subnets created by an earlier layout. Other letters need an override (check_aws says so)."""
+    if overrides and zone in overrides:
+        private, public = overrides[zone]
+        return private, public
+    index = LAYOUT_LETTERS.index(zone[-1])
+    blocks = list(ipaddress.IPv4Network(cidr).subnets(prefixlen_diff=2))
+    return str(blocks[index]), str(list(blocks[-1].subnets(prefixlen_diff=2))[index])
+
+
+def is_production(environment: str) -> bool:
+    """`prod`, `production`, `prod-eu`, ...: how the program knows a stack is production (`llmfleet:environment`,
+    default the stack name)."""
+    return bool(re.fullmatch(PROD_ENVIRONMENT, environment or ""))
+
+
+def protected(cluster) -> bool:
+    """Whether the stateful resources of the cluster (EKS cluster, KMS key, EFS file system) are protected."""
+    s = cluster.settings
+    explicit = getattr(s, "protect", None)
+    return is_production(cluster.environment) if explicit is None else explicit
 
 
 def _cidr(o: Obj, key: str, value: str, min_prefix: int, max_prefix: int) -> Optional[ipaddress.IPv4Network]:
@@ -97,7 +138,7 @@ def read_aws_settings(o: Obj) -> AwsSettings:
         o.error("vpcCidr", f"must be a private range (RFC 1918 or 100.64.0.0/10), got {vpc_cidr}")
     single_nat = o.bool("singleNatGateway", d.single_nat_gateway)
     access = o.str("endpointAccess", d.endpoint_access, choices=ENDPOINT_ACCESS)
-    cidrs = o.str_list("publicAccessCidrs", list(d.public_access_cidrs))
+    cidrs = o.str_list("publicAccessCidrs", [])
     for i, c in enumerate(cidrs):
         _cidr(o, f"publicAccessCidrs[{i}]", c, 0, 32)
     if access == "private" and o.has("publicAccessCidrs"):
@@ -116,6 +157,8 @@ def read_aws_settings(o: Obj) -> AwsSettings:
             o.problems.add(path, f"must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {arn!r}")
         else:
             admins.append(arn)
+    protect = o.bool("protect", None)
+    subnets = _read_subnet_cidrs(o, net)
     tags = o.str_map("tags")
     for k in tags:
         if k.lower().startswith("aws:"):
@@ -124,7 +167,29 @@ def read_aws_settings(o: Obj) -> AwsSettings:
                        public_access_cidrs=tuple(cidrs), system=system, identity=identity, autoscaler=autoscaler,
                        reservation_type=reservation_type, control_plane_logs=tuple(logs),
                        log_retention_days=retention, secrets_encryption=encryption, admin_role_arns=tuple(admins),
-                       tags=tags)
+                       tags=tags, protect=protect, subnet_cidrs=subnets)
+
+
+def _read_subnet_cidrs(o: Obj, vpc: Optional[ipaddress.IPv4Network]) -> dict:
+    """`subnetCidrs: {us-east-1a: {private: 10.0.0.0/18, public: 10.0.192.0/20}}`: pins a zone's subnets (e.g.
+    those an earlier layout made, read with `aws ec2 describe-subnets`), or carves zones past the letter c."""
+    out = {}
+    m = o.obj("subnetCidrs")
+    if not m.ok:
+        return out
+    for zone in list(m.raw):
+        z = m.obj(zone)
+        private, public = z.str("private"), z.str("public")
+        nets = [(k, _cidr(z, k, v, 16, 28)) for k, v in (("private", private), ("public", public))
+                if isinstance(v, str)]
+        for k, n in nets:
+            if n is not None and vpc is not None and not n.subnet_of(vpc):
+                z.error(k, f"must lie inside vpcCidr {vpc}, got {n}")
+        z.done()
+        if isinstance(private, str) and isinstance(public, str):
+            out[zone] = (private, public)
+    m.done()
+    return out
 
 
 def _read_system(o: Obj) -> SystemNodes:
@@ -141,8 +206,9 @@ def _read_system(o: Obj) -> SystemNodes:
     if isinstance(min_nodes, int) and isinstance(max_nodes, int) and max_nodes < min_nodes:
         o.error("maxNodes", f"must be >= minNodes ({min_nodes}), got {max_nodes}")
     disk = o.int("diskSizeGb", d.disk_gb, min=20, max=16384)
+    zones = tuple(o.str_list("zones", []))
     o.done()
-    return SystemNodes(itype, min_nodes, max_nodes, disk)
+    return SystemNodes(itype, min_nodes, max_nodes, disk, zones)
 
 
 # --- checks that need the cluster and the pools together ---------------------------------------------------------
@@ -175,8 +241,34 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
         problems.add(f"{prefix}:cluster.zones", f"lists a zone twice: {list(zones)}")
     if len(zones) > 6:
         problems.add(f"{prefix}:cluster.zones", f"must list at most 6 zones, got {len(zones)}")
+    s = cluster.settings
+    overrides = getattr(s, "subnet_cidrs", {}) or {}
+    for i, z in enumerate(zones):
+        if z not in overrides and z[-1:] not in LAYOUT_LETTERS:
+            at = f"{prefix}:cluster.zones[{i}]" if cluster.zones else f"{prefix}:cluster.zones"
+            problems.add(at, f"{z}: the default subnet layout carves zones ending in a, b or c only; give this "
+                             f"zone's CIDRs in {prefix}:cluster.aws.subnetCidrs.{z} (private, public)")
+    for j, z in enumerate(getattr(getattr(s, "system", None), "zones", ()) or ()):
+        if z not in zones:
+            problems.add(f"{prefix}:cluster.aws.systemNodes.zones[{j}]",
+                         f"must be one of the cluster's zones ({', '.join(zones)}), got {z!r}")
+    for z in overrides:
+        if z not in zones:
+            problems.add(f"{prefix}:cluster.aws.subnetCidrs.{z}", f"is not one of the cluster's zones ({', '.join(zones)})")
+    _check_overlaps(cluster, zones, overrides, problems, prefix)
+    if s is not None and is_production(cluster.environment) and s.endpoint_access != "private":
+        if not s.public_access_cidrs or "0.0.0.0/0" in s.public_access_cidrs:
+            problems.add(f"{prefix}:cluster.aws.publicAccessCidrs",
+                         f"is required in the {cluster.environment!r} environment (production): list the networks "
+                         f"allowed to reach the public API endpoint (not 0.0.0.0/0), or set endpointAccess: private")
     for i, pool in enumerate(pools):
         path = f"{prefix}:gpuPools[{i}]"
+        if (getattr(s, "reservation_type", None) == "capacity-block" and pool.capacity[:1] == ("reserved",)
+                and pool.min_nodes > 0 and getattr(s, "autoscaler", None) != "karpenter"):   # karpenter: own check
+            # The Capacity Block group starts at 0 (it cannot launch outside the block's window) and the
+            # autoscaler grows it while the block is active.
+            problems.add(f"{path}.minNodes", f"must be 0 for a pool whose first capacity is a Capacity Block "
+                                             f"(reserved, reservationType capacity-block), got {pool.min_nodes}")
         if pool.max_nodes < 1:
             problems.add(f"{path}.maxNodes", "must be >= 1 on aws (an EKS node group's maximum size is at least 1), "
                                              f"got {pool.max_nodes}")
@@ -191,5 +283,26 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
                 # A reservation lives in one zone; a node group spanning others would launch outside it.
                 problems.add(f"{path}.zones", f"must name exactly the one zone of reservation {pool.reservation}, "
                                               f"got {list(pool.zones)}")
-    if getattr(cluster.settings, "autoscaler", None) == "karpenter":
+    if getattr(s, "autoscaler", None) == "karpenter":
         check_karpenter(pools, problems, prefix)
+
+
+def _check_overlaps(cluster, zones, overrides, problems: Problems, prefix: str) -> None:
+    """Subnets of different zones (default layout and overrides) must not overlap."""
+    s = cluster.settings
+    if s is None or not overrides:
+        return
+    seen: list = []
+    for z in zones:
+        if z not in overrides and z[-1:] not in LAYOUT_LETTERS:
+            continue
+        for kind, c in zip(("private", "public"), zone_cidrs(s.vpc_cidr, z, overrides)):
+            try:
+                net = ipaddress.IPv4Network(c)
+            except ValueError:
+                continue
+            for other_z, other_kind, other in seen:
+                if net.overlaps(other):
+                    problems.add(f"{prefix}:cluster.aws.subnetCidrs", f"{z} {kind} subnet {net} overlaps {other_z} "
+                                                                      f"{other_kind} subnet {other}")
+            seen.append((z, kind, net))
