@@ -92,6 +92,7 @@ def test_nonprod_rules_trip_on_dev():
 def test_the_same_config_in_prod_allows_on_demand_h100():
     cfg = _dev_config()
     cfg["environment"] = "prod"
+    cfg["cluster"]["aws"]["endpointAccess"] = "private"      # prod needs an allow-list or a private endpoint
     cfg["gpuPools"][0].update({"instanceType": "p5.48xlarge", "capacity": ["on-demand"], "minNodes": 1,
                                "maxNodes": 1})
     cfg["costGuards"].update({"monthlyCeiling": 10_000_000, "monthlyWarning": 10_000_000})
