@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 import yaml
 
+from catalog.crds import CRD_INSTALL
 from plan import forces_new as fn
 from plan.manifests import is_k8s_object
 
@@ -179,6 +180,7 @@ def diff_stack(base: dict, head: dict, secret_changed: frozenset = frozenset()) 
         if not moved:
             break
 
+    _unique_collisions(rows, b, h)
     for urn, row in rows.items():
         o = opts.get(urn)
         new, old = h.get(urn), b.get(urn)
@@ -212,15 +214,39 @@ def diff_stack(base: dict, head: dict, secret_changed: frozenset = frozenset()) 
                     get_path(new["inputs"], "spec.replicas") is MISSING:
                 row["flags"].append("spec.replicas dropped: server-side apply removes a field its manager stops "
                                     "setting, so replicas falls back to the default 1 until the autoscaler acts")
-        if row["op"] == "update" and row["type"] == "kubernetes:helm.sh/v3:Release" and "version" in row["changed"]:
-            row["flags"].append("chart version changed: helm.v3.Release never upgrades a chart's crds/ "
-                                "(docs/changing-a-stack.md, CRDs)")
+        if row["op"] in ("update", "replace") and row["type"] == "kubernetes:helm.sh/v3:Release" \
+                and "version" in row["changed"]:
+            chart = str(new["inputs"].get("chart", "")).rsplit("/", 1)[-1]
+            crds = CRD_INSTALL.get(chart)
+            if crds and not crds.upgraded:
+                row["flags"].append(f"chart {chart} {old['inputs'].get('version')} -> {new['inputs'].get('version')}: "
+                                    f"its CRDs are in {crds.where} and Helm does not upgrade them; before `pulumi "
+                                    f"up`: {crds.upgrade}")
+        if row.get("ignored"):
+            row["flags"].append("changed but not applied (ignoreChanges): " + ", ".join(row["ignored"]))
         if row["k8s"] and row["op"] in ("update", "replace") and row["changed"]:
             row["yaml"] = _yaml_diff(old["inputs"], new["inputs"], row["changed"])
     ordered = sorted(rows.values(), key=lambda r: (_ORDER[r["op"]], r["type"], r["urn"]))
-    return {"optionsKnown": options_known, "resources": [r for r in ordered if r["op"] != "same"],
+    # Unchanged rows are left out, except those whose changes ignoreChanges hides: the reviewer must see them.
+    return {"optionsKnown": options_known, "resources": [r for r in ordered if r["op"] != "same" or r["flags"]],
             "summary": {op: sum(1 for r in rows.values() if r["op"] == op) for op in _ORDER if op != "same"},
             "cost": cost_diff(base["cost"], head["cost"])}
+
+
+def _unique_collisions(rows: dict, b: dict, h: dict) -> None:
+    """A created or replaced resource taking a unique value that another, older resource still holds."""
+    for urn, row in rows.items():
+        rule = fn.UNIQUE_IN_SCOPE.get(row["type"])
+        if not rule or row["op"] not in ("create", "replace"):
+            continue
+        key, scope, source = rule
+        new = h[urn]["inputs"]
+        for other, st in b.items():
+            if other == urn or st["type"] != row["type"]:
+                continue
+            if st["inputs"].get(key) == new.get(key) and all(st["inputs"].get(k) == new.get(k) for k in scope):
+                row["flags"].append(f"unique conflict: {key}={new.get(key)!r} is still held by {_name(other)} when "
+                                    f"this one is created ({source})")
 
 
 _ORDER = {"replace": 0, "delete": 1, "create": 2, "update": 3, "same": 4}
