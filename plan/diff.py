@@ -241,12 +241,20 @@ def _unique_collisions(rows: dict, b: dict, h: dict) -> None:
             continue
         key, scope, source = rule
         new = h[urn]["inputs"]
-        for other, st in b.items():
-            if other == urn or st["type"] != row["type"]:
+        for other, st in sorted(b.items()):
+            if st["type"] != row["type"] or (other == urn and row["op"] == "create"):
                 continue
-            if st["inputs"].get(key) == new.get(key) and all(st["inputs"].get(k) == new.get(k) for k in scope):
-                row["flags"].append(f"unique conflict: {key}={new.get(key)!r} is still held by {_name(other)} when "
-                                    f"this one is created ({source})")
+            if _collide(st["inputs"].get(key), new.get(key)) and all(st["inputs"].get(k) == new.get(k) for k in scope):
+                row["flags"].append(f"unique conflict: {key}={new.get(key)!r} overlaps {st['inputs'].get(key)!r} "
+                                    f"still held by {_name(other)} when this one is created ({source})")
+
+
+def _collide(a: Any, b: Any) -> bool:
+    import ipaddress
+    try:
+        return ipaddress.ip_network(a).overlaps(ipaddress.ip_network(b))
+    except (TypeError, ValueError):
+        return a is not None and a == b
 
 
 _ORDER = {"replace": 0, "delete": 1, "create": 2, "update": 3, "same": 4}

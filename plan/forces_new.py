@@ -128,7 +128,8 @@ FIXED_NAME: dict[str, str] = {
 FIXED_NAME_SOURCE = ("Pulumi engine: replacement is create-before-delete unless deleteBeforeReplace is set "
                      "(pulumi/pulumi pkg/resource/deploy/step_generator.go); a fixed name then collides")
 # Values that must be unique within a scope (the other inputs named): a new resource taking a value an old one
-# still holds fails, because Pulumi creates (and create-before-delete replaces) before it deletes.
+# still holds fails, because Pulumi creates (and create-before-delete replaces) before it deletes. CIDRs collide
+# when they overlap, including with the resource's own old CIDR while it is being replaced.
 UNIQUE_IN_SCOPE: dict[str, tuple[str, tuple, str]] = {
     "aws:ec2/subnet:Subnet": ("cidrBlock", ("vpcId",),
                               "EC2 CreateSubnet: a CIDR may not overlap another subnet of the VPC "

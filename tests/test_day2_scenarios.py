@@ -177,7 +177,8 @@ AKS_CASCADE = ("issue 19 'Kubernetes provider replacement cascades': the AKS kub
                "depends on the agent pools; fixed in the GKE/AKS branch (provider cluster_identifier)")
 FIXED_NAMES = ("issue 19 'Fixed names + replacement = failure': {what} keeps its name without delete_before_replace; "
                "fixed in the GKE/AKS branch (delete_before_replace / generation names)")
-SUBNETS = ("issue 19 'Subnets by list position': reordering zones swaps subnet CIDRs (replace + CIDR collision); "
+SUBNETS = ("issue 19 'Subnets by list position': adding or reordering zones re-carves subnet CIDRs (replace, "
+           "CIDR overlap while the old subnets exist); "
            "fixed in the AWS branch (subnets by zone)")
 XFAIL = {
     ("azure-prod", "gpu_type"): FIXED_NAMES.format(what="an AKS agent pool (vmSize)"),
@@ -185,6 +186,8 @@ XFAIL = {
     ("azure-prod", "add_pool"): AKS_CASCADE,
     ("gcp-prod", "gpu_type"): FIXED_NAMES.format(what="a GKE node pool (machine type/accelerator)"),
     ("gcp-prod", "sharing"): FIXED_NAMES.format(what="a GKE node pool (gpu_sharing_config)"),
+    ("prod", "add_zone"): SUBNETS,
+    ("prod-karpenter", "add_zone"): SUBNETS,
     ("dev", "zone_order"): SUBNETS,
     ("prod", "zone_order"): SUBNETS,
     ("prod-karpenter", "zone_order"): SUBNETS,
