@@ -13,6 +13,7 @@ kubeconfig to ask "what if it changed"), values a provider computes, and drift o
 """
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -60,7 +61,7 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
     if isinstance(old, dict) and isinstance(new, dict):
         out = []
         for k in sorted(set(old) | set(new)):
-            p = f"{prefix}.{k}" if prefix else str(k)
+            p = _join(prefix, str(k))
             if k not in old or k not in new:
                 out.append(p)
             else:
@@ -76,14 +77,25 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [prefix]
 
 
+def _join(prefix: str, key: str) -> str:
+    """Pulumi property-path syntax: keys with dots or brackets (label keys) are written ["key"]."""
+    if re.search(r'[.\[\]"]', key):
+        return f'{prefix}["{key}"]'
+    return f"{prefix}.{key}" if prefix else key
+
+
+_PART = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.\[\]]+)')
+
+
 def get_path(value: Any, path: str) -> Any:
-    import re
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
-        if part.startswith("["):
-            i = int(part[1:-1])
+    for m in _PART.finditer(path):
+        quoted, index, plain = m.groups()
+        if index is not None:
+            i = int(index)
             value = value[i] if isinstance(value, list) and i < len(value) else MISSING
         else:
-            value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
+            key = quoted if quoted is not None else plain
+            value = value.get(key, MISSING) if isinstance(value, dict) else MISSING
         if value is MISSING:
             return MISSING
     return value
@@ -105,7 +117,7 @@ def _name(urn: str) -> str:
 def _mentions(value: Any, needle: str) -> list[str]:
     """Input paths whose value contains `needle` (a mock resource id: `<name>-id`)."""
     if isinstance(value, dict):
-        return [f"{k}{'.' + p if p and not p.startswith('[') else p}" for k, v in value.items()
+        return [_join("", k) + ("." + p if p and not p.startswith("[") else p) for k, v in value.items()
                 for p in _mentions(v, needle)]
     if isinstance(value, list):
         return [f"[{i}]{'.' + p if p and not p.startswith('[') else p}" for i, v in enumerate(value)
@@ -319,7 +331,7 @@ def markdown(result: dict) -> str:
     for stack, d in result.items():
         if not d["resources"]:
             continue
-        lines += ["", f"<details><summary><b>{stack}</b>: {len(d['resources'])} changes</summary>", ""]
+        lines += ["", f"<details><summary><b>{stack}</b>: {len(d['resources'])} resource(s)</summary>", ""]
         if not d["optionsKnown"]:
             lines.append("_Resource options unknown (no options.json): delete-before-replace and protect not "
                          "checked._")
