@@ -180,7 +180,8 @@ def diff_stack(base: dict, head: dict, secret_changed: frozenset = frozenset()) 
                 row["op"], moved = "replace", True
                 row["reasons"].append(f"its provider {_name(_provider_urn(new))} is replaced ({fn.K8S_PROVIDER_SOURCE})")
                 continue
-            forced = fn.forcing(row["type"], sorted(set(row["changed"]) | set(unknown)), row["k8s"])
+            forced = fn.forcing(row["type"], sorted(set(row["changed"]) | set(unknown)), row["k8s"],
+                                old.get("inputs", {}), new.get("inputs", {}))
             if forced:
                 row["op"], moved = "replace", True
                 for p, src in forced:

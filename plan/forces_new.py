@@ -32,10 +32,11 @@ FORCES_NEW: dict[str, Rule] = {
         TF_AWS + "eks/node_group.go ForceNew (verified, stored commit 012e0a32); version, labels, taints, "
                  "scalingConfig, launchTemplate.version update in place"),
     "aws:eks/cluster:Cluster": Rule(
-        ("name", "roleArn", "encryptionConfig", "kubernetesNetworkConfig.serviceIpv4Cidr",
-         "kubernetesNetworkConfig.ipFamily", "bootstrapSelfManagedAddons",
-         "accessConfig.bootstrapClusterCreatorAdminPermissions", "outpostConfig"),
-        TF_AWS + "eks/cluster.go ForceNew (schema; encryptionConfig per issue 19's review)"),
+        ("name", "roleArn", "kubernetesNetworkConfig.serviceIpv4Cidr", "kubernetesNetworkConfig.ipFamily",
+         "bootstrapSelfManagedAddons", "accessConfig.bootstrapClusterCreatorAdminPermissions",
+         "outpostConfig.controlPlaneInstanceType", "remoteNetworkConfig"),
+        TF_AWS + "eks/cluster.go ForceNew (verified, stored commit 00555dc5); version, vpcConfig, logging, "
+                 "adding encryptionConfig update in place"),
     "aws:ec2/subnet:Subnet": Rule(
         ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "outpostArn"),
         TF_AWS + "ec2/vpc_subnet.go ForceNew (schema)"),
@@ -108,6 +109,12 @@ FORCES_NEW: dict[str, Rule] = {
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": Rule(("roleRef",), K8S_DIFF),
 }
 
+# Replacement only when a block is removed (old set, new empty): (type, path, source).
+FORCES_NEW_IF_REMOVED: dict[str, tuple] = {
+    "aws:eks/cluster:Cluster": (("encryptionConfig", TF_AWS + "eks/cluster.go CustomizeDiff ForceNewIfChange("
+                                 "encryption_config): envelope encryption cannot be disabled (verified)"),),
+}
+
 # Every Kubernetes object: renaming or moving it replaces it (diff.go metadataForceNewProperties).
 K8S_METADATA = Rule(("metadata.name", "metadata.namespace"), K8S_DIFF + " (every kind: metadata.name/namespace)")
 
@@ -162,7 +169,7 @@ def _matches(path: str, rule_path: str) -> bool:
     return re.match(rf"^{pat}(?:$|[.\[])", path) is not None
 
 
-def forcing(type_: str, changed_paths, is_k8s: bool) -> list[tuple[str, str]]:
+def forcing(type_: str, changed_paths, is_k8s: bool, old: dict = None, new: dict = None) -> list[tuple[str, str]]:
     """(changed path, source) for each changed path that forces a replacement of a resource of this type."""
     rules = [r for r in (FORCES_NEW.get(type_), K8S_METADATA if is_k8s else None) if r]
     out = []
@@ -171,4 +178,8 @@ def forcing(type_: str, changed_paths, is_k8s: bool) -> list[tuple[str, str]]:
             if any(_matches(p, rp) for rp in rule.paths):
                 out.append((p, rule.source))
                 break
+        else:
+            for top, source in FORCES_NEW_IF_REMOVED.get(type_, ()):
+                if _matches(p, top) and (old or {}).get(top) and not (new or {}).get(top):
+                    out.append((p, source))
     return out

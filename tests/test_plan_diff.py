@@ -189,3 +189,14 @@ def test_cli_on_two_real_plans(two_real_plans, capsys):
 def test_cli_rejects_a_folder_without_plans(tmp_path, capsys):
     assert diff.main([str(tmp_path), str(tmp_path)]) == 2
     assert "no offline plan" in capsys.readouterr().err
+
+
+def test_eks_encryption_can_be_added_in_place_but_not_removed():
+    t = "aws:eks/cluster:Cluster"
+    plain = state(t, "c", {"name": "c", "version": "1.34"})
+    enc = state(t, "c", {"name": "c", "version": "1.34", "encryptionConfig": {"resources": ["secrets"]}})
+    (r,) = diff.diff_stack(plan_of(plain), plan_of(enc))["resources"]
+    assert r["op"] == "update"
+    (r,) = diff.diff_stack(plan_of(enc), plan_of(plain))["resources"]
+    assert r["op"] == "replace" and "ForceNewIfChange" in r["reasons"][0]
+    assert "stateful object replaced" in r["flags"] and r["flags"][0].startswith("name conflict")
