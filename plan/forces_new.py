@@ -79,8 +79,10 @@ FORCES_NEW: dict[str, Rule] = {
          "osDiskSizeGB", "osDiskType", "vnetSubnetID", "podSubnetID", "scaleSetPriority", "scaleSetEvictionPolicy",
          "spotMaxPrice", "availabilityZones", "kubeletDiskType", "enableEncryptionAtHost", "enableFIPS",
          "maxPods", "type"),
-        "azure-native containerservice AgentPool: create-only in the AKS REST spec (x-ms-mutability create/read), "
-        "azure-native marks them forceNew (schema; vmSize/gpuInstanceProfile per pulumi-azure-native#3655)"),
+        "azure-native: agentPoolName/resourceName/resourceGroupName are the resource's path (a new resource); "
+        "vmSize and gpuInstanceProfile are explicit forceNew overrides in azure-native's codegen (pulumi-azure-"
+        "native#3655, verified in its forceNew override list); the other paths are create-only in the AKS REST "
+        "spec (x-ms-mutability), which azure-native maps to forceNew (schema, not re-read)"),
     "azure-native:containerservice:ManagedCluster": Rule(
         ("resourceName", "resourceGroupName", "location", "dnsPrefix", "fqdnSubdomain",
          "networkProfile.networkPlugin", "networkProfile.podCidr", "networkProfile.serviceCidr",
