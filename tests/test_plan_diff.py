@@ -200,3 +200,17 @@ def test_eks_encryption_can_be_added_in_place_but_not_removed():
     (r,) = diff.diff_stack(plan_of(enc), plan_of(plain))["resources"]
     assert r["op"] == "replace" and "ForceNewIfChange" in r["reasons"][0]
     assert "stateful object replaced" in r["flags"] and r["flags"][0].startswith("name conflict")
+
+
+def test_plan_with_base_writes_options_and_the_diff(tmp_path, capsys):
+    from plan.__main__ import main
+    assert main(["--stack", "edge", "--out", str(tmp_path / "base" / "edge")]) == 0
+    options = json.loads((tmp_path / "base" / "edge" / "options.json").read_text())
+    sts = [o for u, o in options.items() if "kubernetes:apps/v1:StatefulSet" in u]
+    assert sts and sts[0]["ignoreChanges"] == ["spec.volumeClaimTemplates"]
+    capsys.readouterr()
+    assert main(["--stack", "edge", "--out", str(tmp_path / "head"), "--base", str(tmp_path / "base")]) == 0
+    assert "| edge | 0 | 0 | 0 | 0 | 0 |" in capsys.readouterr().out
+    d = json.loads((tmp_path / "head" / "diff.json").read_text())
+    assert d["edge"]["summary"] == {"replace": 0, "delete": 0, "create": 0, "update": 0}
+    assert main(["--stack", "edge", "--out", str(tmp_path / "h2"), "--base", str(tmp_path / "nowhere")]) == 2
