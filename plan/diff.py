@@ -72,8 +72,6 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
         for i, (a, b) in enumerate(zip(old, new)):
             out += changed_paths(a, b, f"{prefix}[{i}]")
         return out
-    if isinstance(old, float) or isinstance(new, float):
-        return [] if old == new else [prefix]
     return [] if old == new else [prefix]
 
 
@@ -102,7 +100,7 @@ def get_path(value: Any, path: str) -> Any:
 
 
 def _ignored(path: str, ignore: list[str]) -> bool:
-    return any(fn._matches(path, ig.replace('"', "")) for ig in ignore)
+    return any(fn._matches(path, ig) for ig in ignore)
 
 
 def _provider_urn(state: dict) -> str:
@@ -122,7 +120,9 @@ def _mentions(value: Any, needle: str) -> list[str]:
     if isinstance(value, list):
         return [f"[{i}]{'.' + p if p and not p.startswith('[') else p}" for i, v in enumerate(value)
                 for p in _mentions(v, needle)]
-    return [""] if isinstance(value, str) and needle in value else []
+    # The id as a whole word: `net-a-id` must not match inside `net-a-id2` or `x-net-a-id`.
+    hit = isinstance(value, str) and re.search(rf"(?<![\w-]){re.escape(needle)}(?![\w-])", value)
+    return [""] if hit else []
 
 
 # --- classification ---------------------------------------------------------------------------------------------

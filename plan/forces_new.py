@@ -10,6 +10,7 @@ lies beneath it. Bridged providers (pulumi-aws, pulumi-gcp) take `forceNew` from
 takes it from the Azure REST spec (create-only properties); pulumi-kubernetes from its own table (provider/pkg/
 provider/diff.go), where metadata.name/namespace replace every kind.
 """
+import re
 from dataclasses import dataclass
 
 
@@ -166,7 +167,6 @@ STATEFUL_TYPES = frozenset({
 
 
 def _matches(path: str, rule_path: str) -> bool:
-    import re
     pat = re.escape(rule_path).replace(r"\[\*\]", r"\[\d+\]")
     return re.match(rf"^{pat}(?:$|[.\[])", path) is not None
 
