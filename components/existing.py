@@ -44,6 +44,11 @@ class ExistingCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             context=args["cluster"].context,
+            # pulumi-kubernetes replaces a provider whose kubeconfig points at another server or CA (a new k3s IP,
+            # a rotated CA), and every object bound to it with it: namespaces and their volumes deleted and
+            # recreated. A stable identifier makes those changes updates; only a new identifier replaces
+            # (provider.go DiffConfig). The cluster's name is what says "same cluster" here.
+            cluster_identifier=f"existing/{args['cluster'].name}",
             # Server-side apply: field ownership is tracked, so Helm and operators editing the same objects
             # do not fight Pulumi.
             enable_server_side_apply=True,

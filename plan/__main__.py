@@ -35,6 +35,8 @@ def plan(stack: str, out: Path, quiet: bool = False) -> int:
     (out / "manifests").mkdir(parents=True)
     (out / "preview.json").write_text(json.dumps(preview.digest(result, duration), indent=2) + "\n")
     (out / "outputs.json").write_text(json.dumps(result.outputs, indent=2) + "\n")
+    # Resource options per URN (not part of `pulumi preview --json`); the day-2 diff reads them (plan/diff.py).
+    (out / "options.json").write_text(json.dumps({r.urn: r.options for r in result.resources}, indent=2) + "\n")
     objs = manifests.objects(result.resources)
     manifests.write(objs, out / "manifests")
 
@@ -84,6 +86,8 @@ def main(argv=None) -> int:
     ap.add_argument("--stack", default="dev")
     ap.add_argument("--out", default=None, help="output folder (default out/<stack>)")
     ap.add_argument("--all", action="store_true", help="plan every Pulumi.<stack>.yaml into out/<stack>")
+    ap.add_argument("--base", default=None, help="a previous out/ (or out/<stack>): after planning, print what a "
+                    "second `pulumi up` would do relative to it (plan/diff.py)")
     args = ap.parse_args(argv)
     if args.all:
         stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -91,7 +95,19 @@ def main(argv=None) -> int:
         print(f"planned {len(stacks)} stacks: {', '.join(stacks)}; "
               + (f"FAILED: {', '.join(failed)}" if failed else "all valid"))
         return 1 if failed else 0
-    return plan(args.stack, Path(args.out or ROOT / "out" / args.stack))
+    out = Path(args.out or ROOT / "out" / args.stack)
+    rc = plan(args.stack, out)
+    if rc == 0 and args.base:
+        from plan import diff
+        base = Path(args.base)
+        base = base / args.stack if (base / args.stack / "preview.json").exists() else base
+        if not (base / "preview.json").exists():
+            print(f"plan: --base {args.base}: no preview.json for stack {args.stack}", file=sys.stderr)
+            return 2
+        result = {args.stack: diff.diff_stack(diff.load_plan(base), diff.load_plan(out))}
+        (out / "diff.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        print(diff.markdown(result), end="")
+    return rc
 
 
 if __name__ == "__main__":

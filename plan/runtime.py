@@ -18,7 +18,7 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from plan import fakes
+from plan import fakes, options as _options
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "[secret]"
@@ -34,6 +34,7 @@ class Recorded:
     inputs: dict
     provider: str = ""
     dependencies: list = field(default_factory=list)    # URNs this resource waits for (depends_on + inputs)
+    options: dict = field(default_factory=dict)         # resource options (plan/options.py)
 
 
 @dataclass
@@ -86,7 +87,7 @@ class _Monitor(mocks.MockMonitor):
             self.recorded.append(Recorded(
                 type=request.type, name=request.name, urn=response.urn, parent=request.parent,
                 custom=bool(request.custom), inputs=redact(_plain(inputs)), provider=request.provider,
-                dependencies=sorted(set(request.dependencies))))
+                dependencies=sorted(set(request.dependencies)), options=_options.from_request(request)))
         return response
 
 

@@ -86,7 +86,8 @@ def test_awq_quantization_sizes_half_a_byte_per_weight():
 # --- vLLM ---------------------------------------------------------------------------------------------------
 def test_vllm_deployment_pod_spec_is_exact(plan):
     d = manifest(plan, "Deployment", "chat")
-    assert "replicas" not in d["spec"]                 # the HPA owns the count
+    # The HPA owns the count after creation: Pulumi ignores it (no reset when switching to an autoscaler).
+    assert d["spec"]["replicas"] == 1
     assert d["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": "1200"}
     assert d["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     pod = d["spec"]["template"]["spec"]
@@ -270,6 +271,7 @@ def test_kserve_standard_with_keda(plan):
     assert isvc["apiVersion"] == "serving.kserve.io/v1beta1"
     assert isvc["metadata"]["annotations"] == {"serving.kserve.io/deploymentMode": "Standard",
                                                "serving.kserve.io/autoscalerClass": "keda",
+                                               "pulumi.com/waitFor": "condition=Ready",
                                                "pulumi.com/timeoutSeconds": "1200"}
     p = isvc["spec"]["predictor"]
     assert "canaryTrafficPercent" not in p

@@ -42,6 +42,12 @@ def labels(model: ModelSpec, component: str = "model-server") -> dict:
             "app.kubernetes.io/component": component, LABEL_ENGINE: model.engine, **selector(model)}
 
 
+def claim_labels(model: ModelSpec) -> dict:
+    """For StatefulSet claim templates, which are immutable: nothing that changes with a version or engine bump."""
+    return {**MANAGED_BY, "app.kubernetes.io/name": model.name, "app.kubernetes.io/component": "model-cache",
+            **selector(model)}
+
+
 # --- engine flags -------------------------------------------------------------------------------------------
 def engine_flags(model: ModelSpec) -> list[str]:
     """The sized vLLM flags, in the form every engine passes them (`--flag value`). Checked against vLLM

@@ -123,7 +123,11 @@ class KServeModel(pulumi.ComponentResource):
             kind="InferenceService",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=m.name, namespace=ns, labels=c.labels(m),
-                annotations={**annotations(m), "pulumi.com/timeoutSeconds": str(timeout)}),
+                # pulumi-kubernetes awaits no custom resource by default: without waitFor `up` reports success
+                # while the predictor still loads (or crash-loops). KServe sets the Ready condition when the
+                # predictor serves; the timeout then bounds the wait.
+                annotations={**annotations(m), "pulumi.com/waitFor": "condition=Ready",
+                             "pulumi.com/timeoutSeconds": str(timeout)}),
             spec={"predictor": predictor(m, args["pool"], args["descriptors"], args.get("service_account"),
                                          args["prometheus_url"], ns)},
             opts=ResourceOptions(parent=self, depends_on=deps,

@@ -8,7 +8,7 @@ from typing import Optional, Sequence, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
-from pulumi import ResourceOptions
+from pulumi import CustomTimeouts, ResourceOptions
 
 from catalog.versions import RAY_LLM_IMAGE, RAY_VERSION
 from components.descriptors import PoolDescriptor
@@ -126,7 +126,12 @@ class RayServeModel(pulumi.ComponentResource):
             f"{name}-rayservice",
             api_version="ray.io/v1",
             kind="RayService",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=m.name, namespace=ns, labels=c.labels(m)),
+            # Awaited like the other engines (pulumi-kubernetes awaits no custom resource by default): KubeRay
+            # (ray-operator apis/ray/v1 rayservice_types.go) sets condition Ready once Serve has endpoints.
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=m.name, namespace=ns, labels=c.labels(m),
+                annotations={"pulumi.com/waitFor": "condition=Ready",
+                             "pulumi.com/timeoutSeconds": str(c.timeout_seconds(m))}),
             spec={
                 "serveConfigV2": serve_config(m),
                 "rayClusterConfig": {
@@ -137,7 +142,9 @@ class RayServeModel(pulumi.ComponentResource):
                     "workerGroupSpecs": [worker_group(m, args["pool"], args["descriptors"], args["hf_secret"])],
                 },
             },
-            opts=ResourceOptions(parent=self, depends_on=list(args["depends_on"])))
+            opts=ResourceOptions(parent=self, depends_on=list(args["depends_on"]),
+                                 custom_timeouts=CustomTimeouts(create=f"{c.timeout_seconds(m) // 60}m",
+                                                                update=f"{c.timeout_seconds(m) // 60}m")))
         scaling.pdb(self, f"{name}-pdb", m, ns)
         # Head and workers: Ray Serve's request and replica metrics and the engine's come from every Ray node.
         k8s.apiextensions.CustomResource(

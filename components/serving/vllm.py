@@ -132,23 +132,32 @@ class VllmServer(pulumi.ComponentResource):
 
         template = {"metadata": {"labels": meta_labels},
                     "spec": pod_spec(m, args["pool"], descriptors, args["image"], args["hf_secret"], cache_volume)}
-        replicas = max(1, m.replicas.min) if m.autoscaling.kind == "none" else None
+        autoscaled = m.autoscaling.kind != "none"
         metadata = k8s.meta.v1.ObjectMetaArgs(
             name=m.name, namespace=ns, labels=meta_labels,
             # Pulumi waits this long for readiness (default 10 minutes, shorter than a large model's load).
             annotations={"pulumi.com/timeoutSeconds": str(timeout)})
-        wait = ResourceOptions(parent=self, depends_on=deps,
+        # Day-2 changes (docs/changing-a-stack.md). With an autoscaler the count is its to own, but leaving
+        # spec.replicas out would not hand it over: server-side apply removes a field its last manager stops
+        # setting, so switching a model from fixed replicas to an autoscaler would reset it to 1. With
+        # ignore_changes pulumi-kubernetes (4.34.2, await.go, SSA ignoreChanges) drops the field when another
+        # manager (the HPA) owns it and re-sends the live value while Pulumi still does: the count is never reset.
+        # A per-replica cache's claim templates are immutable and only used for new ordinals (existing claims are
+        # kept and re-bound by name), so a change there (size, class) would replace the StatefulSet, every
+        # replica at once, for nothing: it is ignored; grow existing claims by expanding them (docs).
+        ignore = (["spec.replicas"] if autoscaled else []) + (["spec.volumeClaimTemplates"] if per_replica else [])
+        wait = ResourceOptions(parent=self, depends_on=deps, ignore_changes=ignore,
                                custom_timeouts=CustomTimeouts(create=f"{timeout // 60}m", update=f"{timeout // 60}m"))
-        spec: dict = {"selector": {"matchLabels": c.selector(m)}, "template": template}
-        if replicas is not None:
-            # With an autoscaler the count is its to own: leaving it out keeps each `pulumi up` from resetting it.
-            spec["replicas"] = replicas
+        # The first `up` starts at the floor (at least one replica, so readiness can be awaited).
+        spec: dict = {"selector": {"matchLabels": c.selector(m)}, "template": template,
+                      "replicas": max(1, m.replicas.min)}
         if per_replica:
             spec.update({
                 "serviceName": m.name, "podManagementPolicy": "Parallel",
                 "updateStrategy": {"type": "RollingUpdate"},
                 "volumeClaimTemplates": [{
-                    "metadata": {"name": "model-cache", "labels": meta_labels},
+                    # Only labels that never change: claim templates are immutable (no version, no engine).
+                    "metadata": {"name": "model-cache", "labels": c.claim_labels(m)},
                     "spec": {"accessModes": ["ReadWriteOnce"],
                              **({"storageClassName": args["storage_class"]} if args["storage_class"] else {}),
                              "resources": {"requests": {"storage": f"{claim_gi}Gi"}}}}],

@@ -1,0 +1,53 @@
+"""How each pinned chart that carries CRDs installs them, and whether a chart version bump upgrades them.
+
+Helm installs a chart's `crds/` folder on first install only and never upgrades or deletes it (Helm docs, "Custom
+Resource Definitions"; Karpenter's upgrade guide says the same and publishes a karpenter-crd chart for it).
+`helm.v3.Release` runs Helm's install/upgrade, so it inherits this. CRDs rendered from `templates/` are ordinary
+release objects and are upgraded with the chart. Layout read in each chart's source tree (paths below, in the
+stored snapshot of the chart repository; check the pinned chart with `helm pull --untar` before relying on it).
+
+Decision (docs/changing-a-stack.md, "CRDs"): the program keeps installing CRDs with the charts; a chart bump whose
+CRDs are not upgraded is flagged by `python -m plan.diff` with the command that upgrades them, to run before
+`pulumi up`. Installing CRDs as separate Pulumi resources would need the CRD files vendored per version.
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CrdInstall:
+    where: str            # "crds/" (Helm: install once), "templates" (upgraded with the release), "hook"
+    upgraded: bool        # does a chart version bump through helm.v3.Release upgrade the CRDs?
+    upgrade: str          # what to run when it does not
+    source: str
+
+
+CRD_INSTALL: dict[str, CrdInstall] = {
+    "karpenter": CrdInstall(
+        "crds/", False,
+        "helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd --version <new> "
+        "-n kube-system (Karpenter upgrade guide), or kubectl apply --server-side -f <chart>/crds",
+        "aws/karpenter-provider-aws charts/karpenter/crds/*.yaml; karpenter.sh docs, Upgrade Guide (CRD upgrades)"),
+    "kube-prometheus-stack": CrdInstall(
+        "crds/", False,
+        "kubectl apply --server-side --force-conflicts -f <chart>/charts/crds/crds/ (the chart's crds.upgradeJob "
+        "is a preview feature, off by default, with an unpinned busybox image; not enabled here)",
+        "prometheus-community/helm-charts charts/kube-prometheus-stack/charts/crds/crds/; shared/chart-values/"
+        "kube-prometheus-stack-88.5.3.yaml crds.upgradeJob"),
+    "kuberay-operator": CrdInstall(
+        "crds/", False, "kubectl apply --server-side -f <chart>/crds (KubeRay upgrade notes)",
+        "ray-project/kuberay helm-chart/kuberay-operator/crds/ray.io_*.yaml"),
+    "vpa": CrdInstall(
+        "crds/", False, "kubectl apply --server-side -f <chart>/crds/vpa-v1-crd.yaml",
+        "FairwindsOps/charts stable/vpa/crds/vpa-v1-crd.yaml"),
+    "keda": CrdInstall(
+        "templates", True, "", "kedacore/charts keda/templates/crds/*.yaml (crds.install, shared/chart-values/"
+                               "keda-2.20.2.yaml)"),
+    "cert-manager": CrdInstall(
+        "templates", True, "", "cert-manager chart crds.enabled renders templates (shared/chart-values/"
+                               "cert-manager-v1.21.1.yaml; crds.keep keeps them on uninstall)"),
+    "kserve-crd": CrdInstall(
+        "templates", True, "", "kserve/kserve charts/kserve-crd/templates/serving.kserve.io_*.yaml"),
+    "gpu-operator": CrdInstall(
+        "hook", True, "", "NVIDIA/gpu-operator deployments/gpu-operator/templates/upgrade_crd.yaml, "
+                          "operator.upgradeCRD true (shared/chart-values/gpu-operator-v26.7.0.yaml)"),
+}
