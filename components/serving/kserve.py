@@ -45,7 +45,7 @@ def predictor(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescri
         **c.gpu_pod_scheduling(model, descriptors),
         "model": {
             "modelFormat": {"name": "huggingface"},
-            "storageUri": f"hf://{model.arch.hf_id}",
+            "storageUri": f"hf://{model.hf_repo}",
             "args": kserve_args(model),
             "env": c.hf_env(hf_secret, optional=not model.gated),
             "resources": c.resources(model, pool),
