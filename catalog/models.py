@@ -64,7 +64,8 @@ MODELS: dict[str, ModelArch] = {m.key: m for m in (
               3584, 18944, 152064),
     ModelArch("qwen2.5-72b", "Qwen/Qwen2.5-72B-Instruct", 72.7, 80, 64, 8, 128, 32768, "bf16",
               8192, 29568, 152064),
-    # 10 KV heads: valid tensor-parallel sizes are 1, 2, 5, 10 (and 20, 40 by replication), never 4 or 8.
+    # 10 KV heads: TP 4 and 8 neither split nor replicate them; 5 and 10 would, but the vocabulary 32064 does not
+    # split into 5 or 10, so vLLM accepts only TP 1 and 2.
     ModelArch("phi-3-medium", "microsoft/Phi-3-medium-4k-instruct", 13.96, 40, 40, 10, 128, 4096, "bf16",
               5120, 17920, 32064),
 )}

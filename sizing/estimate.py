@@ -204,7 +204,7 @@ def place(arch: ModelArch, weight_bytes: float, kv_dtype_bytes: float, context: 
         for f in ok:
             feasible.append((c.node_price_hour * f.gpus / c.gpus_per_node, f.gpus, -f.kv_tokens, c.pool, c, f))
         if not ok:
-            reasons.append(_pool_reason(c, max(fits, key=lambda f: f.kv_tokens) if fits else None, arch,
+            reasons.append(_pool_reason(c, max(fits, key=lambda f: (f.kv_tokens, f.gpus)) if fits else None, arch,
                                         utilization, fixed_tp, group_size))
     if not feasible:
         raise NoFit(f"fits no allowed pool for {context} tokens x {concurrency} sequences "
