@@ -88,7 +88,7 @@ def read_model(o: Obj) -> ModelSpec:
     dtype = o.str("dtype", arch.dtype, choices=DTYPE_BYTES)
     # Quantization decides the weight width sizing uses, so it is read before placement.
     dtype, quantization = _read_quantization(o, dtype)
-    checkpoint = _checkpoint(o, arch, quantization, arch_obj.ok)
+    checkpoint = _checkpoint(o, arch, quantization, dtype, arch_obj.ok)
     kv = o.str("kvCacheDtype", "auto", choices=KV_DTYPE_BYTES)
     max_context = o.int("maxContext", min(8192, arch.context), min=256)
     if isinstance(max_context, int) and max_context > arch.context:
@@ -149,7 +149,8 @@ def _read_quantization(o: Obj, dtype: str) -> tuple[str, Optional[str]]:
 _FAMILY = {"awq_marlin": "awq", "gptq_marlin": "gptq"}
 
 
-def _checkpoint(o: Obj, arch: ModelArch, quantization: Optional[str], custom: bool) -> Optional[Checkpoint]:
+def _checkpoint(o: Obj, arch: ModelArch, quantization: Optional[str], dtype: str,
+                custom: bool) -> Optional[Checkpoint]:
     """AWQ/GPTQ and the other weight-only methods need a checkpoint made with them; FP8 also runs online on the
     16-bit checkpoint (vLLM quantizes at load), so it uses a catalog FP8 checkpoint only when there is one."""
     if quantization is None or custom:
@@ -160,6 +161,9 @@ def _checkpoint(o: Obj, arch: ModelArch, quantization: Optional[str], custom: bo
         o.error("quantization", f"{quantization} needs a checkpoint quantized with it; the catalog has none for "
                                 f"{arch.key} ({'it has: ' + ', '.join(have) if have else 'it has none'}); give "
                                 f"architecture with the quantized repository's hfId and weightGiB instead")
+    elif found is not None and found.bits != DTYPE_BYTES[dtype] * 8:
+        o.error("dtype", f"the catalog's {quantization} checkpoint of {arch.key} ({found.hf_id}) has "
+                         f"{found.bits}-bit weights, got {dtype!r}")
     return found
 
 

@@ -471,3 +471,9 @@ def test_critical_models_stay_off_spot_capacity():
     critical, standard = spec.models
     assert [d.capacity for d in common.pool_descriptors(critical, descs)] == ["on-demand"]
     assert [d.capacity for d in common.pool_descriptors(standard, descs)] == ["on-demand", "spot"]
+
+
+def test_a_checkpoint_of_another_width_is_an_error():
+    assert bad({"model": "qwen2.5-72b", "quantization": "gptq", "dtype": "int8"}) == [
+        "llmfleet:models[0].dtype: the catalog's gptq checkpoint of qwen2.5-72b (Qwen/Qwen2.5-72B-Instruct-GPTQ-Int4) "
+        "has 4-bit weights, got 'int8'"]
