@@ -130,3 +130,31 @@ def test_a_pool_that_cannot_run_the_shared_size_is_named():
     assert "no tensor-parallel size that fits every listed pool" in str(e.value)
     assert "pool 'big' alone needs tensor-parallel 4" in str(e.value)
     assert "pool 'small' (2x H100 80GB HBM3)" in str(e.value)
+
+
+# --- the same rules through the stack config ----------------------------------------------------------------
+STARCODER = {"hfId": "bigcode/starcoder", "paramsB": 15.5, "layers": 40, "attentionHeads": 48, "kvHeads": 1,
+             "headDim": 128, "context": 8192, "hiddenSize": 6144, "intermediateSize": 24576, "vocabSize": 49152}
+
+
+def test_tp_3_on_an_existing_clusters_six_gpu_node_is_rendered():
+    from tests.harness import run_config
+    plan = run_config({"cloud": "existing", "gpuPools": [
+        {"name": "l4x6", "gpu": "l4-24gb", "gpusPerNode": 6, "labels": {"gpu": "l4"}, "pricePerHour": 6.0}],
+        "models": [{"name": "sc", "architecture": STARCODER, "maxContext": 8192, "concurrency": 16}]},
+        secrets={"kubeconfig": "k"})
+    (m,) = plan.spec.models
+    assert (m.placement.tensor_parallel, m.placement.kv_tokens, m.placement.price_hour) == (3, 388_752, 3.0)
+    ctr = plan.manifest("Deployment", "sc", "llm-serving")["spec"]["template"]["spec"]["containers"][0]
+    assert ctr["args"][ctr["args"].index("--tensor-parallel-size") + 1] == "3"
+    assert ctr["resources"]["limits"]["nvidia.com/gpu"] == "3"
+
+
+def test_ten_kv_heads_at_tensor_parallel_4_is_a_config_error():
+    from tests.harness import config_error
+    lines = config_error({"cloud": "existing", "gpuPools": [
+        {"name": "h100", "gpu": "h100-80gb", "gpusPerNode": 8, "labels": {"gpu": "h100"}}],
+        "models": [{"name": "phi", "model": "phi-3-medium", "maxContext": 4096, "tensorParallel": 4}]},
+        secrets={"kubeconfig": "k"})
+    assert lines == ["llmfleet:models[0].tensorParallel: 4 is not a size vLLM accepts for phi-3-medium: 10 KV heads "
+                     "neither split into 4 nor replicate evenly over 4"]
