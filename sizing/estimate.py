@@ -221,8 +221,9 @@ def place_across(arch: ModelArch, weight_bytes: float, kv_dtype_bytes: float, co
     """One pod template for every candidate pool (cross-pool fallback): a Deployment, InferenceService or Ray
     worker group has one GPU count and one --tensor-parallel-size, so the size must be valid and fit on each
     pool, and the server is told the smallest per-GPU KV cache of them (it then holds the same tokens wherever it
-    lands). Among such sizes the cheapest on the cheapest pool wins; a pool that cannot run any of them is an
-    error naming it, never dropped silently."""
+    lands). `candidates` come in the autoscaler's chain order: the first is where replicas go while it has
+    capacity, so it is the placement's pool (and its price the replica's); the cheapest size there wins. A pool
+    that cannot run any size the others can is an error naming it, never dropped silently."""
     if len(candidates) < 2:
         return place(arch, weight_bytes, kv_dtype_bytes, context, concurrency, candidates, utilization, fixed_tp,
                      group_size)
@@ -235,8 +236,8 @@ def place_across(arch: ModelArch, weight_bytes: float, kv_dtype_bytes: float, co
             continue
         fits = {c.pool: fit(arch, weight_bytes, kv_dtype_bytes, c.gpu, n, tokens, utilization) for c in candidates}
         if all(f.fits for f in fits.values()):
-            cheapest = min(candidates, key=lambda c: (c.node_price_hour * n / c.gpus_per_node, c.pool))
-            options.append((cheapest.node_price_hour * n / cheapest.gpus_per_node, n, cheapest, fits))
+            first = candidates[0]
+            options.append((first.node_price_hour * n / first.gpus_per_node, n, first, fits))
     if not options:
         # Explain per pool what it would need on its own, so the user sees which pool breaks the template.
         reasons = []

@@ -196,7 +196,9 @@ def place_models(models: Sequence[ModelSpec], pools: Sequence[PoolSpec], prices:
                                             f"model servers need whole GPUs")
         if bad or shared:
             continue
-        allowed = [by_name[p] for p in m.pools] if m.pools else [p for p in pools if p.sharing.mode == "none"]
+        # In stack order: the autoscaler's chain (components/descriptors.py capacity_priorities) prefers earlier
+        # pools, so with several listed pools the first of them is where replicas go first.
+        allowed = [p for p in pools if p.name in m.pools] if m.pools else [p for p in pools if p.sharing.mode == "none"]
         if m.priority == "critical":
             spot = [p.name for p in allowed if p.spot_only]
             if spot and m.pools:
