@@ -158,3 +158,19 @@ def test_ten_kv_heads_at_tensor_parallel_4_is_a_config_error():
         secrets={"kubeconfig": "k"})
     assert lines == ["llmfleet:models[0].tensorParallel: 4 is not a size vLLM accepts for phi-3-medium: 10 KV heads "
                      "neither split into 4 nor replicate evenly over 4"]
+
+
+def test_a_custom_quantized_checkpoint_is_sized_by_its_measured_weight():
+    from spec.stack import load
+    from components.serving.common import engine_flags
+    arch = {**STARCODER, "hfId": "org/starcoder-awq", "weightGiB": 9.5}
+    spec = load({"cloud": "existing", "kubeconfig": "k", "gpuPools": [
+        {"name": "l4", "gpu": "l4-24gb", "gpusPerNode": 1, "labels": {"gpu": "l4"}}],
+        "models": [{"name": "sc", "architecture": arch, "quantization": "awq", "maxContext": 8192,
+                    "concurrency": 4}]}, {"kubeconfig"}, "t")
+    (m,) = spec.models
+    assert (m.hf_repo, m.weight_bytes, m.dtype) == ("org/starcoder-awq", 9.5 * GIB, "int4")
+    # L4: 20.02 - 1.02 x 9.5 - (2.3 + 0.05 x 9.69) = 7.55 GiB / (16 x 20 KiB, one KV head) = 24,732 blocks
+    # -> (24,732 - 1) x 16 = 395,696 tokens.
+    assert m.placement.kv_tokens == 395_696
+    assert engine_flags(m)[-2:] == ["--quantization", "awq"]     # no catalog checkpoint: the method is named
