@@ -88,7 +88,8 @@ def markdown(r: dict[str, Any]) -> str:
         pool = m["pool"] + "".join(f", then {f}" for f in m["fallbackPools"])
         enforced = " ".join(f"`{k} {v}`" for k, v in m["enforcedBy"].items())
         lines.append(f"| {m['model']} | {m['arch']} | {m['dtype']} / {m['kvCacheDtype']} | {pool} | "
-                     f"{m['tensorParallel']} | {m['maxContext']} x {m['concurrency']} | {m['kvTokens']:,} | {enforced} | "
+                     f"{m['tensorParallel']} | {m['maxContext']} x {m['concurrency']} | {m['kvTokens']:,} | "
+                     f"{enforced} | "
                      f"{m['sequencesAtContext']} | {m['weightsGiB']} | {m['neededGiB']} / {m['usableGiB']} | "
                      f"{m['replicaPerHour']:.2f} | {m['replicasMin']}-{m['replicasMax']} | "
                      f"{m['monthlyAtMinReplicas']:,.0f}-{m['monthlyAtMaxReplicas']:,.0f} | "
@@ -96,7 +97,8 @@ def markdown(r: dict[str, Any]) -> str:
     lines += ["", "## Minimum replicas on whole nodes", "",
               "Every model's minimum replicas packed onto its pool's nodes (a replica's GPUs sit on one node; the "
               "autoscaler buys whole nodes).", "",
-              "| pool | GPUs per node | nodes | per node (model: GPUs) | idle GPUs | $/month |", "|---|---|---|---|---|---|"]
+              "| pool | GPUs per node | nodes | per node (model: GPUs) | idle GPUs | $/month |",
+              "|---|---|---|---|---|---|"]
     for p in r["minimumReplicaNodes"]:
         per_node = "; ".join(", ".join(f"{k}: {v}" for k, v in n["used"].items()) + f" ({n['idle']} idle)"
                              for n in p["perNode"]) or "-"

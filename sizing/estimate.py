@@ -169,8 +169,8 @@ def _pool_reason(c: Candidate, f: Optional[Fit], arch: ModelArch, utilization: f
             why = "; ".join(tp_problems(arch, fixed_tp, group_size)) or f"a node has only {c.gpus_per_node} GPUs"
             return f"{head}: tensorParallel {fixed_tp} is not possible ({why})"
         return f"{head}: no tensor-parallel size <= {c.gpus_per_node} that vLLM accepts for {arch.key}"
-    return (f"{head}: needs {f.needed_bytes / GIB:.1f} GiB on {f.gpus} GPU(s) (weights {f.gpus * f.weight_bytes / GIB:.1f}"
-            f" + overhead {f.gpus * f.overhead_bytes / GIB:.1f} + KV for {f.target_tokens} tokens), has "
+    return (f"{head}: needs {f.needed_bytes / GIB:.1f} GiB on {f.gpus} GPU(s) "
+            f"(weights {f.gpus * f.weight_bytes / GIB:.1f} + overhead {f.gpus * f.overhead_bytes / GIB:.1f} + KV for {f.target_tokens} tokens), has "
             f"{f.usable_bytes / GIB:.1f} GiB at utilization {utilization}")
 
 

@@ -2,7 +2,8 @@
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
-from catalog.models import CHECKPOINTS, DTYPE_BYTES, KV_DTYPE_BYTES, MODELS, Checkpoint, ModelArch, quantized_weight_bytes
+from catalog.models import (CHECKPOINTS, DTYPE_BYTES, KV_DTYPE_BYTES, MODELS, Checkpoint, ModelArch,
+                            quantized_weight_bytes)
 from catalog.prices import Price, price_key
 from sizing import Candidate, NoFit, Placement, place, place_across, tp_problems
 from spec.platform import DEFAULT_TIER, PRIORITY_TIERS
@@ -198,7 +199,7 @@ def place_models(models: Sequence[ModelSpec], pools: Sequence[PoolSpec], prices:
             continue
         # In stack order: the autoscaler's chain (components/descriptors.py capacity_priorities) prefers earlier
         # pools, so with several listed pools the first of them is where replicas go first.
-        allowed = [p for p in pools if p.name in m.pools] if m.pools else [p for p in pools if p.sharing.mode == "none"]
+        allowed = [p for p in pools if (p.name in m.pools if m.pools else p.sharing.mode == "none")]
         if m.priority == "critical":
             spot = [p.name for p in allowed if p.spot_only]
             if spot and m.pools:

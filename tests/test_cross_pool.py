@@ -78,5 +78,6 @@ def test_pools_that_cannot_share_one_template_are_rejected_naming_the_key():
     assert lines == [
         "llmfleet:models[0]: m (qwen2.5-7b, bf16) has no tensor-parallel size that fits every listed pool (one pod "
         "template runs on all of them; list pools whose nodes can run the same size, or one pool): pool 'h100' "
-        "alone needs tensor-parallel 1; pool 'l4' (1x L4 24GB): needs " + lines[0].split("pool 'l4' (1x L4 24GB): needs ")[1]]
+        "alone needs tensor-parallel 1; pool 'l4' (1x L4 24GB): needs "
+        + lines[0].split("pool 'l4' (1x L4 24GB): needs ")[1]]
     assert "has 20.0 GiB at utilization 0.9" in lines[0]

@@ -34,7 +34,8 @@ def brute_force(arch, weight, kv, context, concurrency, candidates, util):
                 continue
             f = fit(arch, weight, kv, c.gpu, n, context * concurrency, util)
             # Independent memory check: weights + overhead + the planned blocks within the per-GPU budget.
-            if f.kv_tokens >= context * concurrency and f.weight_bytes + f.overhead_bytes + f.kv_bytes <= f.budget_bytes:
+            within = f.weight_bytes + f.overhead_bytes + f.kv_bytes <= f.budget_bytes
+            if f.kv_tokens >= context * concurrency and within:
                 key = (c.node_price_hour * n / c.gpus_per_node, n)
                 best = key if best is None or key < best else best
     return best
