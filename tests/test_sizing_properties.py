@@ -144,3 +144,18 @@ def test_critical_models_never_land_on_spot_capacity(capacities, chosen, priorit
                                       {"llmfleet.io/pool": p.name}, priority=10)
                        for p in spec.pools for cap in p.capacity]
         assert all(d.capacity != "spot" for d in pool_descriptors(m, descriptors))
+
+
+@settings(max_examples=200, deadline=None)
+@given(arch=archs, gpu=st.sampled_from(WHOLE_GPUS), n=st.sampled_from([1, 2, 4, 8]),
+       offset=st.integers(-20, 20), util=st.floats(0.5, 0.98))
+def test_vllm_start_check_fails_exactly_where_the_plan_does_for_one_sequence(arch, gpu, n, offset, util):
+    """vLLM 0.33.0 check_enough_kv_cache_memory, with the cache we pass: usable = kv bytes minus the null block's
+    page; needed = ceil(max_model_len / 16) pages. The plan for concurrency 1 must agree at every boundary, so
+    the context is drawn around the number of tokens the blocks hold."""
+    room = fit(arch, arch.weight_bytes("bf16"), 2.0, GPUS[gpu], n, 0, util)
+    context = max(1, round(room.kv_bytes / (16 * room.kv_bytes_per_token)) * 16 - 16 + offset)
+    f = fit(arch, arch.weight_bytes("bf16"), 2.0, GPUS[gpu], n, context, util)
+    page = 16 * f.kv_bytes_per_token
+    vllm_starts = f.kv_bytes > 0 and f.kv_bytes - page >= math.ceil(context / 16) * page
+    assert f.fits == vllm_starts
