@@ -4,6 +4,13 @@ Sources (read 2026-08 to 2026-11): AWS EC2 accelerated-computing instance pages;
 Azure "ND/NC family" VM size pages; NVIDIA MIG User Guide (supported profiles per GPU); the project's
 shared/FACTS.md (memory as nvidia-smi reports it, in MiB). Region availability is not knowable offline: the
 `regions` column lists regions where the type was documented, not a guarantee of capacity.
+
+Sizing does not use the nvidia-smi figure: vLLM 0.33.0 budgets `ceil(total_memory * gpu_memory_utilization)`
+where total_memory is what torch sees (`vllm/v1/worker/utils.py` request_memory, from the MemorySnapshot taken with
+torch's mem_get_info), a few hundred MiB below nvidia-smi's total (the driver's reservation). `torch_memory_mib`
+carries that figure with its source; where no vLLM log of the part was found it is the nvidia-smi figure minus the
+largest reservation seen on a measured part of the same memory class (marked "derived"; check on a node with
+`python -c "import torch; print(torch.cuda.mem_get_info()[1] / 2**20)"`).
 """
 from dataclasses import dataclass, field
 from typing import Optional
@@ -18,29 +25,49 @@ class GpuModel:
     memory_mib: int               # as nvidia-smi reports it; sizing uses this
     family: str                   # GPU Feature Discovery `nvidia.com/gpu.family`
     mig_profiles: tuple[str, ...] = ()   # NVIDIA MIG profile names (GI size . memory), empty = no MIG
+    torch_memory_mib: int = 0     # what torch (and so vLLM) sees as the GPU's total; see the module docstring
+    # KAITO's model-independent per-GPU runtime reserve (pkg/workspace/estimator/budget.go: BaseOverheadGiB 2.3,
+    # overridden to 1.5 for the 24 GB "NVIDIA A10"); sizing/estimate.py adds the weight-scaled part.
+    overhead_base_gib: float = 2.3
 
     @property
     def memory_gib(self) -> float:
         return self.memory_mib / 1024
 
+    @property
+    def torch_bytes(self) -> int:
+        return (self.torch_memory_mib or self.memory_mib) * 1024 ** 2
+
+
+# torch-visible totals. Measured: vLLM startup logs of 80 GB parts print `total_gpu_memory` between 79.14 and
+# 79.33 GiB (e.g. vllm-project/vllm PR #10511: 79.22 GiB; public logs with 79.14 and 79.15 GiB); both 80 GB parts
+# take the lowest, 79.14 GiB = 81039 MiB. Derived: nvidia-smi x 0.989, the same 1.1% reservation (unverified).
+_80GB_TORCH_MIB = 81039
+
+
+def _derived(nvidia_smi_mib: int) -> int:
+    return round(nvidia_smi_mib * 0.989)
+
 
 GPUS: dict[str, GpuModel] = {g.key: g for g in (
     GpuModel("a100-40gb", "A100 SXM4 40GB", 40960, "ampere",
-             ("1g.5gb", "1g.5gb+me", "1g.10gb", "2g.10gb", "3g.20gb", "4g.20gb", "7g.40gb")),
+             ("1g.5gb", "1g.5gb+me", "1g.10gb", "2g.10gb", "3g.20gb", "4g.20gb", "7g.40gb"), _derived(40960)),
     GpuModel("a100-80gb", "A100 80GB", 81920, "ampere",
-             ("1g.10gb", "1g.10gb+me", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb")),
+             ("1g.10gb", "1g.10gb+me", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"), _80GB_TORCH_MIB),
     GpuModel("h100-80gb", "H100 80GB HBM3", 81559, "hopper",
-             ("1g.10gb", "1g.10gb+me", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb")),
+             ("1g.10gb", "1g.10gb+me", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"), _80GB_TORCH_MIB),
     # H100 NVL memory as nvidia-smi reports it is not in FACTS.md ("verify"); 95830 MiB is NVIDIA's H100 NVL
     # product brief figure (94 GB usable). Unverified on a real NC H100 v5 VM.
     GpuModel("h100-nvl-94gb", "H100 NVL 94GB", 95830, "hopper",
-             ("1g.12gb", "1g.12gb+me", "1g.24gb", "2g.24gb", "3g.47gb", "4g.47gb", "7g.94gb")),
+             ("1g.12gb", "1g.12gb+me", "1g.24gb", "2g.24gb", "3g.47gb", "4g.47gb", "7g.94gb"), _derived(95830)),
     GpuModel("h200-141gb", "H200 141GB", 143771, "hopper",
-             ("1g.18gb", "1g.18gb+me", "1g.35gb", "2g.35gb", "3g.71gb", "4g.71gb", "7g.141gb")),
-    GpuModel("a10g-24gb", "A10G 24GB", 23028, "ampere"),
-    GpuModel("l4-24gb", "L4 24GB", 23034, "ada-lovelace"),
-    GpuModel("l40s-48gb", "L40S 48GB", 46068, "ada-lovelace"),
-    GpuModel("t4-16gb", "T4 16GB", 15360, "turing"),
+             ("1g.18gb", "1g.18gb+me", "1g.35gb", "2g.35gb", "3g.71gb", "4g.71gb", "7g.141gb"), _derived(143771)),
+    # A10G is AWS's A10 (same 24 GB GA102 part): KAITO's lower 1.5 GiB base for "NVIDIA A10" applies. The L4 keeps
+    # the default base: KAITO has no figure for it.
+    GpuModel("a10g-24gb", "A10G 24GB", 23028, "ampere", (), _derived(23028), overhead_base_gib=1.5),
+    GpuModel("l4-24gb", "L4 24GB", 23034, "ada-lovelace", (), _derived(23034)),
+    GpuModel("l40s-48gb", "L40S 48GB", 46068, "ada-lovelace", (), _derived(46068)),
+    GpuModel("t4-16gb", "T4 16GB", 15360, "turing", (), _derived(15360)),
 )}
 
 

@@ -74,7 +74,8 @@ def plan(stack: str, out: Path, quiet: bool = False) -> int:
         f"{sum(1 for o in objs if (o['apiVersion'].rpartition('/')[0], o['apiVersion'].rpartition('/')[2], o['kind']) in validate.crd_index())} against CRDs)")
     t = report["total"]
     say(f"GPU cost: ${t['monthlyAtMin']:,.0f}/month at min, ${t['monthlyAtMax']:,.0f}/month at max; "
-        f"the models' minimum replicas alone: ${t['modelsMonthlyAtMinReplicas']:,.0f}/month")
+        f"the models' minimum replicas alone: ${t['modelsMonthlyAtMinReplicas']:,.0f}/month "
+        f"(${t['modelsMonthlyFloorWholeNodes']:,.0f}/month in whole nodes)")
     for m in report["models"]:
         say(f"  model {m['model']}: {m['pool']} TP={m['tensorParallel']} KV {m['kvTokens']:,} tokens "
             f"({m['sequencesAtContext']} x {m['maxContext']})")

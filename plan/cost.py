@@ -2,6 +2,8 @@
 from typing import Any
 
 from catalog.prices import HOURS_PER_MONTH, price_key
+from components.serving.common import engine_flags
+from plan.packing import pack
 
 
 def report(stack) -> dict[str, Any]:
@@ -20,12 +22,19 @@ def report(stack) -> dict[str, Any]:
             "monthlyAtMax": round(hour * d.max_nodes * HOURS_PER_MONTH, 2),
         })
     models = []
+    floors = pack(spec.models)
     for m in spec.models:
         p = m.placement
+        flags = engine_flags(m)
+        floor = floors[p.pool]
         models.append({
             "model": m.name, "arch": m.arch.key, "dtype": m.dtype, "kvCacheDtype": m.kv_cache_dtype,
-            "pool": p.pool, "gpu": p.gpu.key, "tensorParallel": p.tensor_parallel,
+            "pool": p.pool, "fallbackPools": [f.pool for f in p.fallbacks], "gpu": p.gpu.key,
+            "tensorParallel": p.tensor_parallel,
             "maxContext": m.max_context, "concurrency": m.concurrency, "kvTokens": p.kv_tokens,
+            # The flags that make the server allocate exactly the planned cache and admit exactly `concurrency`.
+            "enforcedBy": {f: flags[flags.index(f) + 1] for f in ("--max-num-seqs", "--kv-cache-memory-bytes")},
+            "overheadGiBPerGpu": round(p.overhead_gib, 2),
             "sequencesAtContext": p.sequences_at_context, "weightsGiB": round(p.weight_gib, 1),
             "neededGiB": round(p.needed_gib, 1), "usableGiB": round(p.usable_gib, 1),
             "replicaPerHour": round(p.price_hour, 2),
@@ -34,14 +43,22 @@ def report(stack) -> dict[str, Any]:
             # bin-pack: a replica pays its GPUs' share of a node.
             "monthlyAtMinReplicas": round(p.price_hour * m.replicas.min * HOURS_PER_MONTH, 2),
             "monthlyAtMaxReplicas": round(p.price_hour * m.replicas.max * HOURS_PER_MONTH, 2),
+            # What the autoscaler actually buys for the minimum replicas: whole nodes, split by GPUs used.
+            "monthlyFloorWholeNodes": round(floor.model_hour(m.name) * HOURS_PER_MONTH, 2),
         })
+    packing = [{"pool": f.pool, "gpusPerNode": f.gpus_per_node, "nodes": len(f.nodes), "idleGpus": f.idle_gpus,
+                "perNode": [{"used": dict(n.used), "idle": n.free} for n in f.nodes],
+                "monthly": round(len(f.nodes) * f.node_price_hour * HOURS_PER_MONTH, 2)}
+               for f in floors.values()]
     return {
         "stack": spec.stack, "cloud": spec.cloud, "hoursPerMonth": HOURS_PER_MONTH, "pools": pools, "models": models,
+        "minimumReplicaNodes": packing,
         "total": {"monthlyAtMin": round(sum(p["monthlyAtMin"] for p in pools), 2),
                   "monthlyAtMax": round(sum(p["monthlyAtMax"] for p in pools), 2),
                   # Pools without a minimum (Karpenter, scale-from-zero groups) still pay for the models' minimum
                   # replicas: the floor is the larger of the two.
-                  "modelsMonthlyAtMinReplicas": round(sum(m["monthlyAtMinReplicas"] for m in models), 2)},
+                  "modelsMonthlyAtMinReplicas": round(sum(m["monthlyAtMinReplicas"] for m in models), 2),
+                  "modelsMonthlyFloorWholeNodes": round(sum(p["monthly"] for p in packing), 2)},
     }
 
 
@@ -58,15 +75,33 @@ def markdown(r: dict[str, Any]) -> str:
                      f"{p['monthlyAtMin']:,.0f} | {p['monthlyAtMax']:,.0f} | {p['priceAsOf'] or '-'} |")
     lines += ["", f"**Total GPU $/month:** {r['total']['monthlyAtMin']:,.0f} at min, "
                   f"{r['total']['monthlyAtMax']:,.0f} at max (every group at its max). The models' minimum replicas "
-                  f"alone cost {r['total']['modelsMonthlyAtMinReplicas']:,.0f} (their GPUs' share of nodes).", "",
+                  f"alone cost {r['total']['modelsMonthlyAtMinReplicas']:,.0f} (their GPUs' share of nodes), "
+                  f"{r['total']['modelsMonthlyFloorWholeNodes']:,.0f} in the whole nodes they need.", "",
               "## Models", "",
-              "| model | arch | dtype / KV | pool | TP | context x concurrency | KV cache tokens | sequences at context "
-              "| weights GiB | needed / usable GiB | $/h per replica | replicas | $/month at min-max replicas |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "KV cache tokens are what the server allocates: the flags in \"enforced by\" fix the per-GPU KV cache "
+              "and the running sequences (README, \"Sizing\").", "",
+              "| model | arch | dtype / KV | pool | TP | context x concurrency | KV cache tokens | enforced by "
+              "| sequences at context | weights GiB | needed / usable GiB | $/h per replica | replicas "
+              "| $/month at min-max replicas | $/month floor (whole nodes) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in r["models"]:
-        lines.append(f"| {m['model']} | {m['arch']} | {m['dtype']} / {m['kvCacheDtype']} | {m['pool']} | "
+        pool = m["pool"] + "".join(f", then {f}" for f in m["fallbackPools"])
+        enforced = " ".join(f"`{k} {v}`" for k, v in m["enforcedBy"].items())
+        lines.append(f"| {m['model']} | {m['arch']} | {m['dtype']} / {m['kvCacheDtype']} | {pool} | "
                      f"{m['tensorParallel']} | {m['maxContext']} x {m['concurrency']} | {m['kvTokens']:,} | "
+                     f"{enforced} | "
                      f"{m['sequencesAtContext']} | {m['weightsGiB']} | {m['neededGiB']} / {m['usableGiB']} | "
                      f"{m['replicaPerHour']:.2f} | {m['replicasMin']}-{m['replicasMax']} | "
-                     f"{m['monthlyAtMinReplicas']:,.0f}-{m['monthlyAtMaxReplicas']:,.0f} |")
+                     f"{m['monthlyAtMinReplicas']:,.0f}-{m['monthlyAtMaxReplicas']:,.0f} | "
+                     f"{m['monthlyFloorWholeNodes']:,.0f} |")
+    lines += ["", "## Minimum replicas on whole nodes", "",
+              "Every model's minimum replicas packed onto its pool's nodes (a replica's GPUs sit on one node; the "
+              "autoscaler buys whole nodes).", "",
+              "| pool | GPUs per node | nodes | per node (model: GPUs) | idle GPUs | $/month |",
+              "|---|---|---|---|---|---|"]
+    for p in r["minimumReplicaNodes"]:
+        per_node = "; ".join(", ".join(f"{k}: {v}" for k, v in n["used"].items()) + f" ({n['idle']} idle)"
+                             for n in p["perNode"]) or "-"
+        lines.append(f"| {p['pool']} | {p['gpusPerNode']} | {p['nodes']} | {per_node} | {p['idleGpus']} | "
+                     f"{p['monthly']:,.0f} |")
     return "\n".join(lines) + "\n"

@@ -1,4 +1,6 @@
 """Memory math and placement: which pool, how many GPUs, how much KV cache is left."""
-from .estimate import GIB, OVERHEAD_GIB_PER_GPU, WEIGHT_FACTOR, Candidate, Fit, fit, place, Placement, NoFit
+from .estimate import (GIB, OVERHEAD_WEIGHT_FACTOR, WEIGHT_FACTOR, Candidate, Fit, NoFit, Placement, PoolFit, fit,
+                       place, place_across, tp_problems, tp_sizes)
 
-__all__ = ["GIB", "OVERHEAD_GIB_PER_GPU", "WEIGHT_FACTOR", "Candidate", "Fit", "fit", "place", "Placement", "NoFit"]
+__all__ = ["GIB", "OVERHEAD_WEIGHT_FACTOR", "WEIGHT_FACTOR", "Candidate", "Fit", "NoFit", "Placement", "PoolFit",
+           "fit", "place", "place_across", "tp_problems", "tp_sizes"]

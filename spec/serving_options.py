@@ -32,6 +32,7 @@ MANAGED_FLAGS = {
     "-q": "quantization", "--port": "the server port (8000)", "--served-model-name": "name",
     "--model": "model (served as the positional model tag)", "--download-dir": "cache",
     "--revision": "revision", "--host": "the server address",
+    "--max-num-seqs": "concurrency", "--kv-cache-memory-bytes": "sizing (the planned KV cache)",
 }
 # Flags vLLM 0.33.0's parser no longer has: the server would exit at start (FACTS.md; absent from arg_utils.py).
 REMOVED_FLAGS = {"--swap-space": "removed from vLLM (the parser rejects it)",

@@ -53,18 +53,19 @@ def manifest(plan, kind, name):
     return plan.manifest(kind, name, "llm-serving")
 
 
-# --- sizing decisions (FACTS.md worked examples) ------------------------------------------------------------
-def test_llama_8b_fits_one_h100_with_about_443k_tokens():
+# --- sizing decisions (worked examples in tests/test_sizing.py) ----------------------------------------------
+def test_llama_8b_fits_one_h100_with_433k_tokens():
     m = spec_of([{"name": "m", "model": "llama-3.1-8b"}]).models[0]
     assert (m.placement.pool, m.placement.tensor_parallel) == ("h100", 1)
-    assert 440_000 <= m.placement.kv_tokens <= 446_000
+    # 27,088 blocks of 16 tokens x 128 KiB per GPU; one is vLLM's null block.
+    assert (m.placement.kv_tokens, m.placement.kv_cache_bytes) == (433_392, 27_088 * 16 * 131_072)
 
 
 def test_llama_70b_at_8k_by_32_needs_four_h100():
     m = spec_of([{"name": "m", "model": "llama-3.1-70b", "maxContext": 8192, "concurrency": 32}]).models[0]
     assert m.placement.tensor_parallel == 4
-    assert 465_000 <= m.placement.kv_tokens <= 475_000
-    assert m.placement.sequences_at_context >= 32
+    assert m.placement.kv_tokens == 441_904
+    assert m.placement.sequences_at_context == 53
 
 
 def test_llama_70b_on_two_gpus_is_rejected_with_the_numbers():
@@ -73,14 +74,39 @@ def test_llama_70b_on_two_gpus_is_rejected_with_the_numbers():
         spec_of([{"name": "m", "model": "llama-3.1-70b", "maxContext": 8192, "concurrency": 32}], pool)
     assert e.value.lines == [
         "llmfleet:models[0]: m (llama-3.1-70b, bf16) fits no allowed pool for 8192 tokens x 32 sequences "
-        "(weights 134.1 GiB): pool 'h100' (2x H100 80GB HBM3): needs 218.7 GiB on 2 GPU(s), has 143.4 GiB at "
-        "utilization 0.9"]
+        "(weights 134.1 GiB): pool 'h100' (2x H100 80GB HBM3): needs 225.4 GiB on 2 GPU(s) (weights 134.1 + "
+        "overhead 11.3 + KV for 262144 tokens), has 142.5 GiB at utilization 0.9"]
 
 
-def test_awq_quantization_sizes_half_a_byte_per_weight():
+def test_awq_serves_the_quantized_checkpoint_with_16_bit_kv():
     m = spec_of([{"name": "m", "model": "llama-3.1-70b", "quantization": "awq"}]).models[0]
     assert (m.dtype, m.quantization, m.placement.tensor_parallel) == ("int4", "awq", 1)
-    assert common.engine_flags(m)[-4:] == ["--dtype", "auto", "--quantization", "awq"]
+    assert m.hf_repo == "hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4"
+    assert m.placement.kv_tokens == 95_776          # 2-byte KV (vLLM `auto`), not the weights' half byte
+    # The checkpoint's quantization_config names the method: no --quantization (it would force the slow kernel).
+    assert common.engine_flags(m)[-6:] == ["--max-num-seqs", "8", "--kv-cache-memory-bytes",
+                                           str(m.placement.kv_cache_bytes), "--dtype", "auto"]
+
+
+def test_online_fp8_keeps_the_flag_and_the_bf16_repository():
+    m = spec_of([{"name": "m", "model": "mistral-7b-instruct-v0.2", "dtype": "fp8"}]).models[0]
+    assert (m.quantization, m.checkpoint, m.hf_repo) == ("fp8", None, "mistralai/Mistral-7B-Instruct-v0.2")
+    assert common.engine_flags(m)[-2:] == ["--quantization", "fp8"]
+
+
+def test_a_method_without_a_catalog_checkpoint_is_an_error():
+    assert bad({"model": "mixtral-8x7b", "quantization": "gptq"}) == [
+        "llmfleet:models[0].quantization: gptq needs a checkpoint quantized with it; the catalog has none for "
+        "mixtral-8x7b (it has none); give architecture with the quantized repository's hfId and weightGiB instead"]
+
+
+def test_fp8_70b_on_one_h100_is_refused_through_the_spec():
+    pool = {**H100_POOL, "gpusPerNode": 1}
+    with pytest.raises(ConfigError) as e:
+        spec_of([{"name": "m", "model": "llama-3.1-70b", "quantization": "fp8", "maxContext": 8192,
+                  "concurrency": 1}], pool)
+    assert e.value.lines[0].startswith("llmfleet:models[0]: m (llama-3.1-70b, fp8) fits no allowed pool for 8192 "
+                                       "tokens x 1 sequences (weights 69.1 GiB)")
 
 
 # --- vLLM ---------------------------------------------------------------------------------------------------
@@ -97,6 +123,7 @@ def test_vllm_deployment_pod_spec_is_exact(plan):
     assert ctr["args"] == [
         "meta-llama/Llama-3.1-8B-Instruct", "--served-model-name", "chat", "--port", "8000",
         "--tensor-parallel-size", "1", "--max-model-len", "8192", "--gpu-memory-utilization", "0.9",
+        "--max-num-seqs", "8", "--kv-cache-memory-bytes", str(27_088 * 16 * 131_072),
         "--dtype", "bfloat16", "--enable-prefix-caching"]
     assert ctr["resources"] == {"requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"},
                                 "limits": {"memory": "16Gi", "nvidia.com/gpu": "1"}}
@@ -278,7 +305,8 @@ def test_kserve_standard_with_keda(plan):
     assert p["model"]["modelFormat"] == {"name": "huggingface"}
     assert p["model"]["storageUri"] == "hf://mistralai/Mistral-7B-Instruct-v0.2"
     assert p["model"]["args"] == ["--tensor-parallel-size=1", "--max_model_len=8192",
-                                  "--gpu-memory-utilization=0.9", "--dtype=bfloat16"]
+                                  "--gpu-memory-utilization=0.9", "--max-num-seqs=8",
+                                  "--kv-cache-memory-bytes=58500055040", "--dtype=bfloat16"]
     assert p["model"]["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert "env" not in p["model"]          # the token reaches the storage initializer via the ServiceAccount
     assert p["autoScaling"] == {"metrics": [{"type": "External", "external": {
@@ -326,14 +354,17 @@ def test_rayservice_head_takes_no_work_and_workers_are_sized(plan):
     assert (worker["minReplicas"], worker["maxReplicas"], worker["replicas"]) == (1, 2, 1)
     ctr = worker["template"]["spec"]["containers"][0]
     assert ctr["image"] == RAY_LLM_IMAGE
-    # Qwen2.5-72B at 8k x 8 on H100: weights alone need 2 GPUs; 64 heads -> TP 2.
+    # Qwen2.5-72B at 8k x 8 on H100: at TP 2 the 69.1 GiB of weights per GPU plus 5.8 GiB overhead exceed the
+    # 71.2 GiB budget -> TP 4.
     tp = rs_tp = int(ctr["resources"]["limits"]["nvidia.com/gpu"])
     serve = yaml.safe_load(rs["spec"]["serveConfigV2"])
     (app,) = serve["applications"]
     assert app["import_path"] == "ray.serve.llm:build_openai_app"
     (llm,) = app["args"]["llm_configs"]
     assert llm["engine_kwargs"] == {"tensor_parallel_size": rs_tp, "max_model_len": 8192,
-                                    "gpu_memory_utilization": 0.9, "dtype": "bfloat16"}
+                                    "gpu_memory_utilization": 0.9, "max_num_seqs": 8,
+                                    "kv_cache_memory_bytes": 35_077_488_640, "dtype": "bfloat16"}
+    assert rs_tp == 4
     assert llm["deployment_config"]["autoscaling_config"] == {"min_replicas": 1, "max_replicas": 2,
                                                               "target_ongoing_requests": 8}
     assert tp == plan.spec.models[5].placement.tensor_parallel
@@ -443,3 +474,9 @@ def test_critical_models_stay_off_spot_capacity():
     critical, standard = spec.models
     assert [d.capacity for d in common.pool_descriptors(critical, descs)] == ["on-demand"]
     assert [d.capacity for d in common.pool_descriptors(standard, descs)] == ["on-demand", "spot"]
+
+
+def test_a_checkpoint_of_another_width_is_an_error():
+    assert bad({"model": "qwen2.5-72b", "quantization": "gptq", "dtype": "int8"}) == [
+        "llmfleet:models[0].dtype: the catalog's gptq checkpoint of qwen2.5-72b (Qwen/Qwen2.5-72B-Instruct-GPTQ-Int4) "
+        "has 4-bit weights, got 'int8'"]

@@ -51,14 +51,17 @@ CASES = [
      ["llmfleet:gpuPools[0].sharing.replicas: must be >= 2 for time-slicing, got 1"]),
     (edge(models=[{"name": "a", "model": "qwen2.5-7", "maxContext": 4096}]),
      ["llmfleet:models[0].model: must be one of llama-2-7b, llama-3.1-405b, llama-3.1-70b, llama-3.1-8b, "
-      "mistral-7b-instruct-v0.2, mixtral-8x7b, qwen2.5-72b, qwen2.5-7b, got 'qwen2.5-7' (did you mean 'qwen2.5-7b'?)"]),
+      "mistral-7b-instruct-v0.2, mixtral-8x7b, phi-3-medium, qwen2.5-72b, qwen2.5-7b, got 'qwen2.5-7' (did you mean "
+      "'qwen2.5-7b'?)"]),
     (edge(models=[{"name": "a", "model": "qwen2.5-7b", "maxContext": 65536}]),
      ["llmfleet:models[0].maxContext: must be <= the model's context length (32768), got 65536"]),
     ({"cloud": "aws", "gpuPools": [pool()], "models": [{"name": "a", "model": "qwen2.5-7b", "tensorParallel": 8}]},
-     ["llmfleet:models[0].tensorParallel: must divide the 28 attention heads of qwen2.5-7b, got 8"]),
+     ["llmfleet:models[0].tensorParallel: 8 is not a size vLLM accepts for qwen2.5-7b: 28 attention heads do not "
+      "split into 8"]),
     (edge(models=[{"name": "big", "model": "qwen2.5-72b", "maxContext": 8192}]),
      ["llmfleet:models[0]: big (qwen2.5-72b, bf16) fits no allowed pool for 8192 tokens x 8 sequences "
-      "(weights 138.1 GiB): pool 'e' (1x L4 24GB): needs 160.4 GiB on 1 GPU(s), has 20.2 GiB at utilization 0.9"]),
+      "(weights 138.1 GiB): pool 'e' (1x L4 24GB): needs 167.3 GiB on 1 GPU(s) (weights 138.1 + overhead 9.2 + KV "
+      "for 65536 tokens), has 20.0 GiB at utilization 0.9"]),
     ({"cloud": "aws", "gpuPools": [pool(capacity=["spot"])],
       "models": [{"name": "a", "model": "qwen2.5-7b", "pools": ["h100"], "priority": "critical"}]},
      ["llmfleet:models[0].priority: critical workloads cannot run on spot-only pool(s) h100; add on-demand to their "

@@ -21,7 +21,10 @@ AKS = "azure-native:containerservice:ManagedCluster"
 EFS_TYPES = (FS, MT, SG, PIA, SC, "llmfleet:aws:EfsModelCache")
 
 # Qwen2.5-7B (not gated: no HF token needed): 7.6B params in bf16 = 14.2 GiB, cache = ceil(14.2 x 1.2 + 10) Gi.
-SHARED = {"name": "m", "model": "qwen2.5-7b", "cache": {"mode": "shared"}}
+# Four 8k sequences: on one L4 (20.0 GiB budget) weights 14.4 + overhead 3.0 GiB leave room for 47,936 tokens,
+# not the default eight (65,536).
+Q7 = {"name": "m", "model": "qwen2.5-7b", "concurrency": 4}
+SHARED = {**Q7, "cache": {"mode": "shared"}}
 QWEN_CACHE_GI = 27
 TAGS = {"llmfleet.io/cluster": "t1", "llmfleet.io/environment": "test"}
 
@@ -161,9 +164,9 @@ def test_prod_stack_puts_llama_8b_on_efs():
 
 
 @pytest.mark.parametrize("models", [
-    [{"name": "m", "model": "qwen2.5-7b"}],
-    [{"name": "m", "model": "qwen2.5-7b", "cache": {"mode": "per-replica"}}],
-    [{"name": "m", "model": "qwen2.5-7b", "cache": {"mode": "shared", "storageClass": "my-nfs"}}],
+    [Q7],
+    [{**Q7, "cache": {"mode": "per-replica"}}],
+    [{**Q7, "cache": {"mode": "shared", "storageClass": "my-nfs"}}],
 ], ids=["no-cache", "per-replica", "own-class"])
 def test_eks_creates_no_efs_unless_a_shared_cache_uses_efs_sc(models):
     plan = run_config(aws(models))
@@ -190,7 +193,7 @@ def test_gke_enables_filestore_csi_and_its_api_for_a_shared_cache():
 
 
 def test_gke_without_shared_cache_keeps_filestore_off():
-    plan = run_config(gcp([{"name": "m", "model": "qwen2.5-7b"}]))
+    plan = run_config(gcp([Q7]))
     assert plan.one(GKE, "g1-gke").inputs["addonsConfig"]["gcpFilestoreCsiDriverConfig"] == {"enabled": False}
     assert sorted(a.inputs["service"] for a in plan.of_type(API)) == ["compute.googleapis.com",
                                                                       "container.googleapis.com"]
@@ -215,7 +218,7 @@ def test_gke_large_explicit_size_is_kept():
 
 # --- AKS: Azure Files CSI driver, premium share minimum -----------------------------------------------------------
 def test_aks_keeps_the_file_and_disk_csi_drivers_on_explicitly():
-    for models in ([SHARED], [{"name": "m", "model": "qwen2.5-7b"}]):
+    for models in ([SHARED], [Q7]):
         plan = run_config(azure(models))
         assert plan.one(AKS, "az1-aks").inputs["storageProfile"] == {
             "fileCSIDriver": {"enabled": True}, "diskCSIDriver": {"enabled": True}}

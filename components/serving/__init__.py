@@ -8,7 +8,7 @@ from pulumi import ResourceOptions
 
 from components.descriptors import PoolDescriptor
 from components.serving.common import (HF_SECRET_KEY, HF_SECRET_NAME, KSERVE_SERVICE_ACCOUNT, MANAGED_BY,
-                                       pool_descriptors)
+                                       pool_descriptors, resource_share)
 from components.serving.controllers import ServingControllers
 from components.serving.kserve import KServeModel
 from components.serving.rayserve import RayServeModel
@@ -90,7 +90,9 @@ class ServingLayer(pulumi.ComponentResource):
 
         self.models = {}
         for m in args["models"]:
-            common = {"model": m, "pool": pools[m.placement.pool],
+            # CPU and memory are a share of the node: with fallback pools, the smallest share fits all of them.
+            pool = min((pools[p] for p in m.placement.pools), key=resource_share)
+            common = {"model": m, "pool": pool,
                       "descriptors": pool_descriptors(m, args["descriptors"]), "namespace": ns, "hf_secret": hf_name}
             child = ResourceOptions(parent=self)
             if m.engine == "kserve":

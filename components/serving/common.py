@@ -51,16 +51,28 @@ def claim_labels(model: ModelSpec) -> dict:
 # --- engine flags -------------------------------------------------------------------------------------------
 def engine_flags(model: ModelSpec) -> list[str]:
     """The sized vLLM flags, in the form every engine passes them (`--flag value`). Checked against vLLM
-    0.33.0's parser (catalog/versions.py)."""
+    0.33.0's parser (catalog/versions.py; vllm/engine/arg_utils.py add_cli_args).
+
+    The server is told what sizing planned: `--max-num-seqs` = concurrency (the scheduler admits no more running
+    sequences, so the activation peak and KV use stay within the plan) and `--kv-cache-memory-bytes` = the planned
+    per-GPU KV cache in whole blocks (vllm/v1/worker/gpu_worker.py determine_available_memory: when set, exactly
+    that is allocated and gpu_memory_utilization no longer sizes the cache; it still bounds the free-memory check
+    at start). vLLM's own start check (kv_cache_planning.check_enough_kv_cache_memory) then sees the planned
+    blocks; the plan already refused anything below context x concurrency tokens."""
     p = model.placement
     flags = ["--tensor-parallel-size", str(p.tensor_parallel),
              "--max-model-len", str(model.max_context),
              "--gpu-memory-utilization", str(model.gpu_memory_utilization),
+             "--max-num-seqs", str(model.concurrency),
+             "--kv-cache-memory-bytes", str(p.kv_cache_bytes),
              # Quantized weights: vLLM picks the activation dtype the method supports from the checkpoint.
              "--dtype", DTYPE_FLAG.get(model.dtype, "auto") if model.quantization is None else "auto"]
     if model.kv_cache_dtype != "auto":
         flags += ["--kv-cache-dtype", KV_DTYPE_FLAG[model.kv_cache_dtype]]
-    if model.quantization is not None:
+    # A quantized checkpoint declares its method (quantization_config); naming it again can only force a slower
+    # kernel (vLLM keeps an explicit `awq` off the Marlin kernel). Online FP8 of a 16-bit checkpoint and custom
+    # architectures need the flag.
+    if model.quantization is not None and model.checkpoint is None:
         flags += ["--quantization", model.quantization]
     if model.revision is not None:
         flags += ["--revision", model.revision]
@@ -80,9 +92,10 @@ def engine_kwargs(model: ModelSpec) -> dict:
 
 # --- sizes --------------------------------------------------------------------------------------------------
 def download_gib(model: ModelSpec) -> float:
-    """What is downloaded: the checkpoint in its native dtype (online FP8 quantizes a 16-bit checkpoint after
-    download), or the quantized width when that is larger (never for the catalog)."""
-    return max(model.arch.weight_bytes(model.arch.dtype), model.arch.weight_bytes(model.dtype)) / GIB
+    """What is downloaded: the quantized checkpoint, or the 16-bit one (online FP8 quantizes it after download)."""
+    if model.checkpoint is not None or model.weight_gib is not None:
+        return model.weight_bytes / GIB
+    return max(model.arch.weight_bytes(model.arch.dtype), model.weight_bytes) / GIB
 
 
 def model_load_seconds(model: ModelSpec) -> int:
@@ -101,6 +114,15 @@ def shm_size_gi(tp: int) -> int:
     return min(16, 2 * tp)
 
 
+def resource_share(pool: PoolSpec) -> tuple[int, int]:
+    """(CPUs, GiB of memory) per GPU a replica requests on this pool's nodes."""
+    if pool.instance is not None:
+        return (max(1, min(16, int(pool.instance.vcpus / pool.instance.gpus * 0.75))),
+                max(4, min(128, int(pool.instance.memory_gib / pool.instance.gpus * 0.75))))
+    # Existing clusters: the node size is unknown to the program; a modest share that fits a workstation.
+    return 4, 16
+
+
 def resources(model: ModelSpec, pool: PoolSpec, cpu_limit: bool = False) -> dict:
     """GPU limit = tensor-parallel size; CPU and memory are this replica's share of the node (75%, leaving room
     for DaemonSets and the kubelet). The memory limit equals the request: a memory-backed /dev/shm is charged
@@ -114,14 +136,10 @@ def resources(model: ModelSpec, pool: PoolSpec, cpu_limit: bool = False) -> dict
     node's vCPUs: it throttles nothing the hardware could give; on an existing cluster (node size unknown) it
     equals the request."""
     tp = model.placement.tensor_parallel
+    cpu_per_gpu, mem_per_gpu = resource_share(pool)
     if pool.instance is not None:
-        share = pool.instance.vcpus / pool.instance.gpus
-        cpu_per_gpu = max(1, min(16, int(share * 0.75)))
-        cpu_max = max(cpu_per_gpu * tp, int(share * tp))
-        mem_per_gpu = max(4, min(128, int(pool.instance.memory_gib / pool.instance.gpus * 0.75)))
+        cpu_max = max(cpu_per_gpu * tp, int(pool.instance.vcpus / pool.instance.gpus * tp))
     else:
-        # Existing clusters: the node size is unknown to the program; a modest share that fits a workstation.
-        cpu_per_gpu, mem_per_gpu = 4, 16
         cpu_max = cpu_per_gpu * tp
     gpus = str(tp)
     memory = f"{mem_per_gpu * tp}Gi"
@@ -139,12 +157,16 @@ def excluded_capacities(model: ModelSpec) -> tuple[str, ...]:
 
 
 def pool_descriptors(model: ModelSpec, pools: Sequence[PoolDescriptor]) -> list[PoolDescriptor]:
-    """Every capacity group of the placement's pool (e.g. on-demand and spot) the model may use, preferred first."""
-    mine = [d for d in pools if d.name == model.placement.pool]
+    """Every capacity group of every pool the placement's pod template runs on (its pool and the fallback pools
+    sizing checked) that the model may use, in the autoscaler's chain order (descriptor priority, higher first).
+    Critical models never land on spot capacity (sizing guarantees each of their pools has a non-spot group)."""
+    placed = model.placement.pools
     avoid = excluded_capacities(model)
+    mine = [d for d in pools if d.name in placed]
     found = [d for d in mine if d.capacity not in avoid]
-    if not found:
-        raise ValueError(f"no pool descriptor for pool {model.placement.pool!r} (model {model.name})")
+    for name in placed:
+        if not any(d.name == name for d in found):
+            raise ValueError(f"no pool descriptor for pool {name!r} (model {model.name})")
     unmarked = [d.node_group for d in mine if d.capacity in avoid and d.node_labels.get(LABEL_CAPACITY) != d.capacity]
     if unmarked:
         # The affinity can only keep pods off groups whose nodes say what they are (a cluster component's bug).
@@ -171,11 +193,17 @@ def affinity(descriptors: Sequence[PoolDescriptor], avoid_capacities: Sequence[s
     out: dict = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
     preferred = []
     if len(descriptors) > 1:
+        # With several pools a preference names the pool too, so the weights follow the whole chain
+        # (pool A on-demand > pool A spot > pool B on-demand ...), not only the capacity type.
+        several = len({d.name for d in descriptors}) > 1
         for rank, d in enumerate(descriptors):
             labels_ = {LABEL_CAPACITY: d.node_labels[LABEL_CAPACITY]} if LABEL_CAPACITY in d.node_labels \
                 else dict(d.node_labels)
-            preferred.append({"weight": max(1, 100 - 50 * rank), "preference": {"matchExpressions": [
-                {"key": k, "operator": "In", "values": [v]} for k, v in sorted(labels_.items())]}})
+            if several:
+                labels_ = {**d.node_selector(), **labels_}
+            preferred.append({"weight": max(1, 100 - (50 if not several else 100 // len(descriptors)) * rank),
+                              "preference": {"matchExpressions": [
+                                  {"key": k, "operator": "In", "values": [v]} for k, v in sorted(labels_.items())]}})
         out["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"] = preferred
     return out
 

@@ -52,7 +52,7 @@ def predictor(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescri
         **c.gpu_pod_scheduling(model, descriptors),
         "model": {
             "modelFormat": {"name": "huggingface"},
-            "storageUri": f"hf://{model.arch.hf_id}",
+            "storageUri": f"hf://{model.hf_repo}",
             "args": kserve_args(model),
             # No HF_TOKEN env: the storage initializer downloads the weights and only reads the token from the
             # ServiceAccount's Secret (below); the server loads them from its local copy.

@@ -32,7 +32,7 @@ def serve_config(model: ModelSpec) -> str:
         "import_path": "ray.serve.llm:build_openai_app",
         "route_prefix": "/",
         "args": {"llm_configs": [{
-            "model_loading_config": {"model_id": model.name, "model_source": model.arch.hf_id},
+            "model_loading_config": {"model_id": model.name, "model_source": model.hf_repo},
             "engine_kwargs": c.engine_kwargs(model),
             "deployment_config": {
                 "autoscaling_config": {"min_replicas": model.replicas.min, "max_replicas": model.replicas.max,

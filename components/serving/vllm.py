@@ -15,7 +15,7 @@ from spec.pools import PoolSpec
 
 def vllm_args(model: ModelSpec) -> list[str]:
     """`vllm serve <hf id>` (positional model tag; `--model` is deprecated) with the sized flags."""
-    return [model.arch.hf_id, "--served-model-name", model.name, "--port", str(c.PORT)] \
+    return [model.hf_repo, "--served-model-name", model.name, "--port", str(c.PORT)] \
         + c.engine_flags(model) + list(model.extra_args)
 
 
