@@ -143,7 +143,8 @@ def test_prod_protects_cluster_key_and_file_system():
 
 
 def test_protection_defaults_off_elsewhere_and_is_configurable():
-    shared = [{"name": "m", "model": "qwen2.5-7b", "cache": {"mode": "shared"}}]
+    # concurrency 4: eight 8k sequences of Qwen2.5-7B with a 16-bit KV cache no longer fit one L4.
+    shared = [{"name": "m", "model": "qwen2.5-7b", "concurrency": 4, "cache": {"mode": "shared"}}]
     plan, rec = run_recorded(cfg(models=shared))
     assert protection(plan, rec) == {EKS: (False, False), KMS: (False, False), EFS: (False, False)}
     plan, rec = run_recorded(cfg(models=shared, cluster__aws={"vpcCidr": "10.20.0.0/16", "protect": True}))

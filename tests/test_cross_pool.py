@@ -16,10 +16,12 @@ def test_a_model_listing_two_pools_is_schedulable_on_both(prod):
     assert (m.placement.pool, m.placement.pools, m.placement.tensor_parallel) == ("h100", ("h100", "h200"), 4)
     pod = prod.manifest("StatefulSet", "llama-70b", "llm-serving")["spec"]["template"]["spec"]
     aff = pod["affinity"]["nodeAffinity"]
-    # One required term per pool (terms are ORed), so either pool's nodes qualify.
+    # One required term per pool (terms are ORed), so either pool's nodes qualify; a critical model's every term
+    # also keeps it off spot capacity.
+    not_spot = {"key": "llmfleet.io/capacity", "operator": "NotIn", "values": ["spot"]}
     assert aff["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"] == [
-        {"matchExpressions": [{"key": "llmfleet.io/pool", "operator": "In", "values": ["h100"]}]},
-        {"matchExpressions": [{"key": "llmfleet.io/pool", "operator": "In", "values": ["h200"]}]}]
+        {"matchExpressions": [{"key": "llmfleet.io/pool", "operator": "In", "values": ["h100"]}, not_spot]},
+        {"matchExpressions": [{"key": "llmfleet.io/pool", "operator": "In", "values": ["h200"]}, not_spot]}]
     # Preferred in the chain order (h100 on-demand 220 > h200 on-demand 120); spot groups are not offered to a
     # critical model.
     prefs = [(p["weight"], {e["key"]: e["values"][0] for e in p["preference"]["matchExpressions"]})

@@ -141,7 +141,7 @@ def test_critical_models_never_land_on_spot_capacity(capacities, chosen, priorit
     if priority == "critical":
         assert not set(m.placement.pools) & spot_only
         descriptors = [PoolDescriptor(p.name, "aws", cap, f"{p.name}-{cap}", p.gpu, 8, "p5.48xlarge",
-                                      {"llmfleet.io/pool": p.name}, priority=10)
+                                      {"llmfleet.io/pool": p.name, "llmfleet.io/capacity": cap}, priority=10)
                        for p in spec.pools for cap in p.capacity]
         assert all(d.capacity != "spot" for d in pool_descriptors(m, descriptors))
 
