@@ -10,6 +10,7 @@ from pathlib import Path
 import pulumi
 
 from plan import cost, manifests, preview, validate
+from plan.checks.stage import run_stage
 from plan.runtime import ROOT, run_program
 from plan.stackfile import StackFileError, load_stack_config
 
@@ -59,13 +60,14 @@ def plan(stack: str, out: Path, quiet: bool = False) -> int:
         return 1
     say(f"validation: all {len(objs)} objects valid (Kubernetes {k8s_version} strict schema, "
         f"{sum(1 for o in objs if (o['apiVersion'].rpartition('/')[0], o['apiVersion'].rpartition('/')[2], o['kind']) in validate.crd_index())} against CRDs)")
+    failed_checks = run_stage(result, objs, k8s_version, out, say)
     t = report["total"]
     say(f"GPU cost: ${t['monthlyAtMin']:,.0f}/month at min, ${t['monthlyAtMax']:,.0f}/month at max; "
         f"the models' minimum replicas alone: ${t['modelsMonthlyAtMinReplicas']:,.0f}/month")
     for m in report["models"]:
         say(f"  model {m['model']}: {m['pool']} TP={m['tensorParallel']} KV {m['kvTokens']:,} tokens "
             f"({m['sequencesAtContext']} x {m['maxContext']})")
-    return 0
+    return 1 if failed_checks else 0
 
 
 def main(argv=None) -> int:
