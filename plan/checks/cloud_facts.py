@@ -77,3 +77,7 @@ RWX_PROVISIONERS = {"efs.csi.aws.com", "file.csi.azure.com", "filestore.csi.stor
                     "blob.csi.azure.com"}
 EKS_ADDON_FOR_PROVISIONER = {"ebs.csi.aws.com": "aws-ebs-csi-driver", "kubernetes.io/aws-ebs": "aws-ebs-csi-driver",
                              "efs.csi.aws.com": "aws-efs-csi-driver"}
+
+# Node images the GPU Operator does not list as a supported host OS (issue 9 item 21; NVIDIA GPU Operator platform
+# support page): Bottlerocket ships its own driver and device plugin.
+OPERATOR_UNSUPPORTED_IMAGES = {"BOTTLEROCKET_x86_64_NVIDIA", "BOTTLEROCKET_ARM_64_NVIDIA"}

@@ -27,6 +27,7 @@ class NodeTemplate:
     autoscaler: str = "none"     # cluster-autoscaler | karpenter | gke | none
     from_zero: Optional["NodeTemplate"] = None   # the autoscaler's template while the group has no node
     runtime_classes: tuple = ()
+    image: str = ""              # node image / AMI type where the plan sets it
     notes: list = field(default_factory=list)
 
     @property
@@ -103,6 +104,7 @@ def _aws(res, ctx) -> list[NodeTemplate]:
                          "cluster-autoscaler")
         _add_cloud_facts(t, "aws", {capacity}, {"capacity_type": cap_type, "group": group, "instance_type": itype})
         t.allocatable.update(_gpu_resources(t.gpus, d.sharing if d else None, ctx.mig_strategy))
+        t.image = i.get("amiType", "")
         if not it:
             t.notes.append(f"instance type {itype} not in catalog/gpus.py: CPU, memory and GPUs unknown")
         # Scale from zero: capacity from the instance type (nvidia.com/gpu = GPU count), MNG labels/taints via

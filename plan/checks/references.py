@@ -11,7 +11,11 @@ CHART_CREATES = {
     "kuberay-operator": {"ServiceAccount": ["{fullname}"]},
     "cluster-autoscaler": {"ServiceAccount": ["{fullname}"]},
     "karpenter": {"ServiceAccount": ["karpenter"]},
+    "prometheus-adapter": {"Deployment": ["{fullname}"], "Service": ["{fullname}"]},
 }
+# A chart whose controller must start after another chart's CRDs exist (issue 9 item 15: KServe watches
+# ScaledObjects only if KEDA's CRD exists when its controller starts).
+INSTALL_AFTER = {"kserve-resources": ("keda",)}
 # What every cluster has: default ServiceAccount per namespace, the root CA ConfigMap, built-in PriorityClasses.
 BUILTIN = {"ServiceAccount": {"default"}, "ConfigMap": {"kube-root-ca.crt"},
            "PriorityClass": {"system-cluster-critical", "system-node-critical"}}
@@ -136,7 +140,8 @@ def _targets(ctx) -> list[Check]:
         m, spec = o["metadata"], o.get("spec") or {}
         ref = spec.get("scaleTargetRef") or spec.get("targetRef") or {}
         kind = ref.get("kind") or ("Deployment" if o["kind"] == "ScaledObject" else "")
-        target = ctx.get(kind, m.get("namespace"), ref.get("name"))
+        target = ctx.get(kind, m.get("namespace"), ref.get("name")) or \
+            (_exists(ctx, kind, m.get("namespace"), ref.get("name")) or None)
         out.append(Check("references.scale-target", f"{o['kind']} {m.get('namespace')}/{m['name']}",
                          "pass" if target else "fail",
                          f"targets {kind} {ref.get('name')}" if target else
@@ -180,6 +185,69 @@ def _kserve_credentials(ctx) -> list[Check]:
     return out
 
 
+def _model_monitoring(ctx) -> list[Check]:
+    """Every model's pods are scraped (a ServiceMonitor through a Service, or a PodMonitor): autoscaling and
+    alerts read their metrics (issue 9 item 17)."""
+    out = []
+    for pod in ctx.pods:
+        if not pod.model or "head" in pod.owner:
+            continue
+        via = []
+        for mon in ctx.kind("PodMonitor"):
+            if mon["metadata"].get("namespace") == pod.namespace and \
+                    selector_matches((mon.get("spec") or {}).get("selector") or {}, pod.labels):
+                via.append(f"PodMonitor {mon['metadata']['name']}")
+        for svc in ctx.kind("Service"):
+            sel = (svc.get("spec") or {}).get("selector") or {}
+            if svc["metadata"].get("namespace") != pod.namespace or not sel or \
+                    any(pod.labels.get(k) != v for k, v in sel.items()):
+                continue
+            for mon in ctx.kind("ServiceMonitor"):
+                if selector_matches((mon.get("spec") or {}).get("selector") or {}, svc["metadata"].get("labels") or {}):
+                    via.append(f"ServiceMonitor {mon['metadata']['name']}")
+        out.append(Check("references.model-metrics", pod.owner, "pass" if via else "fail",
+                         f"scraped via {', '.join(via)}" if via else
+                         f"no ServiceMonitor or PodMonitor scrapes model {pod.model}'s pods: its autoscaling and "
+                         f"alerts get no data"))
+    return out
+
+
+def _install_order(ctx) -> list[Check]:
+    out = []
+    helm = [r for r in ctx.resources if r.type.startswith("kubernetes:helm.sh/") and r.custom]
+    chart_of = {r.urn: str(r.inputs.get("chart", "")).rsplit("/", 1)[-1] for r in helm}
+    deps = {r.urn: set(r.dependencies) for r in ctx.resources}
+    children = {}
+    for r in ctx.resources:
+        children.setdefault(r.parent, set()).add(r.urn)
+
+    def waits_for(urn, target) -> bool:
+        """Pulumi waits for every dependency, and for a component dependency's whole subtree."""
+        seen, todo = set(), list(deps.get(urn, ()))
+        while todo:
+            d = todo.pop()
+            if d == target:
+                return True
+            if d in seen:
+                continue
+            seen.add(d)
+            todo.extend(children.get(d, ()))
+            todo.extend(deps.get(d, ()))
+        return False
+
+    for r in helm:
+        for need in INSTALL_AFTER.get(chart_of[r.urn], ()):
+            others = [u for u, c in chart_of.items() if c == need]
+            if not others:
+                continue
+            ok = all(waits_for(r.urn, u) for u in others)
+            out.append(Check("references.install-order", f"helm release {r.inputs.get('name', r.name)}",
+                             "pass" if ok else "fail",
+                             f"installs after {need}" if ok else
+                             f"installs in parallel with {need}; its controller must start after {need}'s CRDs exist"))
+    return out
+
+
 def check(ctx) -> list[Check]:
     out = []
     for pod in ctx.pods:
@@ -193,4 +261,5 @@ def check(ctx) -> list[Check]:
         out.append(Check("references.pod", pod.owner, "fail" if problems else "pass",
                          "; ".join(problems) or "every Secret, ConfigMap, ServiceAccount, PVC and PriorityClass it "
                                                 "names exists"))
-    return out + _services(ctx) + _monitors(ctx) + _targets(ctx) + _kserve_credentials(ctx)
+    return out + _services(ctx) + _monitors(ctx) + _targets(ctx) + _kserve_credentials(ctx) \
+        + _model_monitoring(ctx) + _install_order(ctx)

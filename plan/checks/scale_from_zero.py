@@ -20,4 +20,24 @@ def check(ctx) -> list[Check]:
                          f"at 0 nodes the {n.autoscaler} template would not admit: "
                          + "; ".join(f"{k}: {v}" for k, v in bad.items()) if bad
                          else f"the {n.autoscaler} template at 0 nodes admits {', '.join(p.owner for p in meant)}"))
+    return out + _initial_size(ctx)
+
+
+def _initial_size(ctx) -> list[Check]:
+    """GKE's initial_node_count is per zone (issue 9 item 11): more nodes at first `up` than the minimum asks."""
+    out = []
+    for r in ctx.resources:
+        if r.type != "gcp:container/nodePool:NodePool":
+            continue
+        i = r.inputs
+        zones = len(i.get("nodeLocations") or []) or 1
+        initial = int(i.get("initialNodeCount", 0) or 0) * zones
+        auto = i.get("autoscaling") or {}
+        floor = int(auto.get("totalMinNodeCount", auto.get("minNodeCount", 0) * zones) or 0)
+        gpu = bool((i.get("nodeConfig") or {}).get("guestAccelerators"))
+        bad = gpu and initial > max(floor, 0)
+        out.append(Check("scale.initial-size", f"gcp node pool {i.get('name', r.name)}", "fail" if bad else "pass",
+                         f"initialNodeCount {i.get('initialNodeCount')} per zone x {zones} zones = {initial} GPU nodes "
+                         f"at first up, over the minimum {floor}" if bad else
+                         f"starts with {initial} node(s), minimum {floor}"))
     return out

@@ -95,7 +95,42 @@ def check(ctx) -> list[Check]:
                              f"{missing}: no placement is rendered for them" if missing
                              else f"every pool the model lists ({', '.join(m.pools)}) can take its pods"))
     out.extend(_nvidia(ctx, nodes))
+    out.extend(_gke_fallback(ctx, nodes))
+    out.extend(_untainted(ctx, nodes))
     return out
+
+
+def _gke_fallback(ctx, nodes) -> list[Check]:
+    """GKE's autoscaler expands the cheapest pool first unless the pods select a ComputeClass carrying the order
+    (issue 9 item 9): a GPU pod that fits groups of different pools or capacities must select one that exists."""
+    out = []
+    if ctx.cloud != "gcp":
+        return out
+    for pod in ctx.pods:
+        if not gpu_resources(pod_requests(pod)):
+            continue
+        ok = [n for n in nodes if not why_not(pod, n)]
+        if len({(_pool_of(ctx, n), n.capacity) for n in ok}) < 2:
+            continue
+        cc = (pod.spec.get("nodeSelector") or {}).get("cloud.google.com/compute-class")
+        exists = cc and ctx.get("ComputeClass", None, cc) is not None
+        out.append(Check("scheduling.gke-fallback-order", pod.owner, "pass" if exists else "fail",
+                         f"selects ComputeClass {cc}" if exists else
+                         f"fits {len(ok)} GKE node pools but selects no ComputeClass in the plan"
+                         + (f" ({cc!r} is not created)" if cc else "") +
+                         ": GKE scales the cheapest pool first, ignoring the declared fallback chain"))
+    return out
+
+
+def _untainted(ctx, nodes) -> list[Check]:
+    """Charts (Prometheus, Grafana, operators) do not tolerate GPU taints: the cluster needs an untainted node."""
+    if not ctx.releases or not nodes:
+        return []
+    free = [n for n in nodes if not [t for t in n.taints if t.get("effect") in ("NoSchedule", "NoExecute")]]
+    return [Check("scheduling.untainted-node", "cluster", "pass" if free else "fail",
+                  f"untainted groups: {', '.join(n.group for n in free)}" if free else
+                  "every node group is tainted: the charts' pods (Prometheus, Grafana, operator controllers) "
+                  "stay Pending")]
 
 
 def _nvidia(ctx, nodes) -> list[Check]:
@@ -110,6 +145,12 @@ def _nvidia(ctx, nodes) -> list[Check]:
         tol = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]   # chart default
     runtime = (op.values.get("operator") or {}).get("runtimeClass") or F.GPU_OPERATOR_DEFAULT_RUNTIME_CLASS
     for n in gpu_nodes:
+        if n.image in F.OPERATOR_UNSUPPORTED_IMAGES and n.labels.get("nvidia.com/gpu.deploy.operands") != "false":
+            out.append(Check("scheduling.nvidia-daemonsets", n.name, "fail",
+                             f"image {n.image} is not a host OS the GPU Operator supports, yet its operands (GFD, "
+                             f"DCGM exporter, validator, MIG manager) are not opted out "
+                             f"(nvidia.com/gpu.deploy.operands=false)"))
+            continue
         if n.labels.get("nvidia.com/gpu.deploy.operands") == "false":
             out.append(Check("scheduling.nvidia-daemonsets", n.name, "pass",
                              "operands opted out on this group (nvidia.com/gpu.deploy.operands=false)"))
