@@ -17,10 +17,27 @@ def _env():
     return celpy.Environment()
 
 
+def _k8s_functions() -> dict:
+    """A few of the Kubernetes CEL library's string functions (k8s.io/apiserver pkg/cel/library, cel-go ext
+    strings) that cel-python lacks. Anything else unknown stays an evaluation error, i.e. `unchecked`."""
+    import re
+    from celpy import celtypes as t
+
+    def split(s, sep):
+        return t.ListType([t.StringType(x) for x in str(s).split(str(sep))])
+
+    def find(s, pattern):
+        m = re.search(str(pattern), str(s))
+        return t.StringType(m.group(0) if m else "")
+
+    return {"split": split, "find": find, "lowerAscii": lambda s: t.StringType(str(s).lower()),
+            "upperAscii": lambda s: t.StringType(str(s).upper()), "trim": lambda s: t.StringType(str(s).strip())}
+
+
 @functools.lru_cache(maxsize=None)
 def _program(rule: str):
     env = _env()
-    return env.program(env.compile(rule))
+    return env.program(env.compile(rule), functions=_k8s_functions())
 
 
 def _defaulted(schema: dict, value):
@@ -99,6 +116,6 @@ def check(ctx) -> list[Check]:
             out.append(Check("api.cel", oid, "fail", f"{path}: {msg} (rule: {text})"))
         for path, text, why in unchecked:
             out.append(Check("api.cel", oid, "unchecked", f"{path}: rule {text!r} not evaluated: {why}"))
-        if not fails:
+        if not fails and passed:
             out.append(Check("api.cel", oid, "pass", f"{passed} CEL rules hold"))
     return out
