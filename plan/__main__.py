@@ -2,6 +2,7 @@
 import argparse
 import collections
 import json
+import os
 import shutil
 import sys
 import time
@@ -86,4 +87,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is written and closed; skip tearing down hundreds of provider SDK modules (~0.5 s of CPU).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -8,7 +8,9 @@ checked with jsonschema. A kind with no schema at all is an error: nothing is wa
 Speed: parsing all ~15 MB of CRD YAML costs seconds, and a stack uses a handful of custom kinds. So each CRD file is
 parsed once per content hash into a small cache (out/.cache/crds/, or $LLMFLEET_CACHE): an index of which file
 defines which (group, version, kind), and one pickle per kind. A plan then loads only the kinds it meets. A file
-whose size or mtime changed is re-hashed; a changed hash re-parses that file only.
+whose size or mtime changed is re-hashed; a changed hash re-parses that file only. validate_all() also keeps each
+object's verdict, keyed by the hash of the object, the schema and the validator versions: an unchanged object is
+not validated again, and a plan whose objects are all unchanged does not even import the validators.
 """
 import copy
 import functools
@@ -21,16 +23,13 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-import jsonschema
-import kubernetes_validate
-import referencing
-from kubernetes_validate import utils as kv_utils
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # libyaml parses the upstream CRDs in seconds; the pure-Python loader takes half a minute.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CACHE_FORMAT = 1   # bump when the cached layout or _strict() changes
+_MAX_VERDICTS = 5000
 
 # Schemas shipped as JSON Schema rather than as a CRD (see shared/crds/SOURCES.md): file -> (group, version, kind).
 JSON_SCHEMAS = {"gke/computeclass_v1.json": ("cloud.google.com", "v1", "ComputeClass")}
@@ -165,6 +164,7 @@ def _strict(schema: dict) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _validator(group: str, version: str, kind: str):
+    import jsonschema
     strict = _strict(schema(group, version, kind))
     # metadata is ObjectMeta, checked by the API server itself; the CRD only says "object".
     strict.setdefault("properties", {})["metadata"] = {"type": "object"}
@@ -174,6 +174,8 @@ def _validator(group: str, version: str, kind: str):
 @functools.lru_cache(maxsize=None)
 def _k8s_schema_dir(k8s_version: str) -> str:
     """kubernetes-validate's strict schema folder for the newest version not newer than the cluster's."""
+    import kubernetes_validate
+    from kubernetes_validate import utils as kv_utils
     want = kv_utils.major_minor(k8s_version)
     if want > kv_utils.latest_version():
         raise kubernetes_validate.VersionNotSupportedError(version=want)
@@ -184,6 +186,8 @@ def _k8s_schema_dir(k8s_version: str) -> str:
 @functools.lru_cache(maxsize=None)
 def _k8s_registry(schema_dir: str):
     # The shared definitions file is megabytes of JSON: read it once per process, not once per object.
+    import referencing
+    from kubernetes_validate import utils as kv_utils
     return referencing.Resource.from_contents(kv_utils.schema_contents(f"{schema_dir}/_definitions.json", "")) \
         @ referencing.Registry()
 
@@ -191,6 +195,10 @@ def _k8s_registry(schema_dir: str):
 @functools.lru_cache(maxsize=None)
 def _builtin_validator(api_version: str, kind: str, k8s_version: str):
     """The validator kubernetes-validate builds for a built-in kind, built once per kind and version."""
+    import jsonschema
+    import kubernetes_validate
+    import referencing
+    from kubernetes_validate import utils as kv_utils
     schema_dir = _k8s_schema_dir(k8s_version)
     file_api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     try:
@@ -211,6 +219,7 @@ def validate_object(obj: dict, k8s_version: str) -> list[str]:
     kind = obj.get("kind", "")
     group, _, version = api.rpartition("/")
     meta = obj.get("metadata") or {}
+    import kubernetes_validate
     problems = []
     if not meta.get("name"):
         problems.append("metadata.name is not set (name every object explicitly)")
@@ -234,12 +243,40 @@ def validate_object(obj: dict, k8s_version: str) -> list[str]:
     return problems
 
 
+@functools.lru_cache(maxsize=1)
+def _validator_versions() -> str:
+    from importlib import metadata
+    return ",".join(f"{p}={metadata.version(p)}" for p in ("kubernetes-validate", "jsonschema"))
+
+
+def _verdict_key(obj: dict, k8s_version: str) -> str:
+    group, _, version = obj.get("apiVersion", "").rpartition("/")
+    entry = crd_index().get((group, version, obj.get("kind", "")))
+    schema_id = entry["sha"] if entry else "builtin"
+    text = json.dumps([_CACHE_FORMAT, _validator_versions(), k8s_version, schema_id, obj], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def validate_all(objs: list[dict], k8s_version: str) -> dict[str, list[str]]:
     """Object id -> problems, for the invalid objects only."""
     out = {}
+    path = cache_dir() / f"verdicts-{_CACHE_FORMAT}.json"
+    try:
+        verdicts = json.loads(path.read_text())
+    except (OSError, ValueError):
+        verdicts = {}
+    changed = False
     for obj in objs:
-        problems = validate_object(obj, k8s_version)
+        key = _verdict_key(obj, k8s_version)
+        if key in verdicts:
+            problems = verdicts[key]
+        else:
+            problems = verdicts[key] = validate_object(obj, k8s_version)
+            changed = True
         if problems:
             meta = obj.get("metadata") or {}
             out[f"{obj.get('apiVersion')} {obj.get('kind')} {meta.get('namespace', '_cluster')}/{meta.get('name')}"] = problems
+    if changed:
+        keep = dict(list(verdicts.items())[-_MAX_VERDICTS:])   # newest last: old objects age out
+        _atomic_write(path, json.dumps(keep).encode())
     return out

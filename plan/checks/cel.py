@@ -2,19 +2,33 @@
 schema's defaults are applied (as the API server does before validating). A rule the library cannot compile or
 evaluate, and a transition rule (oldSelf: update only), is reported `unchecked`, never passed."""
 import functools
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
 
 from plan import validate
 from plan.checks import Check
 
-try:
+def _celpy():
+    """cel-python, imported on first cache miss only (its parser costs more than a whole warm check run)."""
     import celpy
-except ImportError:          # reported per object below: nothing is waved through
-    celpy = None
+    return celpy
+
+
+@functools.lru_cache(maxsize=1)
+def _cel_version():
+    from importlib import metadata
+    try:
+        return metadata.version("cel-python")
+    except metadata.PackageNotFoundError:   # reported per object below: nothing is waved through
+        return None
 
 
 @functools.lru_cache(maxsize=1)
 def _env():
-    return celpy.Environment()
+    return _celpy().Environment()
 
 
 def _k8s_functions() -> dict:
@@ -76,22 +90,61 @@ def _rules(schema: dict, value, path: str):
             yield from _rules(schema["items"], v, f"{path}[{i}]")
 
 
+def _evaluate_rule(text: str, value) -> tuple[str, str]:
+    """("pass" | "fail" | "unchecked", why) for one rule on one value."""
+    if "oldSelf" in text:
+        return "unchecked", "transition rule (oldSelf): evaluated on update only"
+    celpy = _celpy()
+    try:
+        result = _program(text).evaluate({"self": celpy.json_to_cel(value)})
+    except Exception as e:     # the library's compile/eval errors: not a verdict
+        return "unchecked", f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
+    if isinstance(result, Exception) or not isinstance(result, (bool, celpy.celtypes.BoolType)):
+        return "unchecked", f"evaluated to {type(result).__name__}, not a boolean"
+    return ("pass", "") if bool(result) else ("fail", "")
+
+
+# Verdicts are pure functions of (library version, rule, value): cached on disk so a plan whose custom resources
+# did not change never builds the CEL parser (seconds of start-up on a small machine).
+_CACHE_VERSION = "1"
+
+
+def _cache_path() -> Path:
+    from plan.validate import ROOT
+    version = _cel_version() or "none"
+    return Path(os.environ.get("LLMFLEET_CACHE", ROOT / "out" / ".cache")) / f"cel-{version}-{_CACHE_VERSION}.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _cache() -> dict:
+    try:
+        return json.loads(_cache_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_cache() -> None:
+    path = _cache_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w") as f:
+        json.dump(dict(list(_cache().items())[-20000:]), f)   # newest last: old values age out
+    os.replace(tmp, path)
+
+
 def evaluate(schema: dict, obj: dict) -> tuple[list, list, int]:
     """(failures, unchecked, passed) as (path, rule text, message) lists and a count."""
     fails, unchecked, passed = [], [], 0
+    cache = _cache()
     for path, rule, value in _rules(schema, _defaulted(schema, obj), "self"):
         text = rule.get("rule", "")
-        if "oldSelf" in text:
-            unchecked.append((path, text, "transition rule (oldSelf): evaluated on update only"))
-            continue
-        try:
-            result = _program(text).evaluate({"self": celpy.json_to_cel(value)})
-        except Exception as e:     # the library's compile/eval errors: not a verdict
-            unchecked.append((path, text, f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"))
-            continue
-        if isinstance(result, Exception) or not isinstance(result, (bool, celpy.celtypes.BoolType)):
-            unchecked.append((path, text, f"evaluated to {type(result).__name__}, not a boolean"))
-        elif bool(result):
+        key = hashlib.sha256(json.dumps([text, value], sort_keys=True).encode()).hexdigest()
+        if key not in cache:
+            cache[key] = list(_evaluate_rule(text, value))
+        verdict, why = cache[key]
+        if verdict == "unchecked":
+            unchecked.append((path, text, why))
+        elif verdict == "pass":
             passed += 1
         else:
             fails.append((path, text, rule.get("message") or rule.get("messageExpression") or "failed"))
@@ -100,6 +153,7 @@ def evaluate(schema: dict, obj: dict) -> tuple[list, list, int]:
 
 def check(ctx) -> list[Check]:
     out = []
+    before = len(_cache())
     index = validate.crd_index()
     for o in ctx.objects:
         group, _, version = o.get("apiVersion", "").rpartition("/")
@@ -108,7 +162,7 @@ def check(ctx) -> list[Check]:
             continue
         m = o.get("metadata") or {}
         oid = f"{o['kind']} {m.get('namespace', '_cluster')}/{m.get('name')}"
-        if celpy is None:
+        if _cel_version() is None:
             out.append(Check("api.cel", oid, "unchecked", "cel-python is not installed"))
             continue
         fails, unchecked, passed = evaluate(validate.schema(*gvk), o)
@@ -118,4 +172,6 @@ def check(ctx) -> list[Check]:
             out.append(Check("api.cel", oid, "unchecked", f"{path}: rule {text!r} not evaluated: {why}"))
         if not fails and passed:
             out.append(Check("api.cel", oid, "pass", f"{passed} CEL rules hold"))
+    if len(_cache()) != before:
+        _save_cache()
     return out

@@ -2,13 +2,15 @@
 (../shared/chart-values/<chart>-<version>.yaml). Free-form maps and subcharts whose values file is not there are
 declared once below; a chart without a values file is reported unchecked."""
 import functools
+import hashlib
 import os
+import pickle
 from pathlib import Path
 
 import yaml
 
 from plan.checks import Check
-from plan.validate import ROOT
+from plan.validate import ROOT, _atomic_write, cache_dir
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -42,12 +44,24 @@ def values_dir() -> Path:
     return Path(os.environ.get("LLMFLEET_CHART_VALUES", ROOT.parent / "shared" / "chart-values"))
 
 
+def _load(path: Path) -> dict:
+    """A values file, parsed once per content hash (kube-prometheus-stack's is 200 KB of YAML)."""
+    data = path.read_bytes()
+    cached = cache_dir() / f"values-{hashlib.sha256(data).hexdigest()[:24]}.pickle"
+    try:
+        return pickle.loads(cached.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        parsed = yaml.load(data, Loader=_LOADER) or {}
+        _atomic_write(cached, pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+        return parsed
+
+
 @functools.lru_cache(maxsize=None)
 def defaults(chart: str, version: str):
     for name in (f"{chart}-{version}.yaml", f"{chart}-v{version.lstrip('v')}.yaml", f"{chart}-{version.lstrip('v')}.yaml"):
         p = values_dir() / name
         if p.exists():
-            return yaml.load(p.read_text(), Loader=_LOADER) or {}, name
+            return _load(p), name
     return None, None
 
 
