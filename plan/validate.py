@@ -86,7 +86,7 @@ def crd_index() -> dict[tuple[str, str, str], dict]:
     """(group, version, kind) -> {"file", "sha"}, for every CRD (and JSON schema) under shared/crds/. Cheap: the
     schemas themselves are loaded by schema() on first use."""
     root, cdir = crd_dir(), cache_dir()
-    index_path = cdir / f"index-{_CACHE_FORMAT}.json"
+    index_path = cdir / f"index-{_CACHE_FORMAT}-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}.json"
     try:
         cached = json.loads(index_path.read_text())
         if cached.get("root") != str(root):
