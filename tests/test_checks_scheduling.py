@@ -148,3 +148,15 @@ def test_azure_time_sliced_pools_scale_from_zero_only_with_scale_set_tags():
     pool.inputs["tags"] = {"k8s.io_cluster-autoscaler_node-template_resources_nvidia.com~2gpu": "32"}
     c = ctx([pod], cloud="azure", resources=[pool], descriptors=[d])
     assert not failed(scale_from_zero.check(c), "scale-from-zero.template")
+
+
+def test_a_template_with_fewer_time_sliced_gpus_than_a_node_over_provisions():
+    group = eks_group("ts", itype="p5.48xlarge", min_size=0)
+    d = PoolDescriptor("h100", "aws", "on-demand", "ts", GPUS["h100-80gb"], 8, "p5.48xlarge",
+                       sharing=Sharing("time-slicing", 4))
+    c = ctx([gpu_pod()], resources=[group], descriptors=[d])
+    assert "template advertises 8, a running node 32" in failed(scale_from_zero.check(c),
+                                                                "scale-from-zero.template")[0]
+    tag = asg_tag(group, "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu", "32")
+    c = ctx([gpu_pod()], resources=[group, tag], descriptors=[d])
+    assert not failed(scale_from_zero.check(c), "scale-from-zero.template")

@@ -16,6 +16,14 @@ def check(ctx) -> list[Check]:
             continue
         bad = {p.owner: why_not(p, n.from_zero) for p in meant}
         bad = {k: v for k, v in bad.items() if v}
+        # A template that advertises fewer GPU slices than a real node makes the autoscaler add nodes it does not
+        # need (time-slicing / MIG without resource tags).
+        asked = {k for p in meant for k in gpu_resources(pod_requests(p))}
+        for k in sorted(asked):
+            have, real = n.from_zero.allocatable.get(k, 0), n.allocatable.get(k, 0)
+            if 0 < have < real:
+                bad[f"{k} per node"] = (f"template advertises {have}, a running node {real}: the autoscaler "
+                                        f"over-provisions")
         out.append(Check("scale-from-zero.template", n.name, "fail" if bad else "pass",
                          f"at 0 nodes the {n.autoscaler} template would not admit: "
                          + "; ".join(f"{k}: {v}" for k, v in bad.items()) if bad
@@ -37,7 +45,7 @@ def _initial_size(ctx) -> list[Check]:
         gpu = bool((i.get("nodeConfig") or {}).get("guestAccelerators"))
         bad = gpu and initial > max(floor, 0)
         out.append(Check("scale.initial-size", f"gcp node pool {i.get('name', r.name)}", "fail" if bad else "pass",
-                         f"initialNodeCount {i.get('initialNodeCount')} per zone x {zones} zones = {initial} GPU nodes "
+                         f"initialNodeCount {int(i.get('initialNodeCount'))} per zone x {zones} zones = {initial} GPU nodes "
                          f"at first up, over the minimum {floor}" if bad else
                          f"starts with {initial} node(s), minimum {floor}"))
     return out
