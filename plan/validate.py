@@ -106,12 +106,18 @@ def crd_index() -> dict[tuple[str, str, str], dict]:
         else:
             data = path.read_bytes()
             sha = hashlib.sha256(data).hexdigest()
-            if not entry or entry["sha"] != sha or not all(
-                    _entry_path(sha, tuple(k)).exists() for k in entry["kinds"]):
+            kinds_path = cdir / f"{sha[:20]}.kinds.json"
+            if not entry or entry["sha"] != sha:
+                try:    # parsed before (another checkout, or the index was rebuilt): reuse its kinds
+                    entry = {"sha": sha, "kinds": json.loads(kinds_path.read_text())}
+                except (OSError, ValueError):
+                    entry = None
+            if not entry or not all(_entry_path(sha, tuple(k)).exists() for k in entry["kinds"]):
                 parsed = _parse_file(path, rel)
                 for gvk, schema in parsed.items():
                     _atomic_write(_entry_path(sha, gvk), pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL))
                 entry = {"sha": sha, "kinds": [list(k) for k in parsed]}
+                _atomic_write(kinds_path, json.dumps(entry["kinds"]).encode())
             new_files[rel] = dict(entry, size=st.st_size, mtime=st.st_mtime_ns)
             changed = True
         for k in new_files[rel]["kinds"]:
