@@ -122,5 +122,5 @@ def check(ctx) -> list[Check]:
                          else f"every key is in {fname}"))
         if skipped:
             out.append(Check("helm.values", r.id, "unchecked",
-                             f"keys not checked (subcharts without a values file here, or keys the file only documents in comments): {', '.join(skipped)}"))
+                             f"keys not checked (subcharts without a values file here, or only documented in comments): {', '.join(skipped)}"))
     return out

@@ -9,6 +9,7 @@ from typing import Optional
 
 from catalog.gpus import instance
 from plan.checks import cloud_facts as F
+from plan.checks.quantity import parse
 
 _EFFECT = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
 
@@ -127,15 +128,10 @@ def _aws(res, ctx) -> list[NodeTemplate]:
                 v, _, eff = value.partition(":")
                 z.taints = [x for x in z.taints if x["key"] != name] + [{"key": name, "value": v, "effect": eff}]
             elif kind == "resources":
-                z.allocatable[name] = _q(value)
+                z.allocatable[name] = parse(value)
         t.from_zero = z
         out.append(t)
     return out
-
-
-def _q(v):
-    from plan.checks.quantity import parse
-    return parse(v)
 
 
 def _karpenter(objs, ctx) -> list[NodeTemplate]:
@@ -261,7 +257,7 @@ def _azure(res, ctx) -> list[NodeTemplate]:
                 val, _, eff = v.partition(":")
                 z.taints.append({"key": _azure_tag_key(rest, False), "value": val, "effect": eff})
             elif kind == "resources":
-                z.allocatable[_azure_tag_key(rest, True)] = _q(v)
+                z.allocatable[_azure_tag_key(rest, True)] = parse(v)
         t.from_zero = z
         out.append(t)
     return out
