@@ -116,3 +116,16 @@ def test_kserve_must_install_after_keda_and_models_must_be_scraped():
     assert "no ServiceMonitor or PodMonitor" in failed(references.check(ctx([namespace(), gpu_pod()])),
                                                        "references.model-metrics")[0]
     assert verdicts(references.check(ctx([gpu_pod()])), "references.pod")
+
+
+def test_dcgm_dashboards_need_an_exporter_on_every_gpu_group():
+    from tests.checks_kit import eks_group
+    rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+            "metadata": {"name": "gpu", "namespace": "monitoring"},
+            "spec": {"groups": [{"name": "g", "rules": [{"alert": "x", "expr": "DCGM_FI_DEV_XID_ERRORS > 0"}]}]}}
+    off = eks_group("h100", labels={"llmfleet.io/pool": "h100", "nvidia.com/gpu.deploy.operands": "false"})
+    op = rec("kubernetes:helm.sh/v3:Release", "gpu-operator", {"chart": "gpu-operator", "values": {}})
+    assert "no exporter runs on aws node group h100" in failed(
+        references.check(ctx([rule], resources=[off, op])), "references.gpu-metrics")[0]
+    on = eks_group("h100")
+    assert not failed(references.check(ctx([rule], resources=[on, op])), "references.gpu-metrics")

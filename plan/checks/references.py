@@ -212,6 +212,33 @@ def _model_monitoring(ctx) -> list[Check]:
     return out
 
 
+def _gpu_metrics(ctx) -> list[Check]:
+    """Dashboards and alert rules that read DCGM metrics need an exporter on every GPU group: the GPU Operator's
+    (operands not opted out), a standalone dcgm-exporter chart, or GKE's managed DCGM (monitoring_config DCGM
+    component with managed Prometheus; issue 9 item 16)."""
+    import json
+    readers = [o for o in ctx.kind("PrometheusRule", "ConfigMap") if "DCGM_FI_" in json.dumps(o)]
+    gpu_nodes = [n for n in ctx.nodes if n.gpus]
+    if not readers or not gpu_nodes:
+        return []
+    op = ctx.release("gpu-operator")
+    op_dcgm = op is not None and ((op.values.get("dcgmExporter") or {}).get("enabled", True) is not False)
+    standalone = ctx.release("dcgm-exporter") is not None
+    gke_managed = False
+    for r in ctx.resources:
+        if r.type == "gcp:container/cluster:Cluster":
+            mc = r.inputs.get("monitoringConfig") or {}
+            gke_managed = "DCGM" in (mc.get("enableComponents") or []) and \
+                bool((mc.get("managedPrometheus") or {}).get("enabled"))
+    dark = [n.name for n in gpu_nodes if not (standalone or gke_managed or (
+        op_dcgm and n.labels.get("nvidia.com/gpu.deploy.operands") != "false"
+        and n.labels.get("nvidia.com/gpu.deploy.dcgm-exporter") != "false"))]
+    names = ", ".join(f"{o['kind']} {o['metadata']['name']}" for o in readers)
+    return [Check("references.gpu-metrics", "cluster", "fail" if dark else "pass",
+                  f"{names} read DCGM metrics, but no exporter runs on {', '.join(dark)}" if dark
+                  else f"every GPU group has a DCGM exporter for {names}")]
+
+
 def _install_order(ctx) -> list[Check]:
     out = []
     helm = [r for r in ctx.resources if r.type.startswith("kubernetes:helm.sh/") and r.custom]
@@ -262,4 +289,4 @@ def check(ctx) -> list[Check]:
                          "; ".join(problems) or "every Secret, ConfigMap, ServiceAccount, PVC and PriorityClass it "
                                                 "names exists"))
     return out + _services(ctx) + _monitors(ctx) + _targets(ctx) + _kserve_credentials(ctx) \
-        + _model_monitoring(ctx) + _install_order(ctx)
+        + _model_monitoring(ctx) + _install_order(ctx) + _gpu_metrics(ctx)
