@@ -129,3 +129,14 @@ def test_dcgm_dashboards_need_an_exporter_on_every_gpu_group():
         references.check(ctx([rule], resources=[off, op])), "references.gpu-metrics")[0]
     on = eks_group("h100")
     assert not failed(references.check(ctx([rule], resources=[on, op])), "references.gpu-metrics")
+
+
+def test_kserve_readiness_must_wait_for_the_model():
+    isvc = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+            "metadata": {"name": "m", "namespace": "llm-serving", "labels": {}},
+            "spec": {"predictor": {"labels": {"llmfleet.io/model": "m"}, "model": {
+                "modelFormat": {"name": "huggingface"}, "readinessProbe": {"httpGet": {"path": "/", "port": 8080}}}}}}
+    assert "answers before the model is loaded" in failed(references.check(ctx([isvc])),
+                                                          "references.model-readiness")[0]
+    isvc["spec"]["predictor"]["model"]["readinessProbe"]["httpGet"]["path"] = "/v1/models/m"
+    assert not failed(references.check(ctx([isvc])), "references.model-readiness")

@@ -212,6 +212,28 @@ def _model_monitoring(ctx) -> list[Check]:
     return out
 
 
+# Readiness paths that answer only once the model is loaded, per serving container (issue 9 item 17): KServe's
+# model server answers `/` as soon as the process is up; its per-model endpoints wait for the model.
+READY_PATHS = {"kserve-container": ("/v1/models/", "/v2/models/", "/v2/health/ready")}
+
+
+def _model_readiness(ctx) -> list[Check]:
+    out = []
+    for pod in ctx.pods:
+        for c in pod.spec.get("containers") or []:
+            wanted = READY_PATHS.get(c.get("name"))
+            if not wanted or not pod.model:
+                continue
+            path = ((c.get("readinessProbe") or {}).get("httpGet") or {}).get("path")
+            ok = bool(path) and path.startswith(wanted)
+            out.append(Check("references.model-readiness", f"{pod.owner} container {c['name']}",
+                             "pass" if ok else "fail",
+                             f"readiness waits for the model ({path})" if ok else
+                             f"readiness probe path {path!r} answers before the model is loaded; use one of "
+                             f"{', '.join(p + '<model>' for p in wanted)}"))
+    return out
+
+
 def _gpu_metrics(ctx) -> list[Check]:
     """Dashboards and alert rules that read DCGM metrics need an exporter on every GPU group: the GPU Operator's
     (operands not opted out), a standalone dcgm-exporter chart, or GKE's managed DCGM (monitoring_config DCGM
@@ -289,4 +311,5 @@ def check(ctx) -> list[Check]:
                          "; ".join(problems) or "every Secret, ConfigMap, ServiceAccount, PVC and PriorityClass it "
                                                 "names exists"))
     return out + _services(ctx) + _monitors(ctx) + _targets(ctx) + _kserve_credentials(ctx) \
-        + _model_monitoring(ctx) + _install_order(ctx) + _gpu_metrics(ctx)
+        + _model_monitoring(ctx) + _install_order(ctx) + _gpu_metrics(ctx) \
+        + _model_readiness(ctx)
