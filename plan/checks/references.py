@@ -230,7 +230,7 @@ def _model_readiness(ctx) -> list[Check]:
                              "pass" if ok else "fail",
                              f"readiness waits for the model ({path})" if ok else
                              f"readiness probe path {path!r} answers before the model is loaded; use one of "
-                             f"{', '.join(p + '<model>' for p in wanted)}"))
+                             f"{', '.join(wanted)} (per-model endpoints)"))
     return out
 
 
