@@ -210,3 +210,25 @@ def check_untainted_node(gpu_only: bool, pools, problems, path: str) -> None:
                              f"off the cluster's only nodes (llmfleet:cluster.gpuOnly is true): untaint the nodes "
                              f"(kubectl taint nodes <node> {t.key}-) and drop the taint here, or add an untainted "
                              f"node and set gpuOnly to false")
+
+
+def pool_groups(pools, models) -> dict[str, str]:
+    """Pool name -> the first pool (stack order) of its group: pools that one model's pod template may use in
+    turn (a model's allowed pools), joined transitively. GKE renders one ComputeClass per group, because a pod
+    selects exactly one class and a node pool belongs to exactly one class."""
+    leader = {p.name: p.name for p in pools}
+    order = {p.name: i for i, p in enumerate(pools)}
+
+    def find(name: str) -> str:
+        while leader[name] != name:
+            name = leader[name]
+        return name
+
+    for m in models:
+        names = [n for n in (m.placement.pools if m.placement else ()) if n in leader]
+        for other in names[1:]:
+            a, b = find(names[0]), find(other)
+            if a != b:
+                first, second = sorted((a, b), key=order.get)
+                leader[second] = first
+    return {name: find(name) for name in leader}

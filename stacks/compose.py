@@ -19,6 +19,7 @@ from components.platform import PlatformBase
 from components.serving import ServingLayer
 from spec.platform import GPU_OPERATOR_NAMESPACE, MONITORING_NAMESPACE
 from spec.cluster import METRICS_API_BUILTIN
+from spec.pools import pool_groups
 from spec.stack import StackSpec
 
 
@@ -47,7 +48,7 @@ def make_cluster(spec: StackSpec):
     if spec.cloud == "gcp":
         from components.gcp import GkeCluster   # imported here: other clouds' stacks never load pulumi_gcp
         return GkeCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices,
-                                 "shared_cache": shared_cache})
+                                 "shared_cache": shared_cache, "pool_groups": pool_groups(spec.pools, spec.models)})
     if spec.cloud == "azure":
         from components.azure import AksCluster   # imported here: other clouds' stacks never load azure-native
         return AksCluster(name, {"cluster": spec.cluster, "pools": spec.pools, "prices": spec.prices,

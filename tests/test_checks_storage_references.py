@@ -123,12 +123,18 @@ def test_dcgm_dashboards_need_an_exporter_on_every_gpu_group():
     rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
             "metadata": {"name": "gpu", "namespace": "monitoring"},
             "spec": {"groups": [{"name": "g", "rules": [{"alert": "x", "expr": "DCGM_FI_DEV_XID_ERRORS > 0"}]}]}}
-    off = eks_group("h100", labels={"llmfleet.io/pool": "h100", "nvidia.com/gpu.deploy.operands": "false"})
+    off = eks_group("h100", labels={"llmfleet.io/pool": "h100", "nvidia.com/gpu.deploy.dcgm-exporter": "false"})
     op = rec("kubernetes:helm.sh/v3:Release", "gpu-operator", {"chart": "gpu-operator", "values": {}})
     assert "no exporter runs on aws node group h100" in failed(
         references.check(ctx([rule], resources=[off, op])), "references.gpu-metrics")[0]
     on = eks_group("h100")
     assert not failed(references.check(ctx([rule], resources=[on, op])), "references.gpu-metrics")
+    # A pool that opts out of every operand (Bottlerocket) is reported as unwatched, not as passing.
+    bottlerocket = eks_group("h200", labels={"llmfleet.io/pool": "h200", "nvidia.com/gpu.deploy.operands": "false"})
+    checks = [c for c in references.check(ctx([rule], resources=[on, bottlerocket, op]))
+              if c.name == "references.gpu-metrics"]
+    assert [c.verdict for c in checks] == ["pass", "unchecked"]
+    assert "aws node group h200" in checks[1].message and "do not see these GPUs" in checks[1].message
 
 
 def test_kserve_readiness_must_wait_for_the_model():

@@ -171,7 +171,7 @@ def test_prod_descriptors(prod):
 def test_prod_kubeconfig_is_secret_and_compute_class_on(prod):
     assert prod.outputs["kubeconfig"] == "[secret]"
     assert sorted(m["metadata"]["name"] for m in prod.manifests if m["kind"] == "ComputeClass") == [
-        "llmfleet-a100", "llmfleet-h100", "llmfleet-l4"]
+        "llmfleet-h100", "llmfleet-l4"]
 
 
 def test_kubeconfig_uses_the_gke_auth_plugin():
@@ -284,7 +284,7 @@ def test_compute_class_priorities_follow_the_chain(other):
     cc = other.manifest("ComputeClass", "llmfleet-res")
     assert cc["apiVersion"] == "cloud.google.com/v1"
     assert cc["spec"] == {
-        "description": "llmfleet pool res: reserved > on-demand > spot",
+        "description": "llmfleet pools res: res-reserved > res-on-demand > res-spot",
         "priorities": [{"nodepools": ["res-reserved"]}, {"nodepools": ["res-on-demand"]},
                        {"nodepools": ["res-spot"]}],
         "nodePoolAutoCreation": {"enabled": False},

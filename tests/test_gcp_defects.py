@@ -52,12 +52,14 @@ def small(**gcp) -> dict:
 def test_compute_class_is_default_and_valid_against_the_gke_schema(prod):
     schema = json.loads(SCHEMA.read_text())
     classes = {m["metadata"]["name"]: m for m in prod.manifests if m["kind"] == "ComputeClass"}
-    assert sorted(classes) == ["llmfleet-a100", "llmfleet-h100", "llmfleet-l4"]
+    # llama-8b lists [h100, a100]: one pod template, so one class spans both pools (spec/pools.py pool_groups).
+    assert sorted(classes) == ["llmfleet-h100", "llmfleet-l4"]
     for obj in classes.values():
         jsonschema.validate(obj, schema)      # raises on any field the GKE CRD does not have
-    # The chain, in order: on-demand before spot for h100, spot before on-demand for l4.
+    # The chain, in order: h100 on-demand, h100 spot, then the a100 pool (spot only); spot before on-demand for l4.
     assert classes["llmfleet-h100"]["spec"]["priorities"] == [{"nodepools": ["h100-on-demand"]},
-                                                               {"nodepools": ["h100-spot"]}]
+                                                               {"nodepools": ["h100-spot"]},
+                                                               {"nodepools": ["a100-spot"]}]
     assert classes["llmfleet-l4"]["spec"]["priorities"] == [{"nodepools": ["l4-spot"]},
                                                              {"nodepools": ["l4-on-demand"]}]
 
@@ -193,3 +195,23 @@ def test_non_prod_cluster_is_not_pulumi_protected(recorded_options):
 def test_provider_has_a_stable_cluster_identifier(prod):
     provider = prod.one("pulumi:providers:kubernetes").inputs
     assert provider["clusterIdentifier"] == "gke/example-llmfleet-prod/us-central1/llm-gcp-prod"
+
+
+def test_a_model_spanning_pools_selects_one_class_that_spans_them(prod):
+    """GKE applies a class's order to pods that select it; a pod selects one class and a node pool belongs to one,
+    so pools a model may use in turn share a class. gcp-prod's llama-8b lists [h100, a100]."""
+    isvc = next(m for m in prod.manifests if m["kind"] == "InferenceService")
+    assert isvc["spec"]["predictor"]["nodeSelector"] == {"cloud.google.com/compute-class": "llmfleet-h100"}
+    labels = {r.inputs["name"]: r.inputs["nodeConfig"]["labels"].get("cloud.google.com/compute-class")
+              for r in prod.of_type("gcp:container/nodePool:NodePool") if r.inputs["name"] != "system"}
+    assert labels == {"h100-on-demand": "llmfleet-h100", "h100-spot": "llmfleet-h100", "a100-spot": "llmfleet-h100",
+                      "l4-spot": "llmfleet-l4", "l4-on-demand": "llmfleet-l4"}
+
+
+def test_pool_groups_join_transitively_and_keep_stack_order():
+    from types import SimpleNamespace as NS
+    from spec.pools import pool_groups
+    pools = [NS(name=n) for n in ("a", "b", "c", "d")]
+    models = [NS(placement=NS(pools=("c", "b"))), NS(placement=NS(pools=("d", "c"))), NS(placement=None)]
+    # b-c and c-d join b, c, d; the group is named after its first pool in stack order (b); a stays alone.
+    assert pool_groups(pools, models) == {"a": "a", "b": "b", "c": "b", "d": "b"}

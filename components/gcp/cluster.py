@@ -60,6 +60,8 @@ class GkeClusterArgs(TypedDict):
     """`cloud/type` -> Price (catalog merged with stack overrides), for the pool descriptors."""
     shared_cache: bool
     """A model's shared cache uses a Filestore class (`standard-rwx`...): enable the Filestore CSI add-on."""
+    pool_groups: dict
+    """Pool name -> its group's first pool (spec/pools.py pool_groups): one ComputeClass per group."""
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -152,7 +154,8 @@ class GkeCluster(pulumi.ComponentResource):
             upgrade_settings={"strategy": "SURGE", "max_surge": 1, "max_unavailable": 0},
             opts=ResourceOptions(parent=self, ignore_changes=["initialNodeCount"], delete_before_replace=True))
 
-        plans = plan_pools(args["pools"], s, tuple(spec.zones), args["prices"], sa_email)
+        plans = plan_pools(args["pools"], s, tuple(spec.zones), args["prices"], sa_email,
+                           args.get("pool_groups"))
         for p in plans:
             self.node_pools[p.node_pool] = gcp.container.NodePool(
                 f"{name}-{p.node_pool}", name=p.node_pool, **pool_args, node_locations=p.node_locations,
@@ -182,11 +185,14 @@ class GkeCluster(pulumi.ComponentResource):
 
         self.compute_classes = []
         if s.compute_class:
-            for pool in args["pools"]:
-                obj = compute_class(pool, plans)
-                members = [self.node_pools[p.node_pool] for p in plans if p.spec.name == pool.name]
+            groups = args.get("pool_groups") or {p.name: p.name for p in args["pools"]}
+            for group in dict.fromkeys(groups[p.name] for p in args["pools"]):
+                mine = [p for p in plans if groups[p.spec.name] == group]
+                obj = compute_class(group, mine)
+                members = [self.node_pools[p.node_pool] for p in mine]
+                # Named after the group's first pool: a one-pool group keeps the URN and name it had before.
                 self.compute_classes.append(k8s.apiextensions.CustomResource(
-                    f"{name}-cc-{pool.name}", api_version=obj["apiVersion"], kind=obj["kind"],
+                    f"{name}-cc-{group}", api_version=obj["apiVersion"], kind=obj["kind"],
                     metadata=obj["metadata"], spec=obj["spec"],
                     opts=ResourceOptions(parent=self, provider=self.provider, depends_on=members)))
 

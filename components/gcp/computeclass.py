@@ -19,17 +19,18 @@ API_VERSION = "cloud.google.com/v1"
 KIND = "ComputeClass"
 
 
-def compute_class(pool: PoolSpec, plans: Sequence[PoolPlan]) -> dict:
-    """The ComputeClass object (cluster-scoped) for one pool, priorities in the pool's capacity order."""
-    ordered = sorted((p for p in plans if p.spec.name == pool.name), key=lambda p: pool.capacity.index(p.capacity))
-    chain = " > ".join(p.capacity for p in ordered)
+def compute_class(group: str, plans: Sequence[PoolPlan]) -> dict:
+    """The ComputeClass object (cluster-scoped) for one pool group: every node pool of the group's pools, in the
+    autoscaler's order (pools in stack order, then each pool's capacity chain: the descriptors' priority)."""
+    ordered = sorted(plans, key=lambda p: -p.descriptor.priority)
+    chain = " > ".join(p.node_pool for p in ordered)
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
-        "metadata": {"name": compute_class_name(pool),
-                     "labels": {**MANAGED_BY, LABEL_POOL: pool.name}},
+        "metadata": {"name": compute_class_name(group),
+                     "labels": {**MANAGED_BY, LABEL_POOL: group}},
         "spec": {
-            "description": f"llmfleet pool {pool.name}: {chain}",
+            "description": f"llmfleet pools {', '.join(dict.fromkeys(p.spec.name for p in ordered))}: {chain}",
             "priorities": [{"nodepools": [p.node_pool]} for p in ordered],
             # Our node pools exist with fixed GPU settings; GKE must not invent new ones for this class.
             "nodePoolAutoCreation": {"enabled": False},

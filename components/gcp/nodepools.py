@@ -63,12 +63,13 @@ def node_pool_name(pool: PoolSpec, capacity: str) -> str:
     return f"{pool.name}-{capacity}"
 
 
-def compute_class_name(pool: PoolSpec) -> str:
-    return f"llmfleet-{pool.name}"
+def compute_class_name(group: str) -> str:
+    """The ComputeClass of a pool group, named after the group's first pool (spec/pools.py pool_groups)."""
+    return f"llmfleet-{group}"
 
 
 def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zones: tuple, prices: dict,
-              service_account=None, priority: int = 0) -> PoolPlan:
+              service_account=None, priority: int = 0, group: str = "") -> PoolPlan:
     inst = pool.instance
     assert inst is not None and inst.accelerator, f"pool {pool.name}: no GKE accelerator in the catalog"
     name = node_pool_name(pool, capacity)
@@ -100,7 +101,7 @@ def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zone
 
     taints = [GPU_TAINT, *[t for t in pool.taints if t.key != GPU_TAINT.key]]
     if settings.compute_class:
-        cc = compute_class_name(pool)
+        cc = compute_class_name(group or pool.name)
         labels[COMPUTE_CLASS] = cc
         taints.append(Taint(COMPUTE_CLASS, cc, "NoSchedule"))
     if capacity == "spot":
@@ -168,7 +169,10 @@ def upgrade_settings(baseline: int) -> dict:
     return {"strategy": "SURGE", "max_surge": 0, "max_unavailable": 1}
 
 
-def plan_pools(pools, settings: GcpSettings, cluster_zones: tuple, prices: dict, service_account=None) -> list:
+def plan_pools(pools, settings: GcpSettings, cluster_zones: tuple, prices: dict, service_account=None,
+               groups: Optional[dict] = None) -> list:
     priorities = capacity_priorities(pools)
-    return [plan_pool(p, c, settings, cluster_zones, prices, service_account, priorities[(p.name, c)])
+    groups = groups or {}
+    return [plan_pool(p, c, settings, cluster_zones, prices, service_account, priorities[(p.name, c)],
+                      groups.get(p.name, p.name))
             for p in pools for c in p.capacity]

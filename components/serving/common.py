@@ -4,7 +4,7 @@ from the placement, probes with a startup budget, security context. Pure functio
 import math
 from typing import Optional, Sequence
 
-from components.descriptors import LABEL_CAPACITY, PoolDescriptor, all_tolerations, capacity_exclusion
+from components.descriptors import GKE_COMPUTE_CLASS, LABEL_CAPACITY, PoolDescriptor, all_tolerations, capacity_exclusion
 from components.platform import MANAGED_BY
 from sizing.estimate import GIB
 from spec.models import ModelSpec
@@ -216,7 +216,13 @@ def tolerations(descriptors: Sequence[PoolDescriptor]) -> list[dict]:
 def gpu_pod_scheduling(model: ModelSpec, descriptors: Sequence[PoolDescriptor]) -> dict:
     """Pod spec fields every GPU model pod shares, whatever the engine: its pool's nodes and their taints, spread
     across zones and nodes, its priority tier, pod security and the drain budget."""
+    classes = {d.node_labels.get(GKE_COMPUTE_CLASS) for d in descriptors}
+    # GKE applies a ComputeClass's fallback order to pods that select it with a nodeSelector (GKE "About custom
+    # ComputeClasses"); the model's pools share one class (spec/pools.py pool_groups).
+    selector = {"nodeSelector": {GKE_COMPUTE_CLASS: classes.pop()}} if len(classes) == 1 and None not in classes \
+        else {}
     return {
+        **selector,
         "affinity": affinity(descriptors, excluded_capacities(model)),
         "tolerations": tolerations(descriptors),
         "topologySpreadConstraints": topology_spread(model),
