@@ -22,7 +22,7 @@ import yaml
 
 from catalog.crds import CRD_INSTALL
 from plan import forces_new as fn
-from plan.manifests import is_k8s_object
+from plan.manifests import ints, is_k8s_object
 
 SECRET = "[secret]"
 MISSING = object()
@@ -36,7 +36,10 @@ def load_plan(folder: Path) -> dict:
     options = json.loads(opts_file.read_text()) if opts_file.exists() else None
     cost_file = folder / "cost.json"
     cost = json.loads(cost_file.read_text()) if cost_file.exists() else None
-    return {"states": states, "options": options, "cost": cost}
+    policy_file, checks_file = folder / "policy.json", folder / "checks.json"
+    policy = json.loads(policy_file.read_text()) if policy_file.exists() else None
+    checks = json.loads(checks_file.read_text()).get("summary") if checks_file.exists() else None
+    return {"states": states, "options": options, "cost": cost, "policy": policy, "checks": checks}
 
 
 def from_run(result, with_cost: bool = True) -> dict:
@@ -243,7 +246,21 @@ def diff_stack(base: dict, head: dict, secret_changed: frozenset = frozenset()) 
     # Unchanged rows are left out, except those whose changes ignoreChanges hides: the reviewer must see them.
     return {"optionsKnown": options_known, "resources": [r for r in ordered if r["op"] != "same" or r["flags"]],
             "summary": {op: sum(1 for r in rows.values() if r["op"] == op) for op in _ORDER if op != "same"},
-            "cost": cost_diff(base["cost"], head["cost"])}
+            "cost": cost_diff(base["cost"], head["cost"]),
+            "policy": policy_diff(base.get("policy"), head.get("policy")),
+            "checks": head.get("checks")}
+
+
+def policy_diff(base: Optional[list], head: Optional[list]) -> Optional[dict]:
+    """Violations of the cost-guard pack (plan/policy.py) per level, base and head, and the head's messages."""
+    def count(rows, level):
+        return sum(len(r["violations"]) for r in rows or () if r["level"] == level)
+    if head is None:
+        return None
+    return {"mandatory": {"base": count(base, "mandatory"), "head": count(head, "mandatory")},
+            "advisory": {"base": count(base, "advisory"), "head": count(head, "advisory")},
+            "violations": [f"{r['policy']} ({r['level']}): {v['message']}" for r in head
+                           for v in r["violations"] if r["level"] == "mandatory"]}
 
 
 def _unique_collisions(rows: dict, b: dict, h: dict) -> None:
@@ -291,7 +308,8 @@ def _yaml_diff(old: dict, new: dict, paths: list[str]) -> str:
     out = {}
     for p in paths:
         a, b = get_path(old, p), get_path(new, p)
-        out[p] = {"-": None if a is MISSING else a, "+": None if b is MISSING else b}
+        # Whole numbers as integers, the way the manifests print them (the engine hands numbers over as floats).
+        out[p] = {"-": None if a is MISSING else ints(a), "+": None if b is MISSING else ints(b)}
     return yaml.safe_dump(out, sort_keys=True, default_flow_style=False, width=120)
 
 
@@ -307,7 +325,7 @@ def diff_all(base_root: Path, head_root: Path, secret_changed: frozenset = froze
     bs, hs = stack_folders(base_root), stack_folders(head_root)
     out = {}
     for stack in sorted(set(bs) | set(hs)):
-        empty = {"states": {}, "options": {}, "cost": None}
+        empty = {"states": {}, "options": {}, "cost": None, "policy": None, "checks": None}
         out[stack] = diff_stack(load_plan(bs[stack]) if stack in bs else empty,
                                 load_plan(hs[stack]) if stack in hs else empty, secret_changed)
     return out
@@ -321,14 +339,29 @@ def _money(c: Optional[dict], key: str) -> str:
     return f"{v['base']:,.0f} -> {v['head']:,.0f} ({v['delta']:+,.0f})"
 
 
+def _policy(p: Optional[dict]) -> str:
+    if not p:
+        return "-"
+    m, a = p["mandatory"], p["advisory"]
+    return f"{m['head']} mandatory, {a['head']} advisory" + (" (was {}, {})".format(m["base"], a["base"])
+                                                             if (m["base"], a["base"]) != (m["head"], a["head"]) else "")
+
+
 def markdown(result: dict) -> str:
     lines = ["## Plan diff", "", "| stack | create | update | replace | delete | flags | GPU $/month at min | "
-             "GPU $/month at max |", "|---|---|---|---|---|---|---|---|"]
+             "GPU $/month at max | cost-guard violations | cluster checks failed |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for stack, d in result.items():
         s = d["summary"]
         flags = sum(len(r["flags"]) for r in d["resources"])
+        checks = d.get("checks")
         lines.append(f"| {stack} | {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {flags} | "
-                     f"{_money(d['cost'], 'monthlyAtMin')} | {_money(d['cost'], 'monthlyAtMax')} |")
+                     f"{_money(d['cost'], 'monthlyAtMin')} | {_money(d['cost'], 'monthlyAtMax')} | "
+                     f"{_policy(d.get('policy'))} | {checks['fail'] if checks else '-'} |")
+    for stack, d in result.items():
+        blocked = (d.get("policy") or {}).get("violations") or []
+        if blocked:
+            lines += ["", f"**{stack}: mandatory cost-guard violations**", ""] + [f"- {v}" for v in blocked]
     for stack, d in result.items():
         if not d["resources"]:
             continue

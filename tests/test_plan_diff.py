@@ -214,3 +214,30 @@ def test_plan_with_base_writes_options_and_the_diff(tmp_path, capsys):
     d = json.loads((tmp_path / "head" / "diff.json").read_text())
     assert d["edge"]["summary"] == {"replace": 0, "delete": 0, "create": 0, "update": 0}
     assert main(["--stack", "edge", "--out", str(tmp_path / "h2"), "--base", str(tmp_path / "nowhere")]) == 2
+
+
+def test_diff_reports_cost_guard_and_check_results_per_stack(tmp_path, monkeypatch):
+    """Two real plans of dev, the head growing the pool: the comment shows the cost delta and the advisory
+    budget warning the growth trips (dev warns above $5,000/month)."""
+    import plan.__main__ as cli
+    from plan import diff
+    from plan.runtime import ROOT
+    from plan.stackfile import load_stack_config
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    text = (ROOT / "Pulumi.dev.yaml").read_text()
+    (root / "Pulumi.dev.yaml").write_text(text)
+    monkeypatch.setattr(cli, "load_stack_config", lambda r, s: load_stack_config(root, s))
+    assert cli.plan("dev", tmp_path / "base" / "dev", quiet=True) == 0
+    (root / "Pulumi.dev.yaml").write_text(text.replace("      maxNodes: 2\n", "      maxNodes: 3\n"))
+    assert cli.plan("dev", tmp_path / "head" / "dev", quiet=True) == 0
+    result = diff.diff_all(tmp_path / "base", tmp_path / "head")
+    d = result["dev"]
+    # g6e.xlarge: spot 0.78 + on-demand 1.861 per hour, one more node each: 2.641 x 730 = 1,927.93.
+    assert d["cost"]["monthlyAtMax"] == {"base": 3855.86, "head": 5783.79, "delta": 1927.93}
+    assert d["policy"]["advisory"]["head"] == d["policy"]["advisory"]["base"] + 1
+    assert d["policy"]["mandatory"] == {"base": 0, "head": 0} and d["checks"]["fail"] == 0
+    md = diff.markdown(result)
+    # node groups (2) and the GPU quota grow in place.
+    assert "| dev | 0 | 3 | 0 | 0 | 0 | 0 -> 0 (+0) | 3,856 -> 5,784 (+1,928) | 0 mandatory, " in md
