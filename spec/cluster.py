@@ -1,5 +1,5 @@
 """The cluster part of the spec (`llmfleet:cloud`, `llmfleet:cluster`): which cloud, where, which Kubernetes."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from catalog.versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
@@ -29,6 +29,9 @@ class ClusterSpec:
     gpu_only: bool = False                 # existing: the declared GPU pools are the cluster's only nodes
     # Cloud-specific settings, read by the cloud's own reader (spec/clouds/<cloud>.py); None for existing.
     settings: Any = None
+    # Cost-allocation tags (environment, cost-center, owner) every taggable cloud resource carries: AWS and Azure
+    # tags, GKE resource labels (spec/costguards.py read_cost_tags; the cost-tags policy checks them).
+    tags: dict = field(default_factory=dict)
 
 
 def read_cluster(o: Obj, cloud: str, stack: str, environment: str = "") -> ClusterSpec:

@@ -45,3 +45,19 @@ def read_cost_guards(o: Obj) -> CostGuardsSpec:
     enforcement = {name: levels.str(name, choices=LEVELS) for name in list(levels) if name in POLICY_NAMES}
     levels.done(extra_allowed=POLICY_NAMES)
     return CostGuardsSpec(warning, ceiling, cap, prod, tags, enforcement, idle_percent, idle_minutes)
+
+
+# GKE label values are the strictest of the three clouds' tag values: one rule that fits all.
+TAG_VALUE = r"[a-z0-9]([-_a-z0-9]{0,61}[a-z0-9])?"
+
+
+def read_cost_tags(o: Obj, environment: str) -> dict:
+    """`llmfleet:costTags: {costCenter, owner}` -> the tags in every cloud's spelling (the same keys everywhere:
+    `environment`, `cost-center`, `owner` are valid AWS and Azure tag names and GKE label keys)."""
+    hint = "lowercase letters, digits, '-' and '_', at most 63 (GKE label values)"
+    tags = {"environment": environment}
+    for key, tag in (("costCenter", "cost-center"), ("owner", "owner")):
+        value = o.str(key, None, pattern=TAG_VALUE, hint=hint)
+        if value is not None:
+            tags[tag] = value
+    return tags

@@ -9,7 +9,7 @@ from typing import Any, Optional
 from catalog.prices import PRICES, Price
 from spec.clouds import CHECKS
 from spec.cluster import CLOUDS, ClusterSpec, read_cluster
-from spec.costguards import CostGuardsSpec, read_cost_guards
+from spec.costguards import CostGuardsSpec, read_cost_guards, read_cost_tags
 from spec.models import ModelSpec, place_models, read_model
 from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
@@ -135,6 +135,9 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     guards_obj = o.obj("costGuards")
     cost_guards = read_cost_guards(guards_obj)
     guards_obj.done()
+    tags_obj = o.obj("costTags")
+    cluster = replace(cluster, tags=read_cost_tags(tags_obj, environment))
+    tags_obj.done()
 
     o.done()
     problems.raise_if_any()

@@ -68,7 +68,7 @@ def test_network_and_identity(prod):
     assert prod.one("azure-native:resources:ResourceGroup").inputs == {
         "resourceGroupName": "llm-azure-prod", "location": "eastus",
         "tags": {"managed-by": "llmfleet", "llmfleet-cluster": PREFIX, "llmfleet-environment": "prod",
-                 "cost-center": "llm-platform"}}
+                 "cost-center": "llm-platform", "environment": "prod", "owner": "ml-platform"}}
     vnet = prod.one("azure-native:network:VirtualNetwork").inputs
     assert vnet["addressSpace"] == {"addressPrefixes": ["10.224.0.0/12"]} and "subnets" not in vnet
     assert prod.one("azure-native:network:Subnet").inputs == {

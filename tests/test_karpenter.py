@@ -95,7 +95,7 @@ def test_nodeclass_content(kp):
         "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1,
                             "httpTokens": "required"},
         "tags": {"team": "ml-platform", "cost-center": "inference", "llmfleet.io/cluster": "llm-prod-kp",
-                 "llmfleet.io/environment": "prod"},
+                 "llmfleet.io/environment": "prod", "environment": "prod", "owner": "ml-platform"},
     }
     assert [m["metadata"]["name"] for m in kp.manifests if m["kind"] == "EC2NodeClass"] == ["al2023-nvidia-1000gb"]
 

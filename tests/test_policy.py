@@ -203,3 +203,25 @@ def test_pack_entry_point_serves_the_policies_like_pulumi_loads_it():
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def test_every_taggable_cloud_resource_carries_the_cost_tags(stack_plan):
+    rows = {r["policy"]: r for r in policy.evaluate(stack_plan.resources, policy.pack_config(stack_plan.spec))}
+    if stack_plan.spec.cloud == "existing":
+        assert rows["cost-tags"]["status"] == "not-applicable"       # no cloud resources of ours
+    else:
+        assert rows["cost-tags"]["status"] == "passed", rows["cost-tags"]["violations"][:3]
+
+
+def test_cost_tags_are_checked_and_their_absence_is_reported():
+    cfg = _dev_config()
+    cfg["costTags"] = {"costCenter": "Inference Team", "ownr": "x"}
+    assert config_error(cfg, stack="dev", secrets={"hfToken": "x"}) == [
+        "llmfleet:costTags.costCenter: must be lowercase letters, digits, '-' and '_', at most 63 (GKE label values), "
+        "got 'Inference Team'",
+        "llmfleet:costTags.ownr: unknown key (did you mean 'owner'?); allowed: costCenter, owner"]
+    del cfg["costTags"]
+    rows = _rows(run_config(cfg, stack="dev", secrets={"hfToken": "x"}))
+    assert rows["cost-tags"]["level"] == "advisory" and rows["cost-tags"]["violations"]
+    assert all(v["message"].endswith("missing cost tag(s) cost-center, owner (at tags)")
+               for v in rows["cost-tags"]["violations"])

@@ -26,7 +26,8 @@ EFS_TYPES = (FS, MT, SG, PIA, SC, "llmfleet:aws:EfsModelCache")
 Q7 = {"name": "m", "model": "qwen2.5-7b", "concurrency": 4}
 SHARED = {**Q7, "cache": {"mode": "shared"}}
 QWEN_CACHE_GI = 27
-TAGS = {"llmfleet.io/cluster": "t1", "llmfleet.io/environment": "test"}
+# The environment is also a cost-allocation tag (spec.costguards.read_cost_tags); no costTags are set here.
+TAGS = {"llmfleet.io/cluster": "t1", "llmfleet.io/environment": "test", "environment": "test"}
 
 
 def aws(models, **aws_settings):

@@ -166,7 +166,7 @@ class EksCluster(pulumi.ComponentResource):
         # (`pulumi up` fails) and keep them if the stack is destroyed after unprotecting.
         keep = protected(spec)
         kept = ResourceOptions(protect=keep, retain_on_delete=keep)
-        tags = {**s.tags, "llmfleet.io/cluster": cname, "llmfleet.io/environment": spec.environment}
+        tags = {**s.tags, **spec.tags, "llmfleet.io/cluster": cname, "llmfleet.io/environment": spec.environment}
         child = ResourceOptions(parent=self)
         zones = cluster_zones(spec)
 

@@ -80,7 +80,7 @@ class AksCluster(pulumi.ComponentResource):
         spec: ClusterSpec = args["cluster"]
         settings: AzureSettings = spec.settings
         tags = {"managed-by": "llmfleet", "llmfleet-cluster": spec.name, "llmfleet-environment": spec.environment,
-                **settings.tags}
+                **settings.tags, **spec.tags}
 
         net = make_network(name, spec.name, spec.region, settings, tags, parent=self)
         rg_name = net.resource_group.name
@@ -140,7 +140,7 @@ class AksCluster(pulumi.ComponentResource):
             resource_group_name=rg_name,
             resource_name_=aks.name,
             vnet_subnet_id=net.subnet.id,
-            **_general_pool(settings.general_pool, settings, spec.zones),
+            **_with_tags(_general_pool(settings.general_pool, settings, spec.zones), spec.tags),
             opts=ResourceOptions(parent=self, ignore_changes=["count"], delete_before_replace=True))
         previous = [general]
         self.plans: list[AgentPoolPlan] = plan_pools(args["pools"], args["prices"],
@@ -152,7 +152,7 @@ class AksCluster(pulumi.ComponentResource):
                 resource_group_name=rg_name,
                 resource_name_=aks.name,
                 vnet_subnet_id=net.subnet.id,
-                **agent_pool_inputs(plan, settings),
+                **_with_tags(agent_pool_inputs(plan, settings), spec.tags),
                 # Fixed names (the priority expander's regexes and the descriptors name them): a forces-new change
                 # (vmSize, gpuInstanceProfile: pulumi-azure-native#3655) deletes the pool before creating it again;
                 # create-first fails with a name conflict. The cost is a capacity gap (docs/azure.md).
@@ -296,6 +296,11 @@ def _cpu_pool(pool: CpuPool, s: AzureSettings, zones: Sequence[str], role: str, 
     if zones:
         inputs["availability_zones"] = list(zones)
     return inputs
+
+
+def _with_tags(inputs: dict, tags: dict) -> dict:
+    """Agent pools carry the cost-allocation tags too (AKS copies them onto the pool's scale set and its VMs)."""
+    return {**inputs, "tags": {**tags, **inputs.get("tags", {})}}
 
 
 def _system_pool(pool: CpuPool, s: AzureSettings, zones: Sequence[str], subnet_id: pulumi.Input[str]) -> dict:

@@ -128,7 +128,7 @@ class GkeCluster(pulumi.ComponentResource):
             addons_config={"gcs_fuse_csi_driver_config": {"enabled": True},
                            "gce_persistent_disk_csi_driver_config": {"enabled": True},
                            "gcp_filestore_csi_driver_config": {"enabled": shared_cache}},
-            resource_labels={"llmfleet-cluster": spec.name, "llmfleet-environment": spec.environment},
+            resource_labels={**spec.tags, "llmfleet-cluster": spec.name, "llmfleet-environment": spec.environment},
             deletion_protection=s.deletion_protection,
             # The removed default pool's node_config reads back differently and would show a diff forever.
             # Prod: Pulumi refuses to delete it too (deletion_protection only guards the GCP API call).
@@ -145,7 +145,7 @@ class GkeCluster(pulumi.ComponentResource):
                          "location_policy": "BALANCED"},
             node_config={"machine_type": s.system_machine_type, "image_type": "COS_CONTAINERD",
                          "disk_size_gb": s.system_disk_gb, "disk_type": "pd-balanced",
-                         "labels": {LABEL_ROLE: SYSTEM_POOL},
+                         "labels": {LABEL_ROLE: SYSTEM_POOL}, "resource_labels": dict(spec.tags),
                          "service_account": sa_email, "oauth_scopes": [CLOUD_PLATFORM],
                          "workload_metadata_config": {"mode": "GKE_METADATA"},
                          "shielded_instance_config": {"enable_secure_boot": True,
@@ -155,7 +155,7 @@ class GkeCluster(pulumi.ComponentResource):
             opts=ResourceOptions(parent=self, ignore_changes=["initialNodeCount"], delete_before_replace=True))
 
         plans = plan_pools(args["pools"], s, tuple(spec.zones), args["prices"], sa_email,
-                           args.get("pool_groups"))
+                           args.get("pool_groups"), spec.tags)
         for p in plans:
             self.node_pools[p.node_pool] = gcp.container.NodePool(
                 f"{name}-{p.node_pool}", name=p.node_pool, **pool_args, node_locations=p.node_locations,

@@ -69,7 +69,7 @@ def compute_class_name(group: str) -> str:
 
 
 def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zones: tuple, prices: dict,
-              service_account=None, priority: int = 0, group: str = "") -> PoolPlan:
+              service_account=None, priority: int = 0, group: str = "", tags: Optional[dict] = None) -> PoolPlan:
     inst = pool.instance
     assert inst is not None and inst.accelerator, f"pool {pool.name}: no GKE accelerator in the catalog"
     name = node_pool_name(pool, capacity)
@@ -126,7 +126,8 @@ def plan_pool(pool: PoolSpec, capacity: str, settings: GcpSettings, cluster_zone
         "gvnic": {"enabled": True},
         # Secure Boot only admits signed kernel modules: GKE's drivers are signed, the operator's are not.
         "shielded_instance_config": {"enable_secure_boot": driver == "cloud", "enable_integrity_monitoring": True},
-        "resource_labels": {"llmfleet-pool": pool.name, "llmfleet-capacity": capacity},
+        # Cost allocation: GKE bills a node pool's VMs under these labels (spec.cluster.tags).
+        "resource_labels": {**(tags or {}), "llmfleet-pool": pool.name, "llmfleet-capacity": capacity},
     }
     if capacity == "reserved":
         node_config["reservation_affinity"] = {"consume_reservation_type": "SPECIFIC_RESERVATION",
@@ -170,9 +171,9 @@ def upgrade_settings(baseline: int) -> dict:
 
 
 def plan_pools(pools, settings: GcpSettings, cluster_zones: tuple, prices: dict, service_account=None,
-               groups: Optional[dict] = None) -> list:
+               groups: Optional[dict] = None, tags: Optional[dict] = None) -> list:
     priorities = capacity_priorities(pools)
     groups = groups or {}
     return [plan_pool(p, c, settings, cluster_zones, prices, service_account, priorities[(p.name, c)],
-                      groups.get(p.name, p.name))
+                      groups.get(p.name, p.name), tags)
             for p in pools for c in p.capacity]
