@@ -13,6 +13,7 @@ from pulumi_policy.policy import _NotApplicableError
 
 from catalog.prices import HOURS_PER_MONTH
 from policy.costguards import POLICIES
+from spec.environment import PROD_ENVIRONMENT
 
 LEVELS = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY,
           "disabled": EnforcementLevel.DISABLED}
@@ -25,7 +26,7 @@ def pack_config(spec) -> dict[str, dict]:
                  for k, p in spec.prices.items() if p.source == "llmfleet:prices"}
     existing = [{"name": p.name, "maxNodes": p.max_nodes, "pricePerHour": p.price_per_hour or 0.0}
                 for p in spec.pools] if spec.cloud == "existing" else []
-    env = {"environment": spec.environment, "prodEnvironments": list(g.prod_environments)}
+    env = {"environment": spec.environment, "prodEnvironmentPattern": PROD_ENVIRONMENT}
     out: dict[str, dict] = {
         "gpu-budget-warning": {"prices": overrides, "existingPools": existing},
         "gpu-budget-ceiling": {"prices": overrides, "existingPools": existing},

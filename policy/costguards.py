@@ -4,6 +4,7 @@ so `pulumi preview --policy-pack` and the offline plan (plan/policy.py) run exac
 Config comes per stack from `out/<stack>/policy-config.json`, which the offline plan writes from the stack file;
 every property has a default here, and a budget policy without a limit is not applicable.
 """
+import re
 from typing import Any, Mapping
 
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy)
@@ -13,7 +14,8 @@ from policy.workloads import gpu_count, gpu_pods
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
 PREMIUM_GPUS = ["h100-80gb", "h100-nvl-94gb", "h200-141gb"]
-PROD_ENVIRONMENTS = ["prod", "production"]
+# The project's rule (spec/environment.py), repeated here as the default: the pack runs without the spec.
+PROD_ENVIRONMENT = r"prod(uction)?(-[a-z0-9-]+)?"
 REQUIRED_TAGS = ["environment", "cost-center", "owner"]
 
 # Where each taggable cloud resource this program creates keeps its tags (AWS and Azure `tags`, GKE labels).
@@ -45,7 +47,7 @@ def config(args, schema: PolicyConfigSchema) -> dict:
 
 
 def _is_prod(cfg: Mapping[str, Any]) -> bool:
-    return cfg.get("environment", "") in cfg.get("prodEnvironments", PROD_ENVIRONMENTS)
+    return bool(re.fullmatch(cfg.get("prodEnvironmentPattern") or PROD_ENVIRONMENT, cfg.get("environment", "")))
 
 
 # --- budget -----------------------------------------------------------------------------------------------------
@@ -76,7 +78,8 @@ _ceil_schema, _ceil = _budget("monthlyCeiling", "ceiling")
 
 # --- environment rules --------------------------------------------------------------------------------------------
 _ENV = {"environment": {"type": "string", "default": ""},
-        "prodEnvironments": {"type": "array", "items": {"type": "string"}, "default": PROD_ENVIRONMENTS}}
+        "prodEnvironmentPattern": {"type": "string", "default": PROD_ENVIRONMENT,
+                                   "description": "regular expression an environment name must match to be prod"}}
 _premium_schema = PolicyConfigSchema(properties={
     **_ENV, "premiumGpus": {"type": "array", "items": {"type": "string"}, "default": PREMIUM_GPUS}})
 _zero_schema = PolicyConfigSchema(properties=dict(_ENV))
@@ -94,7 +97,7 @@ def _premium(args, report):
     for g in _groups(args):
         if not _is_prod(cfg) and g.gpu in cfg["premiumGpus"] and g.capacity == "on-demand":
             report(f"{g.name}: on-demand {g.instance_type} ({g.gpu}) in environment {cfg['environment']!r}; "
-                   f"outside {', '.join(cfg['prodEnvironments'])} premium GPUs run on spot or reserved capacity", None)
+                   "outside prod premium GPUs run on spot or reserved capacity", None)
 
 
 def _scale_to_zero(args, report):

@@ -11,7 +11,6 @@ from spec.reader import Obj
 LEVELS = ("advisory", "mandatory", "disabled")
 # A sanity bound, not a budget: the largest GPU group any cloud sells quota for is well below this.
 MAX_GPUS_PER_POOL_LIMIT = 4096
-DEFAULT_PROD_ENVIRONMENTS = ("prod", "production")
 # The pack's policies (policy/costguards.py POLICIES; a test keeps the two equal), for `enforcement` overrides.
 POLICY_NAMES = ("gpu-budget-warning", "gpu-budget-ceiling", "nonprod-premium-gpus-not-on-demand",
                 "nonprod-gpu-scale-to-zero", "max-gpus-per-pool", "cost-tags", "gpu-workload-priority-class",
@@ -23,7 +22,6 @@ class CostGuardsSpec:
     monthly_warning: Optional[float] = None      # USD at every GPU group's max; advisory above it
     monthly_ceiling: Optional[float] = None      # USD; mandatory above it
     max_gpus_per_pool: int = 64
-    prod_environments: tuple[str, ...] = DEFAULT_PROD_ENVIRONMENTS
     required_tags: tuple[str, ...] = ("environment", "cost-center", "owner")
     enforcement: dict = field(default_factory=dict)     # policy name -> advisory | mandatory | disabled
     idle_gpu_percent: float = 5.0                # ModelGPUsIdle: a model's GPUs all under this utilisation...
@@ -36,7 +34,6 @@ def read_cost_guards(o: Obj) -> CostGuardsSpec:
     if warning is not None and ceiling is not None and warning > ceiling:
         o.error("monthlyWarning", f"must be <= monthlyCeiling ({ceiling:g}), got {warning:g}")
     cap = o.int("maxGpusPerPool", 64, min=1, max=MAX_GPUS_PER_POOL_LIMIT)
-    prod = tuple(o.str_list("prodEnvironments", DEFAULT_PROD_ENVIRONMENTS, min_items=1))
     tags = tuple(o.str_list("requiredTags", CostGuardsSpec.required_tags))
     idle_percent = o.float("idleGpuPercent", 5.0, min=0, max=100)
     # At most a week: Prometheus' max_over_time window must stay inside the retention of a small stack.
@@ -44,7 +41,7 @@ def read_cost_guards(o: Obj) -> CostGuardsSpec:
     levels = o.obj("enforcement")
     enforcement = {name: levels.str(name, choices=LEVELS) for name in list(levels) if name in POLICY_NAMES}
     levels.done(extra_allowed=POLICY_NAMES)
-    return CostGuardsSpec(warning, ceiling, cap, prod, tags, enforcement, idle_percent, idle_minutes)
+    return CostGuardsSpec(warning, ceiling, cap, tags, enforcement, idle_percent, idle_minutes)
 
 
 # GKE label values are the strictest of the three clouds' tag values: one rule that fits all.

@@ -82,8 +82,8 @@ def test_nonprod_rules_trip_on_dev():
     cfg["costGuards"]["monthlyWarning"] = 10_000_000
     rows = _rows(run_config(cfg, stack="dev", secrets={"hfToken": "x"}))
     assert [v["message"] for v in rows["nonprod-premium-gpus-not-on-demand"]["violations"]] == [
-        "llm-dev-l40s-on-demand-ng: on-demand p5.48xlarge (h100-80gb) in environment 'dev'; outside prod, "
-        "production premium GPUs run on spot or reserved capacity"]
+        "llm-dev-l40s-on-demand-ng: on-demand p5.48xlarge (h100-80gb) in environment 'dev'; outside prod "
+        "premium GPUs run on spot or reserved capacity"]
     assert len(rows["nonprod-gpu-scale-to-zero"]["violations"]) == 1
     # 2 nodes x 8 GPUs = 16 > the dev cap of 8.
     assert "up to 16 GPUs (2 x 8), over the cap of 8 per pool" in rows["max-gpus-per-pool"]["violations"][0]["message"]
@@ -225,3 +225,9 @@ def test_cost_tags_are_checked_and_their_absence_is_reported():
     assert rows["cost-tags"]["level"] == "advisory" and rows["cost-tags"]["violations"]
     assert all(v["message"].endswith("missing cost tag(s) cost-center, owner (at tags)")
                for v in rows["cost-tags"]["violations"])
+
+
+def test_one_rule_says_which_environments_are_production():
+    from spec.environment import is_production
+    assert [e for e in ("prod", "production", "prod-eu", "preprod", "dev", "prod_1", "production-us-2")
+            if is_production(e)] == ["prod", "production", "prod-eu", "production-us-2"]

@@ -24,6 +24,7 @@ from components.azure.network import make_network
 from components.azure.pools import AgentPoolPlan, agent_pool_inputs, plan_pools
 from components.azure.priority import make_priority_configmap, priorities
 from components.descriptors import LABEL_ROLE
+from spec.environment import is_production
 from spec.clouds.azure import AzureSettings, CpuPool
 from spec.cluster import ClusterSpec
 from spec.pools import PoolSpec
@@ -126,7 +127,7 @@ class AksCluster(pulumi.ComponentResource):
                 ignore_changes=["agentPoolProfiles[0].count"],
                 # Prod: Pulumi refuses to delete or replace the cluster (a rename or a forces-new change plans a
                 # replacement of the whole cluster and its volumes).
-                protect=spec.environment == "prod"))
+                protect=is_production(spec.environment)))
 
         if grant is None:
             grant_subnet(name, net.subnet, aks.identity.apply(lambda i: i.principal_id), parent=self,

@@ -18,6 +18,7 @@ from components.gcp.identity import NodeIdentity
 from components.gcp.kubeconfig import kubeconfig
 from components.gcp.network import PODS_RANGE, SERVICES_RANGE, GkeNetwork
 from components.gcp.nodepools import GKE_DEFAULT_REGIONAL_ZONES, plan_pools
+from spec.environment import is_production
 from spec.clouds.gcp import GcpSettings
 from spec.cluster import ClusterSpec
 from spec.pools import PoolSpec
@@ -133,7 +134,7 @@ class GkeCluster(pulumi.ComponentResource):
             # The removed default pool's node_config reads back differently and would show a diff forever.
             # Prod: Pulumi refuses to delete it too (deletion_protection only guards the GCP API call).
             opts=ResourceOptions(parent=self, depends_on=[*apis, identity], ignore_changes=["nodeConfig"],
-                                 protect=spec.environment == "prod"))
+                                 protect=is_production(spec.environment)))
 
         pool_args = {"cluster": self.cluster.name, "project": s.project, "location": location}
         self.node_pools = {}

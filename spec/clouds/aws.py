@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 
 from catalog.gpus import INSTANCE_TYPES
 from spec.clouds.karpenter import check_karpenter
+from spec.environment import is_production
 from spec.reader import Obj, Problems
 
 ENDPOINT_ACCESS = ("public", "private", "public-and-private")
@@ -33,7 +34,6 @@ INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[0-9a-z]+"
 ARM_FAMILY = r"[a-z]+[0-9]+g[a-z]*\..*"
 ROLE_ARN = r"arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]+"
 # Environments treated as production: control-plane allow-list required, cluster/key/file system protected.
-PROD_ENVIRONMENT = r"prod(uction)?(-[a-z0-9-]+)?"
 # Zone letters the default subnet layout carves (components/aws/network.py LAYOUT_LETTERS).
 LAYOUT_LETTERS = "abc"
 
@@ -101,12 +101,6 @@ def zone_cidrs(cidr: str, zone: str, overrides: Optional[dict] = None) -> tuple[
     index = LAYOUT_LETTERS.index(zone[-1])
     blocks = list(ipaddress.IPv4Network(cidr).subnets(prefixlen_diff=2))
     return str(blocks[index]), str(list(blocks[-1].subnets(prefixlen_diff=2))[index])
-
-
-def is_production(environment: str) -> bool:
-    """`prod`, `production`, `prod-eu`, ...: how the program knows a stack is production (`llmfleet:environment`,
-    default the stack name)."""
-    return bool(re.fullmatch(PROD_ENVIRONMENT, environment or ""))
 
 
 def protected(cluster) -> bool:

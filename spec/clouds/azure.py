@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from catalog.gpus import GpuModel
+from spec.environment import is_production
 from spec.reader import Obj, Problems
 
 SKU_TIERS = ("Free", "Standard", "Premium")
@@ -296,7 +297,7 @@ def check_azure(cluster, pools: Sequence, problems: Problems, prefix: str = "llm
         _check_pool(f"{prefix}:gpuPools[{i}]", pool, problems)
     _check_drivers(pools, problems, prefix)
     settings = cluster.settings
-    if settings is not None and cluster.environment == "prod":
+    if settings is not None and is_production(cluster.environment):
         path = f"{prefix}:cluster.azure"
         if not settings.authorized_ip_ranges and not settings.private_cluster:
             problems.add(f"{path}.apiServerAuthorizedIpRanges", "must list the CIDRs allowed to reach the API server "

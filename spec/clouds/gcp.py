@@ -9,6 +9,7 @@ from datetime import datetime
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+from spec.environment import is_production
 from spec.reader import Obj, Problems
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
@@ -218,7 +219,7 @@ def _check_prod_and_versions(cluster, s: GcpSettings, problems: Problems, prefix
                                              f"{cluster.kubernetes_version} may run an older patch: use "
                                              f"{'.'.join(map(str, COMPUTE_CLASS_MIN_MINOR))} or later, or set "
                                              f"computeClass: false")
-    if cluster.environment != "prod":
+    if not is_production(cluster.environment):
         return
     if not s.authorized_networks and not s.private_endpoint:
         problems.add(f"{path}.authorizedNetworks", "must list the CIDRs allowed to reach the control plane in a "
