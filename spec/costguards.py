@@ -3,6 +3,7 @@
 The offline plan turns this block into the pack's config (`out/<stack>/policy-config.json`), the file users pass
 to `pulumi preview --policy-pack policy --policy-pack-config`.
 """
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -58,3 +59,65 @@ def read_cost_tags(o: Obj, environment: str) -> dict:
         if value is not None:
             tags[tag] = value
     return tags
+
+
+ALERT_KINDS = ("actual", "forecasted")
+EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+GCP_BILLING_ACCOUNT = r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}"
+FIRST_OF_MONTH = r"20[2-9][0-9]-(0[1-9]|1[0-2])-01"
+# Azure allows five notifications per budget; the same cap keeps a stack portable.
+MAX_ALERTS = 5
+
+
+@dataclass(frozen=True)
+class BudgetAlert:
+    percent: float               # of the monthly amount
+    kind: str                    # actual | forecasted
+
+
+@dataclass(frozen=True)
+class BudgetSpec:
+    monthly: float
+    currency: str
+    alerts: tuple[BudgetAlert, ...]
+    contacts: tuple[str, ...]
+    billing_account: str = ""    # GCP: the billing account the budget belongs to
+    start_date: str = ""         # Azure: first day of the first budgeted month (fixed, so updates do not churn)
+
+
+def read_budget(o: Obj, cloud: str) -> Optional[BudgetSpec]:
+    """`llmfleet:budget`: the cloud's own monthly budget for this stack, with actual and forecast alerts."""
+    if not o.ok:
+        return None
+    if cloud == "existing":
+        o.error("monthly", "budgets are cloud resources; an existing cluster has no cloud account here")
+    monthly = o.float("monthly", min=1, max=100_000_000)
+    currency = o.str("currency", "USD", pattern=r"[A-Z]{3}", hint="an ISO 4217 code such as USD, EUR")
+    alerts = []
+    for path, item in o.list("alerts", ({"percent": 80, "type": "actual"}, {"percent": 100, "type": "forecasted"}),
+                             min_items=1):
+        a = Obj(item, path, o.problems)
+        if a.ok:
+            alerts.append(BudgetAlert(a.float("percent", min=1, max=1000), a.str("type", "actual",
+                                                                                 choices=ALERT_KINDS)))
+            a.done()
+        elif item is None:
+            o.problems.add(path, "must be an object, got null")
+    if len(alerts) > MAX_ALERTS:
+        o.error("alerts", f"must have at most {MAX_ALERTS} items (Azure's limit per budget), got {len(alerts)}")
+    contacts = tuple(o.str_list("contacts", min_items=1))
+    for i, c in enumerate(contacts):
+        if not re.fullmatch(EMAIL, c):
+            o.problems.add(f"{o.key_path('contacts')}[{i}]", f"must be an email address, got {c!r}")
+    billing = o.str("gcpBillingAccount", None, pattern=GCP_BILLING_ACCOUNT, hint="a billing account id such as "
+                    "012345-6789AB-CDEF01")
+    start = o.str("azureStartDate", None, pattern=FIRST_OF_MONTH, hint="the first day of a month, YYYY-MM-01")
+    if cloud == "gcp" and billing is None:
+        o.error("gcpBillingAccount", "is required on GCP: budgets belong to a billing account")
+    if cloud != "gcp" and billing is not None:
+        o.error("gcpBillingAccount", "only applies when cloud is gcp")
+    if cloud == "azure" and start is None:
+        o.error("azureStartDate", "is required on Azure: the first day of the first month the budget covers")
+    if cloud != "azure" and start is not None:
+        o.error("azureStartDate", "only applies when cloud is azure")
+    return BudgetSpec(monthly, currency, tuple(alerts), contacts, billing or "", start or "")

@@ -9,7 +9,8 @@ from typing import Any, Optional
 from catalog.prices import PRICES, Price
 from spec.clouds import CHECKS
 from spec.cluster import CLOUDS, ClusterSpec, read_cluster
-from spec.costguards import CostGuardsSpec, read_cost_guards, read_cost_tags
+from spec.costguards import BudgetSpec, CostGuardsSpec, read_budget, read_cost_guards, read_cost_tags
+from spec.environment import is_production
 from spec.models import ModelSpec, place_models, read_model
 from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
@@ -52,6 +53,7 @@ class StackSpec:
     observability: Any = None
     serving: Any = None
     cost_guards: CostGuardsSpec = CostGuardsSpec()
+    budget: Optional[BudgetSpec] = None
 
     @property
     def cloud(self) -> str:
@@ -135,6 +137,12 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     guards_obj = o.obj("costGuards")
     cost_guards = read_cost_guards(guards_obj)
     guards_obj.done()
+    budget_obj = o.obj("budget")
+    budget = read_budget(budget_obj, cloud)
+    budget_obj.done()
+    if "budget" not in raw and cloud in ("aws", "gcp", "azure") and is_production(environment):
+        o.error("budget", f"is required in a production environment ({environment!r}): {{monthly, contacts, "
+                          f"alerts}}, so the cloud alerts before a month overruns (docs/cost-guards.md)")
     tags_obj = o.obj("costTags")
     cluster = replace(cluster, tags=read_cost_tags(tags_obj, environment))
     tags_obj.done()
@@ -144,7 +152,7 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     return StackSpec(project=PROJECT, stack=stack, environment=environment, cluster=cluster, platform=platform,
                      pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
                      nvidia=nvidia, observability=observability, serving=serving,
-                     cost_guards=cost_guards)
+                     cost_guards=cost_guards, budget=budget)
 
 
 def _read_prices(o: Obj) -> dict[str, Price]:

@@ -56,6 +56,12 @@ def make_cluster(spec: StackSpec):
     raise AssertionError(f"unreachable: spec/cluster.py admits only {spec.cloud!r} clouds it knows")
 
 
+def cloud_providers(cluster) -> dict:
+    """The cluster's explicit cloud providers (EKS: the region's AWS provider), for cloud resources beside it."""
+    aws_provider = getattr(cluster, "aws_provider", None)
+    return {"aws": aws_provider} if aws_provider is not None else {}
+
+
 def compose(spec: StackSpec) -> Stack:
     cluster = make_cluster(spec)
     on_cluster = ResourceOptions(providers={"kubernetes": cluster.provider})
@@ -85,6 +91,13 @@ def compose(spec: StackSpec) -> Stack:
         "cloud": spec.cloud, "namespace": MONITORING_NAMESPACE, "serving_namespace": spec.serving.namespace,
         "gpu_metrics": dcgm_source(spec.nvidia.stack, spec.nvidia.dcgm_exporter, cluster.pools) is not None,
         "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)
+
+    if spec.budget is not None:
+        from components.cost.budget import CloudBudget
+        CloudBudget(f"{spec.cluster.name}-budget", {
+            "budget": spec.budget, "cloud": spec.cloud, "cluster": spec.cluster.name,
+            "project": getattr(spec.cluster.settings, "project", None), "tags": spec.cluster.tags},
+            opts=ResourceOptions(providers=cloud_providers(cluster)))
 
     pulumi.export("cloud", spec.cloud)
     pulumi.export("clusterName", spec.cluster.name)

@@ -15,6 +15,8 @@ from plan.runtime import ROOT, Recorded, RunResult, run_program
 from plan.stackfile import encode, load_stack_config
 
 PROJECT = "llmfleet"
+# A production stack needs a budget (spec/costguards.py); tests that build prod configs from scratch add this one.
+PROD_BUDGET = {"monthly": 100000, "contacts": ["platform-oncall@example.com"]}
 
 
 @dataclass

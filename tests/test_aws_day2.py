@@ -7,7 +7,7 @@ Resource options are read with tests/aws_options.py (plan/runtime.py does not re
 import pytest
 
 from tests.aws_options import recording
-from tests.harness import changed, config_error, run_config, run_stack
+from tests.harness import PROD_BUDGET, changed, config_error, run_config, run_stack
 
 NG = "aws:eks/nodeGroup:NodeGroup"
 ADDON = "aws:eks/addon:Addon"
@@ -149,7 +149,7 @@ def test_protection_defaults_off_elsewhere_and_is_configurable():
     assert protection(plan, rec) == {EKS: (False, False), KMS: (False, False), EFS: (False, False)}
     plan, rec = run_recorded(cfg(models=shared, cluster__aws={"vpcCidr": "10.20.0.0/16", "protect": True}))
     assert protection(plan, rec) == {EKS: (True, True), KMS: (True, True), EFS: (True, True)}
-    plan, rec = run_recorded(cfg(models=shared, environment="prod", cluster__aws={
+    plan, rec = run_recorded(cfg(models=shared, environment="prod", budget=PROD_BUDGET, cluster__aws={
         "vpcCidr": "10.20.0.0/16", "protect": False, "endpointAccess": "private"}))
     assert protection(plan, rec) == {EKS: (False, False), KMS: (False, False), EFS: (False, False)}
 

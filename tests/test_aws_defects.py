@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from tests.harness import changed, config_error, run_config, run_stack
+from tests.harness import PROD_BUDGET, changed, config_error, run_config, run_stack
 
 NG = "aws:eks/nodeGroup:NodeGroup"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -164,14 +164,14 @@ def test_capacity_block_pool_with_a_minimum_is_rejected():
 def test_prod_environment_requires_an_allow_list():
     msg = ("llmfleet:cluster.aws.publicAccessCidrs: is required in the 'prod' environment (production): list the "
            "networks allowed to reach the public API endpoint (not 0.0.0.0/0), or set endpointAccess: private")
-    assert config_error(cfg(environment="prod")) == [msg]
-    assert config_error(cfg(environment="prod", cluster__aws={"publicAccessCidrs": ["0.0.0.0/0"]})) == [msg]
+    assert config_error(cfg(environment="prod", budget=PROD_BUDGET)) == [msg]
+    assert config_error(cfg(environment="prod", budget=PROD_BUDGET, cluster__aws={"publicAccessCidrs": ["0.0.0.0/0"]})) == [msg]
     assert config_error(cfg(environment="production-eu"))[0].startswith(
         "llmfleet:cluster.aws.publicAccessCidrs: is required in the 'production-eu' environment")
-    private = run_config(cfg(environment="prod", cluster__aws={"endpointAccess": "private"}))
+    private = run_config(cfg(environment="prod", budget=PROD_BUDGET, cluster__aws={"endpointAccess": "private"}))
     vpc = private.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
     assert vpc["endpointPublicAccess"] is False and "publicAccessCidrs" not in vpc
-    listed = run_config(cfg(environment="prod", cluster__aws={"publicAccessCidrs": ["198.51.100.0/24"]}))
+    listed = run_config(cfg(environment="prod", budget=PROD_BUDGET, cluster__aws={"publicAccessCidrs": ["198.51.100.0/24"]}))
     assert listed.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["publicAccessCidrs"] == ["198.51.100.0/24"]
 
 

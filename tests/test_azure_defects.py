@@ -14,7 +14,7 @@ from pulumi_azure_native import containerservice
 
 from components.azure import cluster as aks_cluster
 from plan.fakes import AZURE_PRINCIPAL
-from tests.harness import changed, config_error, run_config, run_stack
+from tests.harness import PROD_BUDGET, changed, config_error, run_config, run_stack
 from tests.resource_options import recorded_options  # noqa: F401 (fixture)
 
 AGENT_POOL = "azure-native:containerservice:AgentPool"
@@ -35,7 +35,7 @@ def pool(plan, name: str) -> dict:
 
 
 def small(*pools, **azure) -> dict:
-    return {"cloud": "azure", "environment": "prod",
+    return {"cloud": "azure", "environment": "prod", "budget": {**PROD_BUDGET, "azureStartDate": "2027-01-01"},
             "cluster": {"name": "az-t", "region": "eastus",
                         "azure": {"apiServerAuthorizedIpRanges": ["203.0.113.0/24"], **azure}},
             "gpuPools": list(pools)}

@@ -14,7 +14,7 @@ import pytest
 
 from spec.clouds.gcp import GcpSettings, check_gcp
 from spec.reader import Problems
-from tests.harness import changed, config_error, run_config, run_stack
+from tests.harness import PROD_BUDGET, changed, config_error, run_config, run_stack
 from tests.resource_options import recorded_options  # noqa: F401 (fixture)
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -41,6 +41,7 @@ def pod_specs(plan):
 
 def small(**gcp) -> dict:
     return {"cloud": "gcp", "environment": "prod",
+            "budget": {**PROD_BUDGET, "gcpBillingAccount": "012345-6789AB-CDEF01"},
             "cluster": {"name": "g-t", "region": "us-central1", "zones": ["us-central1-a"],
                         "gcp": {"project": "example-proj-1", "authorizedNetworks": ["203.0.113.0/24"], **gcp}},
             "gpuPools": [{"name": "h100", "instanceType": "a3-highgpu-8g", "capacity": ["on-demand", "spot"],

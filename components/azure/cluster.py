@@ -141,7 +141,7 @@ class AksCluster(pulumi.ComponentResource):
             resource_group_name=rg_name,
             resource_name_=aks.name,
             vnet_subnet_id=net.subnet.id,
-            **_with_tags(_general_pool(settings.general_pool, settings, spec.zones), spec.tags),
+            **_with_tags(_general_pool(settings.general_pool, settings, spec.zones), tags),
             opts=ResourceOptions(parent=self, ignore_changes=["count"], delete_before_replace=True))
         previous = [general]
         self.plans: list[AgentPoolPlan] = plan_pools(args["pools"], args["prices"],
@@ -153,7 +153,7 @@ class AksCluster(pulumi.ComponentResource):
                 resource_group_name=rg_name,
                 resource_name_=aks.name,
                 vnet_subnet_id=net.subnet.id,
-                **_with_tags(agent_pool_inputs(plan, settings), spec.tags),
+                **_with_tags(agent_pool_inputs(plan, settings), tags),
                 # Fixed names (the priority expander's regexes and the descriptors name them): a forces-new change
                 # (vmSize, gpuInstanceProfile: pulumi-azure-native#3655) deletes the pool before creating it again;
                 # create-first fails with a name conflict. The cost is a capacity gap (docs/azure.md).
@@ -300,7 +300,8 @@ def _cpu_pool(pool: CpuPool, s: AzureSettings, zones: Sequence[str], role: str, 
 
 
 def _with_tags(inputs: dict, tags: dict) -> dict:
-    """Agent pools carry the cost-allocation tags too (AKS copies them onto the pool's scale set and its VMs)."""
+    """Agent pools carry the cluster's tags too (AKS copies them onto the pool's scale set and its VMs): the
+    cost-allocation tags, and `llmfleet-cluster`, which the stack's budget filters on."""
     return {**inputs, "tags": {**tags, **inputs.get("tags", {})}}
 
 
