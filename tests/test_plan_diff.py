@@ -241,3 +241,27 @@ def test_diff_reports_cost_guard_and_check_results_per_stack(tmp_path, monkeypat
     md = diff.markdown(result)
     # node groups (2) and the GPU quota grow in place.
     assert "| dev | 0 | 3 | 0 | 0 | 0 | 0 -> 0 (+0) | 3,856 -> 5,784 (+1,928) | 0 mandatory, " in md
+
+
+def test_costdiff_per_stack_and_model(tmp_path):
+    """Two cost reports written by hand: totals and only the models that changed; a stack missing on one side
+    counts from zero; the command exits 2 when neither side has a plan."""
+    from plan import costdiff
+
+    def write(root, stack, at_max, models):
+        d = root / stack
+        d.mkdir(parents=True)
+        (d / "preview.json").write_text('{"steps": []}')
+        (d / "cost.json").write_text(json.dumps({"total": {"monthlyAtMin": 0, "monthlyAtMax": at_max,
+                                                           "modelsMonthlyFloorWholeNodes": 100},
+                                                 "models": models}))
+    m = {"model": "a", "monthlyAtMinReplicas": 100, "monthlyAtMaxReplicas": 200}
+    write(tmp_path / "base", "s", 1000, [m, {**m, "model": "same"}])
+    write(tmp_path / "head", "s", 1500.5, [{**m, "monthlyAtMaxReplicas": 400}, {**m, "model": "same"}])
+    write(tmp_path / "head", "new", 50, [])
+    md = costdiff.markdown(costdiff.costdiff(tmp_path / "base", tmp_path / "head"))
+    assert "| new | 0 -> 0 (+0) | 0 -> 50 (+50) | 0 -> 100 (+100) |" in md
+    assert "| s | 0 -> 0 (+0) | 1,000 -> 1,500 (+500) | 100 -> 100 (+0) |" in md
+    assert "| s | a | 100 -> 100 (+0) | 200 -> 400 (+200) |" in md
+    assert "| s | same |" not in md
+    assert costdiff.main([str(tmp_path / "nothing"), str(tmp_path / "nothing2")]) == 2
