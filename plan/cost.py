@@ -45,6 +45,7 @@ def report(stack) -> dict[str, Any]:
             "monthlyAtMaxReplicas": round(p.price_hour * m.replicas.max * HOURS_PER_MONTH, 2),
             # What the autoscaler actually buys for the minimum replicas: whole nodes, split by GPUs used.
             "monthlyFloorWholeNodes": round(floor.model_hour(m.name) * HOURS_PER_MONTH, 2),
+            **_schedule_saving(m, p.price_hour),
         })
     packing = [{"pool": f.pool, "gpusPerNode": f.gpus_per_node, "nodes": len(f.nodes), "idleGpus": f.idle_gpus,
                 "perNode": [{"used": dict(n.used), "idle": n.free} for n in f.nodes],
@@ -60,6 +61,18 @@ def report(stack) -> dict[str, Any]:
                   "modelsMonthlyAtMinReplicas": round(sum(m["monthlyAtMinReplicas"] for m in models), 2),
                   "modelsMonthlyFloorWholeNodes": round(sum(p["monthly"] for p in packing), 2)},
     }
+
+
+def _schedule_saving(model, replica_hour: float) -> dict:
+    """A schedule (autoscaling.keda.schedule) runs the minimum replicas only in its hours: the rest of the week's
+    share of the minimum replicas' cost is saved (the whole-node floor falls the same way)."""
+    sched = model.autoscaling.schedule
+    if sched is None:
+        return {}
+    off_share = 1 - sched.hours_per_week / (7 * 24)
+    minimum = max(1, model.replicas.min)
+    return {"scheduledHoursPerWeek": sched.hours_per_week,
+            "monthlySavedBySchedule": round(replica_hour * minimum * HOURS_PER_MONTH * off_share, 2)}
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -104,4 +117,11 @@ def markdown(r: dict[str, Any]) -> str:
                              for n in p["perNode"]) or "-"
         lines.append(f"| {p['pool']} | {p['gpusPerNode']} | {p['nodes']} | {per_node} | {p['idleGpus']} | "
                      f"{p['monthly']:,.0f} |")
+    scheduled = [m for m in r["models"] if "scheduledHoursPerWeek" in m]
+    if scheduled:
+        lines += ["", "## Schedules", "", "Models that run only in their hours (KEDA cron trigger; zero replicas, and "
+                  "so no nodes for them, outside).", "", "| model | hours per week | $/month saved on its minimum |",
+                  "|---|---|---|"]
+        lines += [f"| {m['model']} | {m['scheduledHoursPerWeek']:g} | {m['monthlySavedBySchedule']:,.0f} |"
+                  for m in scheduled]
     return "\n".join(lines) + "\n"

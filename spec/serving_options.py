@@ -61,6 +61,27 @@ class Replicas:
     max: int = 1
 
 
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")     # cron day-of-week numbers 0..6
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a model runs: outside these hours KEDA scales it to zero and its nodes drain (a cron trigger)."""
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    start: str = "08:00"                  # HH:MM, inclusive
+    end: str = "20:00"                    # HH:MM, exclusive, after start (no window across midnight)
+    timezone: str = "UTC"                 # IANA zone name
+
+    @property
+    def hours_per_week(self) -> float:
+        (h0, m0), (h1, m1) = (map(int, t.split(":")) for t in (self.start, self.end))
+        return len(self.days) * ((h1 * 60 + m1) - (h0 * 60 + m0)) / 60
+
+    def cron(self, at: str) -> str:
+        hour, minute = (int(x) for x in at.split(":"))
+        return f"{minute} {hour} * * {','.join(str(WEEKDAYS.index(d)) for d in self.days)}"
+
+
 @dataclass(frozen=True)
 class Autoscaling:
     kind: str = "none"                    # none | hpa | keda | kedaRedis
@@ -69,6 +90,7 @@ class Autoscaling:
     redis_address: str = ""               # kedaRedis: host:port of the queue
     list_name: str = "inference_queue"    # kedaRedis: the Redis list queue-fed workers pop
     vpa: bool = False                     # VPA in recommendation mode (updateMode Off) on the model's pods
+    schedule: Optional[Schedule] = None   # keda/kedaRedis: run only in these hours (a cron trigger), else zero
 
 
 @dataclass(frozen=True)
@@ -146,9 +168,10 @@ def _read_autoscaling(model: Obj, engine: str, kserve: KServeOptions, replicas: 
         if kind == "kedaRedis":
             address = s.str("address", pattern=r"[A-Za-z0-9.-]+:[0-9]{1,5}", hint="host:port of the Redis server")
             list_name = s.str("listName", "inference_queue")
+        schedule = _read_schedule(s.obj("schedule"), kind, engine) if kind != "hpa" else None
         s.done()
         if kind == chosen[0]:
-            out = Autoscaling(kind, depth, cooldown, address, list_name, vpa)
+            out = Autoscaling(kind, depth, cooldown, address, list_name, vpa, schedule)
     path = model.key_path("autoscaling")
     if "hpa" in chosen and len(chosen) > 1:
         model.problems.add(path, f"hpa and {chosen[1]} would both scale the same workload (KEDA drives its own "
@@ -184,6 +207,31 @@ def _read_autoscaling(model: Obj, engine: str, kserve: KServeOptions, replicas: 
     if kind in ("hpa", "keda", "kedaRedis") and replicas.max == replicas.min:
         model.problems.add(model.key_path("replicas"), f"max must be > min ({replicas.min}) for {kind} to scale")
     return out
+
+
+def _read_schedule(o: Obj, kind: str, engine: str) -> Optional[Schedule]:
+    if not o.ok:
+        return None
+    if engine != "vllm":
+        o.problems.add(o.path, f"needs engine vllm: with engine {engine} the ScaledObject is KServe's or Ray scales "
+                               f"itself, so no cron trigger can be added")
+    hhmm, hint = r"([01][0-9]|2[0-3]):[0-5][0-9]", "HH:MM on a 24-hour clock"
+    days = tuple(o.str_list("days", Schedule.days, choices=WEEKDAYS, min_items=1))
+    start = o.str("from", Schedule.start, pattern=hhmm, hint=hint)
+    end = o.str("to", Schedule.end, pattern=hhmm, hint=hint)
+    zone = o.str("timezone", "UTC")
+    o.done()
+    if isinstance(zone, str):
+        try:
+            import zoneinfo
+            zoneinfo.ZoneInfo(zone)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            o.error("timezone", f"must be an IANA time zone such as Europe/Berlin or UTC, got {zone!r}")
+    ok = all(isinstance(t, str) and re.fullmatch(hhmm, t) for t in (start, end))
+    if ok and end <= start:
+        o.error("to", f"must be later than from ({start}): a window across midnight is two days' windows, "
+                      f"not supported; got {end}")
+    return Schedule(days, start, end, zone) if ok else None
 
 
 def _read_cache(o: Obj, engine: str) -> Cache:

@@ -91,6 +91,16 @@ def scaled_object(parent: pulumi.Resource, res_name: str, model: ModelSpec, name
             "serverAddress": prometheus_url, "query": queue_query(model, namespace),
             "threshold": str(a.target_queue_depth)}}
     window = scale_down_window(model)
+    triggers, min_replicas = [trigger], model.replicas.min
+    if a.schedule is not None:
+        # Outside the hours the cron trigger is inactive, the queue of a model with no pods is empty, so KEDA
+        # scales to zero after cooldownPeriod and the autoscaler removes the nodes; inside, the cron trigger holds
+        # the model's minimum while the queue trigger scales above it (the HPA takes the largest of its metrics).
+        # KEDA 2.20 cron scaler metadata: timezone, start, end, desiredReplicas.
+        triggers.append({"type": "cron", "metadata": {
+            "timezone": a.schedule.timezone, "start": a.schedule.cron(a.schedule.start),
+            "end": a.schedule.cron(a.schedule.end), "desiredReplicas": str(max(1, model.replicas.min))}})
+        min_replicas = 0
     return k8s.apiextensions.CustomResource(
         res_name,
         api_version="keda.sh/v1alpha1",
@@ -98,7 +108,7 @@ def scaled_object(parent: pulumi.Resource, res_name: str, model: ModelSpec, name
         metadata=_meta(model, f"{model.name}-scaler", namespace),
         spec={
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": target},
-            "minReplicaCount": model.replicas.min, "maxReplicaCount": model.replicas.max,
+            "minReplicaCount": min_replicas, "maxReplicaCount": model.replicas.max,
             "pollingInterval": KEDA_POLLING_SECONDS,
             # cooldownPeriod only governs the last replica (to zero) and has no 3600 s cap: the full load estimate;
             # the HPA behaviour below governs N -> N-1.
@@ -112,7 +122,7 @@ def scaled_object(parent: pulumi.Resource, res_name: str, model: ModelSpec, name
                 "name": f"{model.name}-keda-hpa",
                 "behavior": {"scaleDown": {"stabilizationWindowSeconds": hpa_window(model),
                                            "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]}}}},
-            "triggers": [trigger],
+            "triggers": triggers,
         },
         opts=ResourceOptions(parent=parent, depends_on=depends_on))
 
