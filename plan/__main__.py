@@ -1,4 +1,4 @@
-"""`python -m plan --stack dev [--out out/dev]`: the offline plan of one stack (see README)."""
+"""`python -m plan --stack dev [--out out/dev]`: the offline plan of one stack (docs/offline-plan.md)."""
 import argparse
 import collections
 import json

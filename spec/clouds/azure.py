@@ -286,7 +286,7 @@ def check_azure(cluster, pools: Sequence, problems: Problems, prefix: str = "llm
     """AKS rules that need the cluster and the pools together: region and zone names, agent pool names, MIG.
 
     Whether the region offers a VM size, and whether the subscription has quota for it, cannot be known offline:
-    README, "Azure (AKS)" says how to check both with `az`."""
+    docs/azure.md says how to check both with `az`."""
     if not re.fullmatch(REGION, cluster.region):
         problems.add(f"{prefix}:cluster.region", f"must be an Azure region name such as eastus, got {cluster.region!r}")
     for i, zone in enumerate(cluster.zones):

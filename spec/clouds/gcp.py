@@ -163,7 +163,7 @@ def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
     """Zones belong to the region (and to a zonal cluster's zone), reservations are zonal and well-formed.
 
     Whether a zone offers the accelerator, and whether the project has quota for it, cannot be known offline:
-    README, "GCP (GKE)" says how to check both with gcloud.
+    docs/gcp.md says how to check both with gcloud.
     """
     settings: GcpSettings = cluster.settings
     region = cluster.region
