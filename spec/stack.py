@@ -19,6 +19,9 @@ from spec.reader import ConfigError, Obj, Problems, nearest, unique
 from spec.serving import read_serving
 
 PROJECT = "llmfleet"
+# Every key `load` reads; a stack file that puts one of them outside `config:` is told so (plan/stackfile.py).
+TOP_LEVEL_KEYS = ("cloud", "environment", "cluster", "gpuPools", "models", "platform", "nvidia", "observability",
+                  "serving", "prices", "kubeconfig", "hfToken")
 # Keys that carry credentials: they must be set with `pulumi config set --secret`.
 SECRET_KEYS = ("kubeconfig", "hfToken")
 
