@@ -58,6 +58,8 @@ def read_cluster(o: Obj, cloud: Optional[str], stack: str, environment: str = ""
             o.seen.add(other)             # which block applies depends on the cloud
             continue
         sub = o.obj(other)
+        if other == cloud and ((o.given and not o.ok) or (sub.given and not sub.ok)):
+            continue                      # the block is not an object: reported once, its rules cannot run
         if other == cloud:
             settings = reader(sub)
             sub.done()

@@ -139,7 +139,7 @@ def _read_arch(o: Obj, name: str) -> ModelArch:
 def place_models(models: Sequence[ModelSpec], pools: Sequence[PoolSpec], prices: dict[str, Price],
                  cloud: str, o: Obj, paths: Optional[Sequence[str]] = None,
                  pool_paths: Optional[Sequence[str]] = None, known_pools: Sequence[str] = (),
-                 sizing: bool = True) -> list[ModelSpec]:
+                 sizing: bool = True, names_known: bool = True) -> list[ModelSpec]:
     """Sizes each model onto its allowed pools; a model that fits nowhere is a problem with the numbers.
 
     `paths`/`pool_paths` are the items' own paths (list items that are not objects are skipped). Each rule runs on
@@ -155,15 +155,18 @@ def place_models(models: Sequence[ModelSpec], pools: Sequence[PoolSpec], prices:
     out = []
     for path, m in zip(paths, models):
         model_ok = not o.problems.under(path)
-        bad = [p for p in m.pools if p not in names]
+        bad = [p for p in m.pools if p not in names] if names_known else []
         for p in bad:
             o.problems.add(f"{path}.pools", f"unknown pool {p!r}; pools: {', '.join(sorted(names)) or '(none)'}")
         shared = [p for p in m.pools if p in by_name and p not in broken and by_name[p].sharing.mode != "none"]
         for p in shared:
             o.problems.add(f"{path}.pools", f"pool {p!r} shares its GPUs ({by_name[p].sharing.mode}); "
                                             f"model servers need whole GPUs")
-        if bad or shared or not model_ok or not sizing:
+        if bad or shared or not model_ok or not sizing or not names_known:
             out.append(m)
+            continue
+        if not m.pools and o.problems.under(o.key_path("gpuPools")):
+            out.append(m)                 # every pool is a candidate, and one of them has a problem
             continue
         allowed = [by_name[p] for p in m.pools if p in by_name] if m.pools else \
             [p for p in pools if p.sharing.mode == "none" or p.name in broken]

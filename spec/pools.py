@@ -161,6 +161,10 @@ def _read_taints(o: Obj) -> list[Taint]:
     out = []
     for path, item in o.list("taints"):
         t = Obj(item, path, o.problems)
+        if not t.ok:
+            if item is None:
+                o.problems.add(path, "must be an object, got null")
+            continue
         key = t.str("key", pattern=LABEL_KEY, hint="a Kubernetes label key")
         value = t.str("value", "")
         effect = t.str("effect", "NoSchedule", choices=TAINT_EFFECTS)
@@ -188,6 +192,8 @@ def _read_sharing(o: Obj, gpu: GpuModel, gpu_known: bool = True) -> Sharing:
     elif mode == "mig":
         if not gpu.mig_profiles:
             o.error("mode", f"{gpu.display} does not support MIG; use time-slicing or none")
+        elif not o.valid("migProfile"):
+            pass                          # reported at its key
         elif not profile:
             o.error("migProfile", f"is required with mode mig: {one_of(gpu.mig_profiles)}")
         elif profile not in gpu.mig_profiles:

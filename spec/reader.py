@@ -98,6 +98,7 @@ class Obj:
         self.path = path
         self.problems = problems
         self.ok = isinstance(value, dict)
+        self.given = value is not None        # present in the config (an object or not)
         if value is not None and not self.ok:
             problems.add(path, f"must be an object, got {describe(value)}")
         self.raw: dict = value if self.ok else {}

@@ -134,6 +134,8 @@ def _read_autoscaling(model: Obj, engine: str, kserve: KServeOptions, replicas: 
     out = Autoscaling(vpa=vpa)
     for kind in chosen:
         s = settings[kind]
+        if s.given and not s.ok:
+            continue                      # not an object: reported at its key
         depth = s.int("listLength" if kind == "kedaRedis" else "targetQueueDepth", 5, limit=L.QUEUE_DEPTH)
         cooldown = s.int("cooldownSeconds", None, limit=L.COOLDOWN_SECONDS) if kind != "hpa" else None
         address, list_name = "", "inference_queue"

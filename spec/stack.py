@@ -100,7 +100,7 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     if check and cluster.settings is not None:
         _run_rule(problems, lambda scratch: check(cluster, [p for _, p in valid], scratch,
                                                   paths=[path for path, _ in valid]),
-                  depends_on=[] if cluster_obj.valid("region") else
+                  depends_on=[] if cluster_obj.valid("region", "zones") else
                   [o.key_path("cluster") + ".zones"] + [f"{path}.zones" for path, _ in valid])
 
     prices = dict(PRICES)
@@ -114,8 +114,14 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     # not told that the pool does not exist.
     raw_pools = raw.get("gpuPools") if isinstance(raw.get("gpuPools"), list) else []
     known = [str(p.get("name")) for p in raw_pools if isinstance(p, dict) and p.get("name") is not None]
+    # With a pool item that names no pool (not an object, no name) or no readable list, a model's reference
+    # cannot be called unknown: it may name exactly that pool.
+    names_known = o.valid("gpuPools") or (
+        isinstance(raw.get("gpuPools"), list) and all(isinstance(p, dict) and isinstance(p.get("name"), str)
+                                                      for p in raw_pools))
     models = place_models(models, pools, prices, cloud or "", o, paths=model_paths, pool_paths=pool_paths,
-                          known_pools=known, sizing=cloud is not None and o.valid("prices"))
+                          known_pools=known, sizing=cloud is not None and o.valid("prices"),
+                          names_known=names_known)
 
     platform_obj = o.obj("platform")
     quota_known = o.valid("gpuPools")

@@ -165,8 +165,8 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
     if not region_ok:
         problems.add(f"{prefix}:cluster.region", f"must be an AWS region such as us-east-1, got {region!r}")
     zones = cluster_zones(cluster) if region_ok else None
-    if zones is not None:
-        _check_zones(cluster, region, zones, problems, prefix)
+    if zones is not None and not _check_zones(cluster, region, zones, problems, prefix):
+        zones = None                      # a wrong cluster zone is reported once; pool zones are not compared
     for i, pool in enumerate(pools):
         path = paths[i] if paths else f"{prefix}:gpuPools[{i}]"
         if pool.max_nodes < 1:
@@ -187,12 +187,15 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
         check_karpenter(pools, problems, prefix, paths)
 
 
-def _check_zones(cluster, region: str, zones: tuple, problems: Problems, prefix: str) -> None:
+def _check_zones(cluster, region: str, zones: tuple, problems: Problems, prefix: str) -> bool:
+    """The cluster's zone rules; False when a listed zone is not a zone of the region."""
+    ok = True
     if not cluster.zones and not zones:
         problems.add(f"{prefix}:cluster.zones", f"is required in {region} (no default zones known for it): list 2 or "
                                                 f"3 availability zones, e.g. [{region}a, {region}b]")
     for i, z in enumerate(cluster.zones):
         if not re.fullmatch(re.escape(region) + r"[a-z]", z):
+            ok = False
             problems.add(f"{prefix}:cluster.zones[{i}]", f"must be an availability zone of {region} "
                                                          f"({region}a, {region}b, ...), got {z!r}")
     if cluster.zones and len(set(cluster.zones)) < 2:
@@ -202,3 +205,4 @@ def _check_zones(cluster, region: str, zones: tuple, problems: Problems, prefix:
         problems.add(f"{prefix}:cluster.zones", f"lists a zone twice: {list(zones)}")
     if len(zones) > 6:
         problems.add(f"{prefix}:cluster.zones", f"must list at most 6 zones, got {len(zones)}")
+    return ok

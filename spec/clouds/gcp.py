@@ -128,8 +128,10 @@ def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
         for i, pool in enumerate(pools):
             _check_reservation(paths[i] if paths else f"{prefix}:gpuPools[{i}]", pool, problems, None, False)
         return
+    zones_ok = True
     for i, z in enumerate(cluster.zones):
         if not z.startswith(region + "-") or not re.fullmatch(ZONE, z):
+            zones_ok = False
             problems.add(f"{prefix}:cluster.zones[{i}]", f"must be a zone of {region} ({region}-a, {region}-b, ...), "
                                                          f"got {z!r}")
     if len(set(cluster.zones)) != len(cluster.zones):
@@ -144,7 +146,8 @@ def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
     allowed = _allowed_zones(cluster)
     for i, pool in enumerate(pools):
         path = paths[i] if paths else f"{prefix}:gpuPools[{i}]"
-        for j, z in enumerate(pool.zones):
+        # A wrong cluster zone is reported once; pool zones are compared only with a list that is right.
+        for j, z in enumerate(pool.zones if zones_ok else ()):
             if allowed is not None and z not in allowed:
                 problems.add(f"{path}.zones[{j}]", f"must be one of the cluster's zones ({', '.join(allowed)}), "
                                                    f"got {z!r}")
