@@ -191,15 +191,21 @@ def _read_environment(o: Obj, raw: dict[str, Any], stack: str) -> str:
 PROVIDER_NAMESPACES = ("aws", "gcp", "azure", "azure-native", "kubernetes", "pulumi", "tls", "random")
 
 
+def near_miss(full: str) -> bool:
+    """Whether `full` is in a namespace one or two edits away from `llmfleet` (a typo that drops the key)."""
+    ns = full.partition(":")[0]
+    if ns in PROVIDER_NAMESPACES or ns == PROJECT:
+        return False
+    return _edits(ns.strip().lower(), PROJECT) <= 2
+
+
 def _check_namespaces(other_keys: Iterable[str], problems: Problems) -> None:
-    """A key in a namespace one or two edits away from `llmfleet` is a typo that would silently drop the key."""
     for full in sorted(other_keys):
-        ns, _, key = full.partition(":")
-        if ns in PROVIDER_NAMESPACES or ns == PROJECT:
-            continue
-        if ns.lower() == PROJECT or _edits(ns.lower(), PROJECT) <= 2:
-            problems.add(full, f"namespace {ns!r} is not this project's (did you mean '{PROJECT}:{key}'?); keys of "
-                               f"other namespaces are passed to their provider, so this one would be ignored")
+        if near_miss(full):
+            ns, _, key = full.partition(":")
+            problems.add(full if full == full.strip() else repr(full),
+                         f"namespace {ns!r} is not this project's (did you mean '{PROJECT}:{key.strip()}'?); keys "
+                         f"of other namespaces are passed to their provider, so this one would be ignored")
 
 
 def _edits(a: str, b: str) -> int:
@@ -239,11 +245,16 @@ def _read_prices(o: Obj) -> dict[str, Price]:
 
 
 def project_config(all_config: dict[str, Any]) -> dict[str, Any]:
-    """`llmfleet:*` entries of Pulumi's config, values decoded the way `Config.get_object` does."""
+    """`llmfleet:*` entries of Pulumi's config, values decoded the way `Config.get_object` does. A key in a
+    near-miss namespace (`llmfleat:models`) stands in for the key it was meant to be, when that one is not set:
+    it is reported once, as a namespace problem, and its value is still checked (no "models is required" line)."""
     out = {}
-    for full, value in all_config.items():
+    for full, value in sorted(all_config.items(), key=lambda kv: kv[0].partition(":")[0] != PROJECT):
         ns, _, key = full.partition(":")
-        if ns != PROJECT:
+        if ns != PROJECT and not near_miss(full):
+            continue
+        key = key.strip()
+        if ns != PROJECT and key in out:
             continue
         if isinstance(value, str) and value[:1] in ("{", "["):
             try:
@@ -263,7 +274,7 @@ def from_pulumi() -> StackSpec:
     merged.update(runtime_config.CONFIG.get())
     secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
     raw = project_config(merged)
-    return load(raw, {k.partition(":")[2] for k in secret_keys if k.startswith(PROJECT + ":")},
+    return load(raw, {k.partition(":")[2].strip() for k in secret_keys if k.startswith(PROJECT + ":") or near_miss(k)},
                  pulumi.get_stack(), other_keys=[k for k in merged if k.partition(":")[0] != PROJECT])
 
 

@@ -17,7 +17,7 @@ from plan.runtime import ROOT
 STACK = "fuzz"
 # Every problem line names a config key (`llmfleet:gpuPools[0].maxNodes: ...`, `llmfleat:models: ...`) or a
 # position in the stack file (`Pulumi.fuzz.yaml:12:5: ...`; whole-file problems name the file only).
-KEY_LINE = re.compile(r"[A-Za-z0-9_.-]+:\S.*?: \S")
+KEY_LINE = re.compile(r"[^:\s][^:\n]*:\S.*?: \S")     # <namespace>:<key path>: <what is wrong>
 FILE_LINE = re.compile(r"Pulumi\.[A-Za-z0-9_.-]+\.yaml(:\d+:\d+)?: \S")
 HEADER = re.compile(r"plan: stack [A-Za-z0-9_.-]+: invalid stack config:$")
 

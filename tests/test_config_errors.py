@@ -130,6 +130,22 @@ def test_namespace_typo_is_an_error_with_the_suggestion_and_other_providers_are_
         "namespaces are passed to their provider, so this one would be ignored"]
 
 
+def test_a_near_miss_namespace_is_reported_once_and_its_value_still_checked():
+    # Found by the fuzz test: a quoted key with a leading space. Its value stands in for llmfleet:cloud, so there is
+    # no knock-on "llmfleet:cloud: is required" line; the line quotes the key so the space shows.
+    text = edited(DEV, "  llmfleet:cloud: aws\n", "") + "  ' llmfleet:cloud': awz\n"
+    assert file_problems(text) == [
+        "' llmfleet:cloud': namespace ' llmfleet' is not this project's (did you mean 'llmfleet:cloud'?); keys of "
+        "other namespaces are passed to their provider, so this one would be ignored",
+        "llmfleet:cloud: must be one of aws, azure, existing, gcp, got 'awz' (did you mean 'aws'?)"]
+
+
+def test_a_namespace_with_a_bracket_is_a_key_line():
+    # Found by the fuzz test (YAML damage inserted '[' into a namespace): the line still names the key.
+    text = edited(DEV, "  llmfleet:gpuPools:", "  llmf[leet:gpuPools:")
+    assert file_problems(text)[0].startswith("llmf[leet:gpuPools: namespace 'llmf[leet' is not this project's")
+
+
 def test_duplicate_key_is_a_problem_with_both_positions():
     assert file_problems(edited(DEV, "      minNodes: 1\n", "      minNodes: 1\n      minNodes: 2\n")) == [
         "Pulumi.fuzz.yaml:31:7: duplicate key 'minNodes' (first at line 30); a key may appear once in a mapping"]
