@@ -102,7 +102,10 @@ def place(arch: ModelArch, weight_dtype: str, kv_dtype_bytes: float, context: in
             if f.fits:
                 cost = c.node_price_hour * n / c.gpus_per_node
                 feasible.append((cost, n, -f.kv_tokens, c, f))
-        if best_for_pool is None:
+        if best_for_pool is None and fixed_tp and fixed_tp > c.gpus_per_node:
+            reasons.append(f"pool '{c.pool}' ({c.gpus_per_node}x {c.gpu.display}): tensorParallel {fixed_tp} needs "
+                           f"{fixed_tp} GPUs on one node")
+        elif best_for_pool is None:
             reasons.append(f"pool '{c.pool}' ({c.gpus_per_node}x {c.gpu.display}): no tensor-parallel size "
                            f"<= {c.gpus_per_node} divides {arch.attention_heads} attention heads"
                            + (f" (tensorParallel {fixed_tp} requested)" if fixed_tp else ""))

@@ -165,16 +165,19 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
     if not region_ok:
         problems.add(f"{prefix}:cluster.region", f"must be an AWS region such as us-east-1, got {region!r}")
     zones = cluster_zones(cluster) if region_ok else None
-    if zones is not None and not _check_zones(cluster, region, zones, problems, prefix):
-        zones = None                      # a wrong cluster zone is reported once; pool zones are not compared
+    # With a wrong cluster zone the cluster's zone list is unknown: a pool zone is then only checked against the
+    # region (not against a list it may have been meant to match), so the wrong zone is reported once.
+    zones_known = zones is not None and _check_zones(cluster, region, zones, problems, prefix)
     for i, pool in enumerate(pools):
         path = paths[i] if paths else f"{prefix}:gpuPools[{i}]"
         if pool.max_nodes < 1:
             problems.add(f"{path}.maxNodes", "must be >= 1 on aws (an EKS node group's maximum size is at least 1), "
                                              f"got {pool.max_nodes}")
-        for j, z in enumerate(pool.zones if zones is not None else ()):
-            if z not in zones:
+        for j, z in enumerate(pool.zones if region_ok else ()):
+            if zones_known and z not in zones:
                 problems.add(f"{path}.zones[{j}]", f"must be one of the cluster's zones ({', '.join(zones)}), got {z!r}")
+            elif not zones_known and not re.fullmatch(re.escape(region) + r"[a-z]", z):
+                problems.add(f"{path}.zones[{j}]", f"must be an availability zone of {region}, got {z!r}")
         if "reserved" in pool.capacity:
             if pool.reservation and not re.fullmatch(RESERVATION_ID, pool.reservation):
                 problems.add(f"{path}.reservation", f"must be an EC2 capacity reservation id (cr- and 17 hex "

@@ -147,8 +147,11 @@ def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
     for i, pool in enumerate(pools):
         path = paths[i] if paths else f"{prefix}:gpuPools[{i}]"
         # A wrong cluster zone is reported once; pool zones are compared only with a list that is right.
-        for j, z in enumerate(pool.zones if zones_ok else ()):
-            if allowed is not None and z not in allowed:
+        for j, z in enumerate(pool.zones):
+            if not zones_ok:              # the cluster's zone list is unknown: check against the region only
+                if not z.startswith(region + "-") or not re.fullmatch(ZONE, z):
+                    problems.add(f"{path}.zones[{j}]", f"must be a zone of {region} ({region}-a, ...), got {z!r}")
+            elif allowed is not None and z not in allowed:
                 problems.add(f"{path}.zones[{j}]", f"must be one of the cluster's zones ({', '.join(allowed)}), "
                                                    f"got {z!r}")
             elif allowed is None and (not z.startswith(region + "-") or not re.fullmatch(ZONE, z)):
