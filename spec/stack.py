@@ -2,6 +2,7 @@
 
 Flow: stack config (Pulumi config) -> `load()` -> `StackSpec` -> stacks/compose.py -> components.
 """
+import inspect
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -98,8 +99,7 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     valid = [(path, p) for path, p in pool_items if not problems.under(path)]
     check = CHECKS.get(cloud or "")
     if check and cluster.settings is not None:
-        _run_rule(problems, lambda scratch: check(cluster, [p for _, p in valid], scratch,
-                                                  paths=[path for path, _ in valid]),
+        _run_rule(problems, lambda scratch: _call_check(check, cluster, valid, pool_items, scratch),
                   depends_on=[] if cluster_obj.valid("region", "zones") else
                   [o.key_path("cluster") + ".zones"] + [f"{path}.zones" for path, _ in valid])
 
@@ -216,6 +216,15 @@ def _edits(a: str, b: str) -> int:
         for j, cb in enumerate(b, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
     return row[-1]
+
+
+def _call_check(check, cluster, valid: list, pool_items: list, problems: Problems) -> None:
+    """A cloud check on the valid pools, told each pool's own path. A check written without `paths` names pools by
+    position, so it runs only when every listed pool is valid and none was skipped (positions then match)."""
+    if "paths" in inspect.signature(check).parameters:
+        check(cluster, [p for _, p in valid], problems, paths=[path for path, _ in valid])
+    elif len(valid) == len(pool_items) and all(path.endswith(f"[{i}]") for i, (path, _) in enumerate(valid)):
+        check(cluster, [p for _, p in valid], problems)
 
 
 def _run_rule(problems: Problems, rule, depends_on: Sequence[str] = ()) -> None:
