@@ -13,6 +13,10 @@ DRIVER_OWNERS = ("cloud", "operator")
 # AMI families for EKS GPU pools. AL2 (`AL2_x86_64_GPU`) stopped being published 2025-11-26: rejected by name.
 AWS_IMAGES = {"al2023-nvidia": "AL2023_x86_64_NVIDIA", "bottlerocket-nvidia": "BOTTLEROCKET_x86_64_NVIDIA"}
 AWS_EOL_IMAGES = ("al2-gpu", "AL2_x86_64_GPU", "al2")
+# A Kubernetes label value: the API server rejects nodeSelectors and taints with any other (apimachinery
+# validation IsValidLabelValue): at most 63 characters, alphanumeric at both ends.
+LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?"
+LABEL_VALUE_HINT = "a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends)"
 LABEL_KEY = r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 
 
@@ -134,7 +138,8 @@ def read_pool(o: Obj, cloud: str) -> PoolSpec:
 
     zones = tuple(o.str_list("zones"))
     disk_gb = o.int("diskSizeGb", 500, limit=L.POOL_DISK_GB)
-    labels = o.str_map("labels", key_pattern=LABEL_KEY, hint="a Kubernetes label key")
+    labels = o.str_map("labels", key_pattern=LABEL_KEY, hint="a Kubernetes label key",
+                       value_pattern=LABEL_VALUE, value_hint=LABEL_VALUE_HINT)
     taints = tuple(_read_taints(o))
     if cloud == "existing" and not labels and not o.has("labels"):
         o.error("labels", "is required on an existing cluster: the labels its GPU nodes already carry, to select them")
@@ -166,7 +171,7 @@ def _read_taints(o: Obj) -> list[Taint]:
                 o.problems.add(path, "must be an object, got null")
             continue
         key = t.str("key", pattern=LABEL_KEY, hint="a Kubernetes label key")
-        value = t.str("value", "")
+        value = t.str("value", "", pattern=LABEL_VALUE, hint=LABEL_VALUE_HINT)
         effect = t.str("effect", "NoSchedule", choices=TAINT_EFFECTS)
         t.done()
         out.append(Taint(key, value, effect))

@@ -223,7 +223,8 @@ class Obj:
             return default if default is not REQUIRED else False
         return value
 
-    def str_map(self, key: str, *, key_pattern: Optional[str] = None, hint: str = "") -> dict[str, str]:
+    def str_map(self, key: str, *, key_pattern: Optional[str] = None, hint: str = "",
+                value_pattern: Optional[str] = None, value_hint: str = "") -> dict[str, str]:
         present, value = self._take(key, {})
         if not present:
             return {}
@@ -237,7 +238,11 @@ class Obj:
                 continue
             if key_pattern and not re.fullmatch(key_pattern, str(k)):
                 self.problems.add(f"{self.key_path(key)}.{k}", f"is not a valid key: {hint or key_pattern}")
-            out[str(k)] = v if isinstance(v, str) else describe(v)
+            text = v if isinstance(v, str) else describe(v)
+            if value_pattern and not re.fullmatch(value_pattern, text):
+                self.problems.add(f"{self.key_path(key)}.{k}", f"must be {value_hint or value_pattern}, "
+                                                              f"got {describe(text)}")
+            out[str(k)] = text
         return out
 
     def str_list(self, key: str, default: Any = (), *, choices: Optional[Iterable[str]] = None,

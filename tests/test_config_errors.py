@@ -165,6 +165,14 @@ def test_yaml_1_1_booleans_stay_strings_as_in_the_cli():
         "llmfleet:cluster.aws.singleNatGateway: must be true or false, got 'yes'"]
 
 
+def test_label_and_taint_values_the_api_server_would_reject_do_not_plan():
+    text = edited(edited(EDGE, 'node-role.llmfleet.io/gpu: "true"', 'node-role.llmfleet.io/gpu: "tr ue!"'),
+                  "value: present", 'value: "pre sent!"')
+    hint = "must be a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends)"
+    assert file_problems(text) == [f"llmfleet:gpuPools[0].labels.node-role.llmfleet.io/gpu: {hint}, got 'tr ue!'",
+                                   f"llmfleet:gpuPools[0].taints[0].value: {hint}, got 'pre sent!'"]
+
+
 # --- hidden problems -------------------------------------------------------------------------------------------------
 
 def test_unknown_pool_is_reported_next_to_a_broken_pool():
