@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Optional, Sequence
 
+from catalog.gpus import instance
 from catalog.prices import PRICES, Price
 from spec.clouds import CHECKS
 from spec.cluster import CLOUDS, ClusterSpec, read_cluster
@@ -243,8 +244,13 @@ def _read_prices(o: Obj) -> dict[str, Price]:
     out = {}
     for key in list(o):
         item = o.obj(key)
-        if "/" not in key:
+        cloud, _, type_name = str(key).partition("/")
+        if not type_name:
             o.error(key, "must be cloud/instanceType, e.g. aws/p5.48xlarge")
+        elif instance(cloud, type_name) is None:
+            # A price for a type no pool can use would be ignored without a word.
+            o.error(key, f"{type_name!r} is not a GPU type this program knows on {cloud!r}; a price for it would "
+                         f"never be used (clouds: aws, azure, gcp)")
         on_demand = item.float("onDemand", limit=L.PRICE_PER_HOUR)
         spot = item.float("spot", None, limit=L.PRICE_PER_HOUR)
         as_of = item.str("asOf", "stack override")

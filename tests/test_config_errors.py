@@ -173,6 +173,14 @@ def test_label_and_taint_values_the_api_server_would_reject_do_not_plan():
                                    f"llmfleet:gpuPools[0].taints[0].value: {hint}, got 'pre sent!'"]
 
 
+def test_a_price_for_a_type_no_pool_can_use_is_not_dropped_silently():
+    assert errors(edge(prices={"aws/p5.48xlarge": {"onDemand": 40.0}, "aws/p9.huge": {"onDemand": 1.0},
+                               "nocloud": {"onDemand": 1.0}})) == [
+        "llmfleet:prices.aws/p9.huge: 'p9.huge' is not a GPU type this program knows on 'aws'; a price for it would "
+        "never be used (clouds: aws, azure, gcp)",
+        "llmfleet:prices.nocloud: must be cloud/instanceType, e.g. aws/p5.48xlarge"]
+
+
 # --- hidden problems -------------------------------------------------------------------------------------------------
 
 def test_unknown_pool_is_reported_next_to_a_broken_pool():
