@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from plan.runtime import ROOT
@@ -36,6 +36,7 @@ def accepted(outcome: Outcome) -> bool:
 def check(text: str) -> None:
     with tempfile.TemporaryDirectory(prefix="llmfleet-fuzz-") as workdir:
         outcome = plan_text(text, Path(workdir))
+        event(f"plan exit {outcome.code}")     # --hypothesis-show-statistics: how many planned, how many were errors
         assert "Traceback" not in outcome.stderr, outcome.stderr
         if not accepted(outcome):
             assert_config_problem_lines(outcome)
