@@ -34,6 +34,8 @@ class Problems:
         self.paths: list[str] = []
 
     def add(self, path: str, message: str) -> None:
+        # A key or value with a line break or another control character must not split the line: escape them.
+        path, message = _printable(path), _printable(message)
         line = f"{path}: {message}"
         if line not in self.lines:         # one cause, one line: two rules reaching the same verdict print it once
             self.lines.append(line)
@@ -46,6 +48,10 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.lines:
             raise ConfigError(self.lines)
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def describe(value: Any) -> str:

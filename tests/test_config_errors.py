@@ -146,6 +146,13 @@ def test_a_namespace_with_a_bracket_is_a_key_line():
     assert file_problems(text)[0].startswith("llmf[leet:gpuPools: namespace 'llmf[leet' is not this project's")
 
 
+def test_a_key_with_a_line_break_stays_on_one_line():
+    # Found by the fuzz test: a key "\r" printed a line break into the problem list.
+    text = edited(AZURE, "    azure:\n", '    "\\r": null\n    azure:\n')
+    lines = file_problems(text)
+    assert len(lines) == 1 and lines[0].startswith("llmfleet:cluster.\\r: unknown key")
+
+
 def test_duplicate_key_is_a_problem_with_both_positions():
     assert file_problems(edited(DEV, "      minNodes: 1\n", "      minNodes: 1\n      minNodes: 2\n")) == [
         "Pulumi.fuzz.yaml:31:7: duplicate key 'minNodes' (first at line 30); a key may appear once in a mapping"]
