@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 import yaml
 
-from spec.reader import _printable
+from spec.reader import printable
 
 SECRET_PLACEHOLDER = "offline-plan-secret"
 # Top-level keys of a stack file (pulumi/pulumi sdk/go/common/workspace ProjectStack).
@@ -222,7 +222,7 @@ def read_stack_file(root: Path, stack: str) -> StackFile:
         return StackFile(name, {}, [], [f"{stack_file.name}: is not UTF-8 text ({e.reason} at byte {e.start})"],
                          fatal=True)
     doc, problems, node = parse_yaml(text, stack_file.name)
-    problems[:] = [_printable(p) for p in problems]
+    problems[:] = [printable(p) for p in problems]
     out = StackFile(name, {}, [], problems)
     if doc is None and node is None and problems:
         out.fatal = True
@@ -297,7 +297,7 @@ def read_stack_file(root: Path, stack: str) -> StackFile:
         if chosen is not None:
             config[full] = encode(chosen)
     out.config = config
-    out.problems = [_printable(p) for p in out.problems]   # a key with a line break must not split its line
+    out.problems = [printable(p) for p in out.problems]   # a key with a line break must not split its line
     return out
 
 

@@ -35,7 +35,7 @@ class Problems:
 
     def add(self, path: str, message: str) -> None:
         # A key or value with a line break or another control character must not split the line: escape them.
-        path, message = _printable(path), _printable(message)
+        path, message = printable(path), printable(message)
         line = f"{path}: {message}"
         if line not in self.lines:         # one cause, one line: two rules reaching the same verdict print it once
             self.lines.append(line)
@@ -50,7 +50,7 @@ class Problems:
             raise ConfigError(self.lines)
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
