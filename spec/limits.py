@@ -30,12 +30,11 @@ NODE_PRICE_PER_HOUR = Limit(0, 1000, "USD per node-hour; the most expensive GPU 
                                      "about $110/h (sanity bound against a misplaced decimal point)")
 
 # --- models (llmfleet:models[]) ------------------------------------------------------------------------------------
-MAX_CONTEXT = Limit(256, 4_194_304, "vLLM needs a few blocks of 16 tokens; the upper bound is also capped by the "
-                                    "model's own context length (checked in spec/models.py)")
-CONCURRENCY = Limit(1, 4096, "concurrent sequences sized into the KV cache; above 4096 no single node fits the "
-                             "cache of any catalog model at 256 tokens (sanity bound)")
-GPU_MEMORY_UTILIZATION = Limit(0.5, 0.98, "vLLM's share of GPU memory: below 0.5 the estimator is uncalibrated, "
-                                          "above 0.98 CUDA graphs and the NCCL buffers do not fit")
+MAX_CONTEXT = Limit(256, 4_194_304, "sanity bounds in tokens; the model's own context length caps it further "
+                                    "(checked in spec/models.py)")
+CONCURRENCY = Limit(1, 4096, "concurrent sequences sized into the KV cache (sanity bound)")
+GPU_MEMORY_UTILIZATION = Limit(0.5, 0.98, "vLLM's share of GPU memory; the range the sizing estimator is trusted in "
+                                          "(FACTS.md calibrates it at 0.9); outside it the placement is a guess")
 TENSOR_PARALLEL = Limit(1, 16, "placements are single-node: no node has more than 16 GPUs (GPUS_PER_NODE)")
 ARCH_PARAMS_B = Limit(0.01, 10000, "billions of parameters (sanity bound: 10 trillion)")
 ARCH_LAYERS = Limit(1, 1000, "transformer layers (sanity bound)")
@@ -65,9 +64,11 @@ ALERT_TEMPERATURE_C = Limit(40, 110, "GPU temperature in Celsius: data-centre GP
 # --- clusters ------------------------------------------------------------------------------------------------------
 SYSTEM_NODES = Limit(1, 100, "CPU nodes for add-ons: at least one runs CoreDNS and the controllers; 100 is a sanity "
                              "bound")
-AWS_SYSTEM_DISK_GB = Limit(20, 16384, "EKS-optimized AMIs need 20 GiB; 16384 GiB is the largest EBS gp3 volume")
+AWS_SYSTEM_DISK_GB = Limit(20, 16384, "20 GiB is EKS's default node disk size; 16384 GiB is the largest EBS gp3 "
+                                      "volume")
 AWS_LOG_RETENTION_DAYS = Limit(1, 3653, "CloudWatch Logs retention: the longest setting is 3653 days (10 years)")
-GCP_SYSTEM_DISK_GB = Limit(30, 2000, "GKE boot disks need 10 GB; 30 leaves room for images; 2000 is a sanity bound")
+GCP_SYSTEM_DISK_GB = Limit(30, 2000, "GKE's smallest boot disk is 10 GB; 30 leaves room for add-on images; 2000 is "
+                                     "a sanity bound")
 AKS_POOL_NODES = Limit(0, 1000, "AKS documents at most 1000 nodes per node pool")
 AKS_GRACEFUL_TERMINATION_SEC = Limit(0, 86400, "cluster-autoscaler max-graceful-termination-sec; a day is a sanity "
                                                "bound")
