@@ -100,7 +100,7 @@ def test_not_a_number_is_rejected_not_compared():
 # --- wrong configs that planned ------------------------------------------------------------------------------------
 
 def test_min_nodes_past_the_limit_is_rejected_and_no_derived_default_escapes():
-    assert file_problems(edited(DEV, "      minNodes: 1\n      maxNodes: 2\n", "      minNodes: 1000000000\n")) == [
+    assert file_problems(edited(DEV, "      minNodes: 0\n      maxNodes: 2\n", "      minNodes: 1000000000\n")) == [
         "llmfleet:gpuPools[0].minNodes: must be <= 1000, got 1000000000"]
 
 
@@ -154,15 +154,15 @@ def test_a_key_with_a_line_break_stays_on_one_line():
 
 
 def test_duplicate_key_is_a_problem_with_both_positions():
-    assert file_problems(edited(DEV, "      minNodes: 1\n", "      minNodes: 1\n      minNodes: 2\n")) == [
-        "Pulumi.fuzz.yaml:31:7: duplicate key 'minNodes' (first at line 30); a key may appear once in a mapping"]
+    assert file_problems(edited(DEV, "      minNodes: 0\n", "      minNodes: 0\n      minNodes: 2\n")) == [
+        "Pulumi.fuzz.yaml:33:7: duplicate key 'minNodes' (first at line 32); a key may appear once in a mapping"]
 
 
 def test_duplicate_key_is_reported_with_the_config_problems_of_the_same_file():
-    text = edited(edited(DEV, "      minNodes: 1\n", "      minNodes: 1\n      minNodes: 2\n"),
+    text = edited(edited(DEV, "      minNodes: 0\n", "      minNodes: 0\n      minNodes: 2\n"),
                   "logRetentionDays: 14", "logRetentionDays: 0")
     assert file_problems(text) == [
-        "Pulumi.fuzz.yaml:31:7: duplicate key 'minNodes' (first at line 30); a key may appear once in a mapping",
+        "Pulumi.fuzz.yaml:33:7: duplicate key 'minNodes' (first at line 32); a key may appear once in a mapping",
         "llmfleet:cluster.aws.logRetentionDays: must be >= 1, got 0"]
 
 
@@ -173,8 +173,10 @@ def test_yaml_1_1_booleans_stay_strings_as_in_the_cli():
 
 
 def test_label_and_taint_values_the_api_server_would_reject_do_not_plan():
-    text = edited(edited(EDGE, 'node-role.llmfleet.io/gpu: "true"', 'node-role.llmfleet.io/gpu: "tr ue!"'),
-                  "value: present", 'value: "pre sent!"')
+    # A PreferNoSchedule taint: the edge box is gpuOnly, where a repelling taint would be a problem of its own.
+    text = edited(EDGE, 'node-role.llmfleet.io/gpu: "true"\n',
+                  'node-role.llmfleet.io/gpu: "tr ue!"\n      taints:\n        - {key: dedicated, value: "pre sent!", '
+                  'effect: PreferNoSchedule}\n')
     hint = "must be a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends)"
     assert file_problems(text) == [f"llmfleet:gpuPools[0].labels.node-role.llmfleet.io/gpu: {hint}, got 'tr ue!'",
                                    f"llmfleet:gpuPools[0].taints[0].value: {hint}, got 'pre sent!'"]

@@ -6,6 +6,7 @@ plans successfully with every object valid (`accepted`). Never a traceback, neve
 The default run is short and deterministic (`make test`); LLMFLEET_FUZZ_EXAMPLES=3000 runs a long, random one.
 Every failing example a run finds is added to tests/test_config_errors.py as a regular test.
 """
+import json
 import os
 import re
 import tempfile
@@ -28,9 +29,17 @@ SOURCES = {p.name: p.read_text() for p in sorted(ROOT.glob("Pulumi.*.yaml"))}
 
 
 def accepted(outcome: Outcome) -> bool:
-    """A plan that ran: every object valid (exit 0). When the plan gains cluster checks (exit 1 when one fails),
-    extend this one line to decide whether a failed check on a fuzzed config is also acceptable."""
-    return outcome.code == 0 and (outcome.out / "preview.json").exists()
+    """A plan that ran: every object valid and every cluster check passed (exit 0), or all of that and the cost
+    guards refusing it (exit 1 with a mandatory policy violation: a fuzzed maxNodes may well break the budget,
+    which is the pack doing its job). A failed cluster check on a config the spec accepted is a gap in the spec."""
+    if outcome.code == 0:
+        return (outcome.out / "preview.json").exists()
+    checks, policy = outcome.out / "checks.json", outcome.out / "policy.json"
+    if outcome.code != 1 or not checks.exists() or not policy.exists():
+        return False
+    failed_checks = json.loads(checks.read_text())["summary"]["fail"]
+    blocked = [r for r in json.loads(policy.read_text()) if r["status"] == "violated" and r["level"] == "mandatory"]
+    return failed_checks == 0 and bool(blocked)
 
 
 def check(text: str) -> None:
