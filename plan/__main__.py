@@ -35,6 +35,8 @@ def plan(stack: str, out: Path, quiet: bool = False) -> int:
     (out / "manifests").mkdir(parents=True)
     (out / "preview.json").write_text(json.dumps(preview.digest(result, duration), indent=2) + "\n")
     (out / "outputs.json").write_text(json.dumps(result.outputs, indent=2) + "\n")
+    # Resource options (ignore_changes, protect, ...) per URN: preview.json has no place for them.
+    (out / "options.json").write_text(json.dumps({r.urn: r.options for r in result.resources}, indent=2) + "\n")
     objs = manifests.objects(result.resources)
     manifests.write(objs, out / "manifests")
 

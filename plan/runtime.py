@@ -34,6 +34,8 @@ class Recorded:
     inputs: dict
     provider: str = ""
     dependencies: list = field(default_factory=list)    # URNs this resource waits for (depends_on + inputs)
+    # Resource options as the engine receives them (`options_of`); `pulumi preview --json` does not show them.
+    options: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -86,8 +88,36 @@ class _Monitor(mocks.MockMonitor):
             self.recorded.append(Recorded(
                 type=request.type, name=request.name, urn=response.urn, parent=request.parent,
                 custom=bool(request.custom), inputs=redact(_plain(inputs)), provider=request.provider,
-                dependencies=sorted(set(request.dependencies))))
+                dependencies=sorted(set(request.dependencies)), options=options_of(request)))
         return response
+
+
+def options_of(request) -> dict:
+    """The resource options a RegisterResourceRequest carries (pulumi/proto/resource.proto), in the shape of the
+    plan's options.json. `protect` arrives already inherited from the parent (the SDK resolves it); aliases are
+    alias specs (the mock monitor supports them), or URNs. `depends_on` is in `dependencies`."""
+    aliases = []
+    for a in request.aliases:
+        if a.WhichOneof("alias") == "urn":
+            aliases.append(a.urn)
+        else:
+            spec = {k: getattr(a.spec, k) for k in ("name", "type", "stack", "project", "parentUrn")
+                    if getattr(a.spec, k)}
+            if a.spec.noParent:
+                spec["noParent"] = True
+            aliases.append(spec)
+    aliases.extend(request.aliasURNs)
+    timeouts = request.customTimeouts if request.HasField("customTimeouts") else None
+    return {
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "protect": bool(request.protect),
+        "retainOnDelete": bool(request.retainOnDelete),
+        "ignoreChanges": list(request.ignoreChanges),
+        "aliases": aliases,
+        "replaceOnChanges": list(request.replaceOnChanges),
+        "customTimeouts": {k: getattr(timeouts, k) for k in ("create", "update", "delete")
+                           if timeouts is not None and getattr(timeouts, k)},
+    }
 
 
 def _plain(value: Any) -> Any:
