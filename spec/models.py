@@ -7,7 +7,7 @@ from catalog.prices import Price, price_key
 from sizing import Candidate, NoFit, Placement, place
 from spec.platform import DEFAULT_TIER, PRIORITY_TIERS
 from spec.pools import PoolSpec
-from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj, one_of
+from spec.reader import DNS_LABEL, DNS_LABEL_HINT, REQUIRED, Obj, one_of
 from spec.serving_options import (Autoscaling, Cache, KServeOptions, Replicas, read_serving_options)
 
 # vLLM's own default is 0.92 since the 0.11 line; the estimator in FACTS.md is calibrated at 0.9 and the
@@ -55,6 +55,8 @@ def read_model(o: Obj) -> ModelSpec:
         o.error("architecture", "give either model (a catalog name) or architecture, not both")
     if arch_obj.ok:
         arch = _read_arch(arch_obj, name)
+        if any(v is REQUIRED for v in vars(arch).values()):
+            arch = MODELS["llama-3.1-8b"]   # the missing fields are reported; read on with a complete one
     elif key is None:
         o.error("model", f"is required (or give architecture): {one_of(MODELS)}")
         arch = MODELS["llama-3.1-8b"]
