@@ -34,6 +34,7 @@ def _with_extras(raw: dict) -> dict:
         node = out.setdefault(key, {})
         for k, v in block.items():
             node.setdefault(k, copy.deepcopy(v))
+    out["gpuPools"][0].setdefault("taints", [{"key": "example.com/team", "value": "a"}])
     return out
 
 
@@ -129,7 +130,7 @@ def test_every_block_rejects_an_unknown_key(stack):
     assert not silent, "\n".join(silent)
     # Not vacuous: the top level, the cluster, every pool and model, and the nested blocks were all tried.
     for path in (PROJECT, "cluster", "gpuPools[0]", "models[0].autoscaling", "platform.namespaces[0].quota",
-                 "platform.namespaces[0].limits", "observability.alerts", "nvidia", "serving"):
+                 "platform.namespaces[0].limits", "gpuPools[0].taints[0]", "observability.alerts", "nvidia", "serving"):
         assert (path if path == PROJECT else f"{PROJECT}:{path}") in tried, path
     assert len(tried) >= 25, sorted(tried)
 
