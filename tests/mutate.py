@@ -5,14 +5,16 @@ changed, an argument dropped) and runs the tests that reach each one; a variant 
 project is copied into a scratch folder first (mutmut writes its `mutants/` tree and cache next to the code), so the
 working tree is never touched and a run can be stopped at any time.
 
-    python -m tests.mutate [--paths spec/platform.py plan/__main__.py] [--jobs 2] [--scratch DIR] [--budget 3300]
+    python -m tests.mutate [--paths spec/platform.py plan/__main__.py] [--sample 300] [--jobs 2] [--budget 3300]
 
-`--paths` bounds a run (files or folders); the default is the folders issue 20 names. mutmut only mutates code
+`--paths` bounds a run (files or folders); the default is the folders issue 20 names. `--sample N` tests a seeded
+random sample of N of their mutants (the score of a sample estimates the whole); `--budget` stops the run. mutmut only mutates code
 inside functions (module-level tables such as catalog facts are not mutated). The score is killed / (killed +
 survived); mutants no test reaches ("no tests") count as survived: an unreached line is an untested line.
 """
 import argparse
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -53,14 +55,22 @@ def prepare(scratch: Path, paths: list[str], shared: Path) -> None:
     (scratch / "setup.cfg").write_text("\n".join(lines))
 
 
-def score(scratch: Path, env: dict) -> dict:
+def statuses(scratch: Path, env: dict) -> dict[str, str]:
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=scratch, env=env,
                          capture_output=True, text=True).stdout
-    counts: dict = {}
-    survivors = []
+    found = {}
     for line in out.splitlines():
         name, _, status = line.strip().rpartition(": ")
-        if not name:
+        if name:
+            found[name] = status
+    return found
+
+
+def score(scratch: Path, env: dict, only=None) -> dict:
+    counts: dict = {}
+    survivors = []
+    for name, status in sorted(statuses(scratch, env).items()):
+        if only is not None and name not in only:
             continue
         counts[status] = counts.get(status, 0) + 1
         if status in ("survived", "no tests"):
@@ -73,6 +83,8 @@ def score(scratch: Path, env: dict) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="mutate", description=__doc__.splitlines()[0])
     ap.add_argument("--paths", nargs="+", default=list(DEFAULT_PATHS))
+    ap.add_argument("--sample", type=int, default=0, help="test a random sample of this many mutants")
+    ap.add_argument("--seed", type=int, default=20, help="the sample's seed (default 20)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel test processes (default 2)")
     ap.add_argument("--scratch", type=Path, default=ROOT / "out" / "mutate")
     ap.add_argument("--budget", type=int, default=3300, help="seconds before the run is stopped (default 55 min)")
@@ -87,13 +99,21 @@ def main(argv=None) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")}
     env["LLMFLEET_CRDS"] = str(args.shared.resolve() / "crds")
     started = time.monotonic()
+    run = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)]
+    sample = None
+    if args.sample:
+        # A filter that matches nothing: mutmut generates the mutants and maps tests to them, then stops.
+        subprocess.run(run + ["no-such-mutant"], cwd=args.scratch, env=env, capture_output=True)
+        names = sorted(statuses(args.scratch, env))
+        sample = sorted(random.Random(args.seed).sample(names, min(args.sample, len(names))))
+        print(f"sampled {len(sample)} of {len(names)} mutants (seed {args.seed})")
     try:
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)], cwd=args.scratch,
-                       env=env, timeout=args.budget)
+        subprocess.run(run + (sample or []), cwd=args.scratch, env=env,
+                       timeout=max(1, args.budget - (time.monotonic() - started)))
         finished = True
     except subprocess.TimeoutExpired:
         finished = False
-    result = score(args.scratch, env)
+    result = score(args.scratch, env, set(sample) if sample else None)
     print(f"mutation run over {' '.join(args.paths)}: {'finished' if finished else 'STOPPED at the budget'} in "
           f"{time.monotonic() - started:.0f}s")
     print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(result["counts"].items())))
