@@ -80,6 +80,11 @@ def test_model_servers_wait_as_long_as_their_startup_budget(stack):
         assert seconds % 60 == 0 and seconds > 600, (r.name, seconds)   # longer than the provider's 10-min default
         minutes = f"{seconds // 60}m"
         assert r.options["customTimeouts"] == {"create": minutes, "update": minutes}, r.name
+        template = r.inputs.get("spec", {}).get("template")
+        if template:        # the startup probe's whole budget fits in the wait
+            probe = template["spec"]["containers"][0]["startupProbe"]
+            assert seconds >= probe["failureThreshold"] * probe["periodSeconds"], r.name
+    assert any("template" in r.inputs.get("spec", {}) for r in servers)
 
 
 def test_options_json_is_written_next_to_the_preview(tmp_path):
