@@ -7,10 +7,10 @@ working tree is never touched and a run can be stopped at any time.
 
     python -m tests.mutate [--paths spec/platform.py plan/__main__.py] [--sample 300] [--jobs 2] [--budget 3300]
 
-`--paths` bounds a run (files or folders); the default is the folders issue 20 names. `--sample N` tests a seeded
-random sample of N of their mutants (the score of a sample estimates the whole); `--budget` stops the run. mutmut only mutates code
-inside functions (module-level tables such as catalog facts are not mutated). The score is killed / (killed +
-survived); mutants no test reaches ("no tests") count as survived: an unreached line is an untested line.
+`--paths` bounds a run (files or folders); the default is the folders issue 20 names. `--sample N` tests a
+seeded random sample of N of their mutants (the score of a sample estimates the whole); `--budget` stops the run.
+mutmut only mutates code inside functions (module-level tables such as catalog facts are not mutated). The score
+is killed / (killed + survived + not reached): an unreached line is an untested line.
 """
 import argparse
 import os
@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATHS = ("spec", "sizing", "components", "plan")
 # The program and the tests read these at run time (the real __main__.py runs under the mock runtime).
-ALWAYS_COPY = ("__main__.py", "Pulumi.yaml", "catalog", "stacks", "spec", "sizing", "components", "plan", "tests")
+ALWAYS_COPY = ("__main__.py", "Pulumi.yaml", "catalog", "stacks", "spec", "sizing", "components", "plan", "tests",
+               "Makefile", "requirements.txt", "requirements-dev.txt")
 
 
 def _tracked_files() -> list[str]:
@@ -49,9 +50,11 @@ def prepare(scratch: Path, paths: list[str], shared: Path) -> None:
         shutil.copy2(ROOT / rel, dest)
     also_copy = sorted({p.name for p in ROOT.glob("Pulumi.*.yaml")} | set(ALWAYS_COPY))
     # setup.cfg is read by mutmut only; pytest finds no [tool:pytest] section in it.
-    lines = ["[mutmut]", "source_paths=", *[f"    {p}" for p in paths], "also_copy=", *[f"    {p}" for p in also_copy],
-             "pytest_add_cli_args_test_selection=", "    tests", "pytest_add_cli_args=", "    -p", "    no:cacheprovider",
-             "    -q", "use_git_change_detection=false", "timeout_multiplier=15.0", ""]
+    lines = ["[mutmut]", "source_paths=", *[f"    {p}" for p in paths],
+             "also_copy=", *[f"    {p}" for p in also_copy],
+             "pytest_add_cli_args_test_selection=", "    tests",
+             "pytest_add_cli_args=", "    -p", "    no:cacheprovider", "    -q",
+             "use_git_change_detection=false", "timeout_multiplier=15.0", ""]
     (scratch / "setup.cfg").write_text("\n".join(lines))
 
 
@@ -88,7 +91,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="parallel test processes (default 2)")
     ap.add_argument("--scratch", type=Path, default=ROOT / "out" / "mutate")
     ap.add_argument("--budget", type=int, default=3300, help="seconds before the run is stopped (default 55 min)")
-    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the upstream facts (CRDs, chart values)")
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared",
+                    help="the upstream facts (CRDs, chart values)")
     ap.add_argument("--reuse", action="store_true", help="keep the scratch copy and mutmut's cache (resume a run)")
     args = ap.parse_args(argv)
     for p in args.paths:
@@ -108,12 +112,14 @@ def main(argv=None) -> int:
         sample = sorted(random.Random(args.seed).sample(names, min(args.sample, len(names))))
         print(f"sampled {len(sample)} of {len(names)} mutants (seed {args.seed})")
     try:
-        subprocess.run(run + (sample or []), cwd=args.scratch, env=env,
-                       timeout=max(1, args.budget - (time.monotonic() - started)))
+        code = subprocess.run(run + (sample or []), cwd=args.scratch, env=env,
+                              timeout=max(1, args.budget - (time.monotonic() - started))).returncode
         finished = True
     except subprocess.TimeoutExpired:
         finished = False
     result = score(args.scratch, env, set(sample) if sample else None)
+    if finished and code != 0:
+        print(f"mutmut failed (exit {code}) before testing every mutant; see its output above", file=sys.stderr)
     print(f"mutation run over {' '.join(args.paths)}: {'finished' if finished else 'STOPPED at the budget'} in "
           f"{time.monotonic() - started:.0f}s")
     print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(result["counts"].items())))
@@ -121,7 +127,7 @@ def main(argv=None) -> int:
     for name in result["survivors"]:
         print(f"  survived: {name}")
     print(f"inspect one: (cd {args.scratch} && {sys.executable} -m mutmut show <name>)")
-    return 0
+    return 0 if finished and code == 0 else 1
 
 
 if __name__ == "__main__":
