@@ -116,6 +116,8 @@ def checkout(tmp_path_factory):
         (root / name).symlink_to(ROOT / name)
     for name in ("Makefile", "Pulumi.yaml", "Pulumi.edge.yaml", "requirements.txt", "requirements-dev.txt"):
         shutil.copy(ROOT / name, root / name)
+    if (ROOT / "setup.cfg").exists():     # under `make mutate`: mutmut's mutated code reads its config from here
+        shutil.copy(ROOT / "setup.cfg", root / "setup.cfg")
     # make's virtualenv: a wrapper around this interpreter, marked installed after the requirements files.
     (root / ".venv" / "bin").mkdir(parents=True)
     wrapper = root / ".venv" / "bin" / "python"
