@@ -3,6 +3,8 @@
 Mutation testing (tests/mutate.py) showed most of spec/platform.py's namespace reader could change without a test
 noticing: a default level, a quantity pattern, a limit default.
 """
+import dataclasses
+
 import pytest
 
 from spec.platform import DEFAULT_NAMESPACES, Limits, Quota
@@ -110,3 +112,24 @@ def test_host_access_namespaces_stay_privileged(name):
         f"llmfleet:platform.namespaces[0].podSecurity: {name} runs node agents that need host access: must stay "
         "privileged"]
     assert platform([{"name": name, "podSecurity": "privileged"}]).namespace(name).pod_security == "privileged"
+
+
+QUOTA = {"gpus": 4, "cpu": "8", "memory": "64Gi", "pods": 10}
+LIMITS = {"defaultCpu": "2", "defaultMemory": "4Gi", "defaultRequestCpu": "250m", "defaultRequestMemory": "512Mi"}
+
+
+@pytest.mark.parametrize("block,left_out", [("quota", k) for k in QUOTA] + [("limits", k) for k in LIMITS])
+def test_each_field_left_out_keeps_its_default(block, left_out):
+    full = {"quota": dict(QUOTA), "limits": dict(LIMITS)}
+    del full[block][left_out]
+    ns = platform([{"name": "team-a", **full}]).namespace("team-a")
+    quota = Quota(gpus=4, cpu="8", memory="64Gi", pods=10)
+    limits = Limits("2", "4Gi", "250m", "512Mi")
+    field = {"gpus": "gpus", "cpu": "cpu", "memory": "memory", "pods": "pods", "defaultCpu": "default_cpu",
+             "defaultMemory": "default_memory", "defaultRequestCpu": "default_request_cpu",
+             "defaultRequestMemory": "default_request_memory"}[left_out]
+    if block == "quota":
+        quota = dataclasses.replace(quota, **{field: None})          # an unset quota field sets no limit
+    else:
+        limits = dataclasses.replace(limits, **{field: getattr(Limits(), field)})
+    assert (ns.quota, ns.limits) == (quota, limits)
