@@ -108,10 +108,15 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.all:
         stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
-        failed = [s for s in stacks if plan(s, ROOT / "out" / s) != 0]
+        if not stacks:
+            print(f"plan: no Pulumi.<stack>.yaml in {ROOT}", file=sys.stderr)
+            return 2
+        codes = {s: plan(s, ROOT / "out" / s) for s in stacks}
+        failed = [s for s, code in codes.items() if code != 0]
         print(f"planned {len(stacks)} stacks: {', '.join(stacks)}; "
               + (f"FAILED: {', '.join(failed)}" if failed else "all valid"))
-        return 1 if failed else 0
+        # The worst outcome: 2 if any stack's config is wrong, else 1 if any plan is invalid.
+        return max(codes.values())
     out = Path(args.out or ROOT / "out" / args.stack)
     rc = plan(args.stack, out)
     if rc == 0 and args.base:

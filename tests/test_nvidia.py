@@ -263,7 +263,9 @@ def test_device_plugin_stack_plans_with_dcgm_service_monitor():
     assert validate_object(sm, "1.34") == []
     kps = plan.one(RELEASE, "edge-observability-kube-prometheus-stack")
     sm_res = plan.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
-    assert sm_res.inputs["metadata"]["namespace"] == "monitoring" and kps.urn
+    assert sm_res.inputs["metadata"]["namespace"] == "monitoring"
+    # The ServiceMonitor kind comes with the kube-prometheus-stack chart: it must be created after it.
+    assert plan.waits_for(sm_res, kps) and not plan.waits_for(kps, sm_res)
     for r in plan.of_type(RELEASE):
         for path, t in _tolerations(r.inputs["values"]):
             if _tolerates_gpu(t):
@@ -358,6 +360,8 @@ def test_prometheus_rule(sliced):
     # The operator's ServiceMonitor depends on the CRDs: the rule depends on the chart release too.
     rec = sliced.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
     assert rec.inputs["metadata"]["namespace"] == "monitoring"
+    (kps,) = [r for r in sliced.of_type(RELEASE) if r.inputs["chart"] == "kube-prometheus-stack"]
+    assert sliced.waits_for(rec, kps) and not sliced.waits_for(kps, rec)
 
 
 def test_rules_without_dcgm_keep_only_capacity():

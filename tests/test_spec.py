@@ -123,10 +123,12 @@ def test_valid_config_produces_a_typed_spec_with_placements():
 
 
 def test_platform_namespaces_default_and_override():
-    spec = load(edge(platform={"namespaces": [{"name": "llm-serving", "podSecurity": "restricted",
-                                                "quota": {"gpus": 2, "cpu": "32", "memory": "256Gi"}},
-                                               {"name": "gpu-operator", "podSecurity": "baseline"}]}), KUBE, "t") \
-        if False else None
+    # A valid override next to a forbidden one: only the forbidden one is reported, at its own index.
+    lines = errors(edge(platform={"namespaces": [{"name": "llm-serving", "podSecurity": "restricted",
+                                                  "quota": {"gpus": 2, "cpu": "32", "memory": "256Gi"}},
+                                                 {"name": "gpu-operator", "podSecurity": "baseline"}]}))
+    assert lines == ["llmfleet:platform.namespaces[1].podSecurity: gpu-operator runs node agents that need host "
+                     "access: must stay privileged"]
     lines = errors(edge(platform={"namespaces": [{"name": "gpu-operator", "podSecurity": "baseline"}]}))
     assert lines == ["llmfleet:platform.namespaces[0].podSecurity: gpu-operator runs node agents that need host "
                      "access: must stay privileged"]
