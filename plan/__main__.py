@@ -111,14 +111,14 @@ def main(argv=None) -> int:
         if not stacks:
             print(f"plan: no Pulumi.<stack>.yaml in {ROOT}", file=sys.stderr)
             return 2
-        codes = {s: plan(s, ROOT / "out" / s) for s in stacks}
+        codes = {s: plan(s, ROOT / "out" / s, stack_root=ROOT) for s in stacks}
         failed = [s for s, code in codes.items() if code != 0]
         print(f"planned {len(stacks)} stacks: {', '.join(stacks)}; "
               + (f"FAILED: {', '.join(failed)}" if failed else "all valid"))
         # The worst outcome: 2 if any stack's config is wrong, else 1 if any plan is invalid.
         return max(codes.values())
     out = Path(args.out or ROOT / "out" / args.stack)
-    rc = plan(args.stack, out)
+    rc = plan(args.stack, out, stack_root=ROOT)
     if rc == 0 and args.base:
         from plan import diff
         base = Path(args.base)

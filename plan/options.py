@@ -8,9 +8,18 @@ from the RegisterResource request (pulumi/pulumi proto/pulumi/resource.proto), s
 from typing import Any
 
 
+def _alias(a) -> Any:
+    """An alias as the program gave it: a URN, or the spec's fields that were set (name, type, parent...)."""
+    if a.WhichOneof("alias") == "urn":
+        return a.urn
+    spec = {k: getattr(a.spec, k) for k in ("name", "type", "stack", "project", "parentUrn") if getattr(a.spec, k)}
+    if a.spec.noParent:
+        spec["noParent"] = True
+    return spec
+
+
 def from_request(request) -> dict[str, Any]:
-    aliases = sorted(a.urn if a.urn else f"{a.spec.name or ''}/{a.spec.type or ''}" for a in request.aliases) \
-        + sorted(request.aliasURNs)
+    aliases = [_alias(a) for a in request.aliases] + sorted(request.aliasURNs)
     timeouts = request.customTimeouts
     return {
         # The engine replaces a resource delete-first when the program asks for it; deleteBeforeReplaceDefined tells

@@ -112,7 +112,7 @@ def test_all_without_stack_files_is_an_error(project, capsys):
 def checkout(tmp_path_factory):
     root = tmp_path_factory.mktemp("checkout")
     shutil.copytree(ROOT / "plan", root / "plan", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("__main__.py", "catalog", "components", "sizing", "spec", "stacks"):
+    for name in ("__main__.py", "catalog", "components", "policy", "sizing", "spec", "stacks"):
         (root / name).symlink_to(ROOT / name)
     for name in ("Makefile", "Pulumi.yaml", "Pulumi.edge.yaml", "requirements.txt", "requirements-dev.txt"):
         shutil.copy(ROOT / name, root / name)

@@ -34,7 +34,8 @@ def _with_extras(raw: dict) -> dict:
         node = out.setdefault(key, {})
         for k, v in block.items():
             node.setdefault(k, copy.deepcopy(v))
-    out["gpuPools"][0].setdefault("taints", [{"key": "example.com/team", "value": "a"}])
+    # PreferNoSchedule: a repelling taint is refused on a gpuOnly cluster (edge), which is a problem of its own.
+    out["gpuPools"][0].setdefault("taints", [{"key": "example.com/team", "value": "a", "effect": "PreferNoSchedule"}])
     return out
 
 

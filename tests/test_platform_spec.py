@@ -42,7 +42,8 @@ def test_defaults():
     # The serving namespace may request every GPU of every pool: maxNodes 3 x 2 GPUs per node.
     assert p.namespace("llm-serving").quota == Quota(gpus=6)
     assert all(p.namespace(n).quota is None for n in ("gpu-operator", "monitoring", "llm-system"))
-    assert all(n.limits == Limits("500m", "1Gi", "100m", "256Mi") for n in p.namespaces)
+    # No default CPU limit anywhere (LimitRanger would cap model servers below their request: spec/platform.py).
+    assert all(n.limits == Limits(None, "1Gi", "100m", "256Mi") for n in p.namespaces)
 
 
 def test_default_gpu_quota_multiplies_nodes_by_gpus_per_node():
