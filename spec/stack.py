@@ -17,6 +17,7 @@ from spec.platform import PlatformSpec, read_platform
 from spec.pools import PoolSpec, check_untainted_node, read_pool
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
 from spec.serving import read_serving
+from spec.slo import read_alertmanager
 
 PROJECT = "llmfleet"
 # Keys that carry credentials: they must be set with `pulumi config set --secret`.
@@ -115,6 +116,8 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     nvidia_obj.done()
     observability_obj = o.obj("observability")
     observability = read_observability(observability_obj)
+    observability = replace(observability, alertmanager=read_alertmanager(
+        observability_obj.obj("alertmanager"), "observability" in secret_keys, o.key_path("observability")))
     observability_obj.done()
 
     secrets = {}
