@@ -6,7 +6,7 @@ STACK ?= dev
 OUT ?= out/$(STACK)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: plan plan-all test unit bench clean
+.PHONY: plan plan-all test unit bench clean promtool
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,12 @@ plan: $(VENV)/.installed
 plan-all: $(VENV)/.installed
 	$(PY) -m plan --all
 
+## promtool (rule unit tests): Debian's `prometheus` package ships /usr/bin/promtool; installed when missing
+promtool:
+	command -v promtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus)
+
 ## The plan of every stack with validation (out/<stack>/), then the unit tests
-test: $(VENV)/.installed
+test: $(VENV)/.installed promtool
 	$(PY) -m plan --all
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
