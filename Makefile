@@ -21,9 +21,11 @@ plan: $(VENV)/.installed
 plan-all: $(VENV)/.installed
 	$(PY) -m plan --all
 
-## promtool (rule unit tests): Debian's `prometheus` package ships /usr/bin/promtool; installed when missing
+## promtool (rule unit tests) and amtool (Alertmanager config check) from Debian's `prometheus` and
+## `prometheus-alertmanager` packages; installed when missing
 promtool:
 	command -v promtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus)
+	command -v amtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus-alertmanager)
 
 ## The plan of every stack with validation (out/<stack>/), then the unit tests
 test: $(VENV)/.installed promtool

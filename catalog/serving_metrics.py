@@ -43,11 +43,6 @@ E2E_LATENCY_BUCKETS = (0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0,
 TTFT_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0,
                 40.0, 80.0, 160.0, 640.0, 2560.0)
 
-# The engine version each engine's names were checked against (the closing note of issue 17 lists these).
-CHECKED_AGAINST = {"vllm": "vllm 0.33.0 (wheel, v1/metrics)", "kserve": "assumed = vllm 0.33.0 names (0.24.0 unread)",
-                   "rayserve": "derived from vllm 0.33.0 ray_wrappers.py + Ray's ray_ prefix (unverified)"}
-
-
 def series(engine: str, name: str, suffix: str = "") -> str:
     """The series name Prometheus stores for vLLM metric `name` under `engine`; suffix e.g. `_bucket`, `_total`."""
     if name not in VLLM_METRICS:

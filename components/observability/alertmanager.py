@@ -4,8 +4,9 @@ The webhook and Slack URLs are credentials: they go into a Kubernetes Secret (fr
 the chart mounts into the Alertmanager pods (`alertmanager.alertmanagerSpec.secrets` -> /etc/alertmanager/secrets/
 <name>/), and the receiver reads them with `url_file` / `api_url_file`. The Helm values, which Pulumi stores and
 `helm get values` prints, never hold them. Keys checked in shared/chart-values/kube-prometheus-stack-88.5.3.yaml
-(alertmanager.config, alertmanager.alertmanagerSpec.secrets); `url_file` and `api_url_file` are Alertmanager
-configuration fields of the chart's Alertmanager v0.34.0 (documented since 0.26 and 0.22; not run here).
+(alertmanager.config, alertmanager.alertmanagerSpec.secrets). Webhook `url_file` is in Alertmanager's
+docs/configuration.md on main (read 2026-12), newer than Debian's amtool 0.25, which rejects it; the rest of the
+rendered config passes `amtool check-config` (tests/test_serving_observability.py). Not run against v0.34.0.
 """
 import pulumi
 import pulumi_kubernetes as k8s
@@ -37,6 +38,18 @@ def alertmanager_values(a: AlertmanagerSpec) -> dict:
                                       "send_resolved": True}]
     return {
         "config": {
+            # The chart's default inhibit rules with `model` added to `equal`: a paging burn of one model must not
+            # mute another model's ticket in the same namespace (alerts without a model label compare as equal,
+            # so the chart's own alerts inhibit as before).
+            "inhibit_rules": [
+                {"source_matchers": ["severity = critical"], "target_matchers": ["severity =~ warning|info"],
+                 "equal": ["namespace", "alertname", "model"]},
+                {"source_matchers": ["severity = warning"], "target_matchers": ["severity = info"],
+                 "equal": ["namespace", "alertname", "model"]},
+                {"source_matchers": ["alertname = InfoInhibitor"], "target_matchers": ["severity = info"],
+                 "equal": ["namespace"]},
+                {"target_matchers": ["alertname = InfoInhibitor"]},
+            ],
             # Lists replace the chart's defaults wholesale (Helm merges maps, not lists): the chart's `null`
             # receiver and its Watchdog route are kept here on purpose.
             "route": {"receiver": RECEIVER, "group_by": GROUP_BY,
