@@ -153,7 +153,7 @@ def pod(name: str, model: str = "llama-70b", gpus: int = 4, ready: bool = True, 
            (f'kube_pod_status_ready{{{p}, condition="true"}}', ("1" if ready else "0") + "x60"),
            (f'kube_pod_status_ready{{{p}, condition="false"}}', ("0" if ready else "1") + "x60"),
            (f'kube_pod_container_status_restarts_total{{{p}, container="vllm"}}', restarts),
-           (f'kube_pod_start_time{{{p}}}', start)]
+           (f'kube_pod_container_state_started{{{p}, container="vllm"}}', start)]
     if gpus:
         out.append((f'kube_pod_container_resource_requests{{{p}, container="vllm", resource="nvidia_com_gpu", '
                     f'unit="integer"}}', f"{gpus}x60"))
@@ -216,11 +216,14 @@ def test_load_above_startup_budget(prod, tmp_path):
     _, models = prod
     budget = model_load_seconds(models["llama-70b"])
     at = f"{budget // 60 + 2}m"
-    # kube_pod_start_time is a Unix time; promtool's clock starts at 0, so 0 = started at the test's start.
+    # kube_pod_container_state_started is a Unix time; promtool's clock starts at 0: 0 = started at the start.
     saturation(prod, tmp_path, "ModelLoadAboveStartupBudget", pod("a", ready=False), at, True)
     saturation(prod, tmp_path, "ModelLoadAboveStartupBudget", pod("a", ready=True), at, False)
     saturation(prod, tmp_path, "ModelLoadAboveStartupBudget", pod("a", ready=False),
                f"{max(budget // 60 - 2, 1)}m", False)
+    # A container that restarted 5 minutes ago gets a fresh budget, however old the pod is.
+    restarted = f"0x{budget // 60 - 3} {(budget // 60 - 3) * 60}x60"
+    saturation(prod, tmp_path, "ModelLoadAboveStartupBudget", pod("a", ready=False, start=restarted), at, False)
 
 
 def test_promtool_fails_a_wrong_expectation(prod, tmp_path):

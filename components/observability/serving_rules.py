@@ -145,8 +145,10 @@ def saturation_group(t: Target) -> dict:
                 f"  and on (namespace, pod) {gpu_pods(t)})")
     oom = (f'max(kube_pod_container_status_last_terminated_reason{{namespace="{ns}", reason="OOMKilled"}}\n'
            f"  and on (namespace, pod) {gpu_pods(t)})")
+    # Since the newest container start, not the pod's: a crashed engine reloads the weights after each restart.
     not_ready_since_start = (
-        f'max((time() - kube_pod_start_time{{namespace="{ns}"}}) > {t.startup_budget_seconds}\n'
+        f'max((time() - max by (namespace, pod) (kube_pod_container_state_started{{namespace="{ns}"}}))'
+        f' > {t.startup_budget_seconds}\n'
         f'  and on (namespace, pod) (kube_pod_status_ready{{namespace="{ns}", condition="false"}} == 1)\n'
         f"  and on (namespace, pod) {gpu_pods(t)})")
 
