@@ -6,7 +6,7 @@ STACK ?= dev
 OUT ?= out/$(STACK)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: plan plan-all test unit bench mutate clean
+.PHONY: plan plan-all test unit bench mutate clean promtool
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,14 @@ plan: $(VENV)/.installed
 plan-all: $(VENV)/.installed
 	$(PY) -m plan --all
 
+## promtool (rule unit tests) and amtool (Alertmanager config check) from Debian's `prometheus` and
+## `prometheus-alertmanager` packages; installed when missing
+promtool:
+	command -v promtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus)
+	command -v amtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus-alertmanager)
+
 ## The plan of every stack with validation (out/<stack>/), then the unit tests
-test: $(VENV)/.installed
+test: $(VENV)/.installed promtool
 	$(PY) -m plan --all
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
@@ -35,6 +41,7 @@ bench: $(VENV)/.installed
 MUTATE ?= spec sizing components plan
 MUTANTS ?= 150
 mutate: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-mutate.txt
 	$(PY) -m tests.mutate --paths $(MUTATE) --sample $(MUTANTS)
 
 clean:

@@ -10,6 +10,7 @@ from spec.platform import DEFAULT_TIER, PRIORITY_TIERS
 from spec.pools import PoolSpec
 from spec import limits as L
 from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj, one_of
+from spec.slo import Slo
 from spec.serving_options import (Autoscaling, Cache, KServeOptions, Replicas, read_serving_options)
 
 # vLLM's own default is 0.92 since the 0.11 line; the estimator in FACTS.md is calibrated at 0.9 and the
@@ -43,6 +44,7 @@ class ModelSpec:
     gated: bool = False               # weights need a Hugging Face token (llmfleet:hfToken)
     checkpoint: Optional[Checkpoint] = None  # the quantized checkpoint served instead of arch.hf_id
     weight_gib: Optional[float] = None  # architecture.weightGiB: measured resident weights of a custom checkpoint
+    slo: Optional[Slo] = None         # serving objectives (spec/slo.py): burn-rate alerts when set
 
     @property
     def kv_bytes(self) -> float:

@@ -24,6 +24,7 @@ from spec.platform import QUANTITY, QUANTITY_HINT
 from spec.pools import PoolSpec
 from spec import limits as L
 from spec.reader import Obj
+from spec.slo import AlertmanagerSpec
 
 NVIDIA_STACKS = ("gpu-operator", "device-plugin")
 MIG_STRATEGIES = ("single", "mixed")
@@ -78,6 +79,7 @@ class ObservabilitySpec:
     resources: Resources = Resources("500m", "2Gi", "4Gi")
     grafana: bool = True
     alerts: Alerts = field(default_factory=Alerts)
+    alertmanager: AlertmanagerSpec = AlertmanagerSpec()   # receivers (spec/slo.py), read in spec/stack.py
 
 
 def read_nvidia(o: Obj) -> NvidiaSpec:

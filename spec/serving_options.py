@@ -13,6 +13,7 @@ from typing import Any, Optional
 from catalog.models import ModelArch
 from spec import limits as L
 from spec.reader import Obj, describe
+from spec.slo import read_slo
 
 ENGINES = ("vllm", "kserve", "rayserve")
 KSERVE_MODES = ("Standard", "Serverless")
@@ -125,7 +126,7 @@ def read_serving_options(o: Obj, arch: ModelArch, arch_known: bool = True) -> di
     if revision is not None and engine == "kserve":
         o.error("revision", "is not supported with engine kserve (its storage initializer downloads hf://<id>)")
     return dict(version=version, revision=revision, engine=engine, gated=gated, replicas=replicas,
-                autoscaling=autoscaling, kserve=kserve, cache=cache, extra_args=extra)
+                autoscaling=autoscaling, kserve=kserve, cache=cache, extra_args=extra, slo=read_slo(o.obj("slo")))
 
 
 def _read_replicas(o: Obj) -> Replicas:

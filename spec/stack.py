@@ -21,6 +21,7 @@ from spec.pools import PoolSpec, check_untainted_node, read_pool
 from spec import limits as L
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
 from spec.serving import read_serving
+from spec.slo import read_alertmanager
 
 PROJECT = "llmfleet"
 # Every key `load` reads; a stack file that puts one of them outside `config:` is told so (plan/stackfile.py).
@@ -144,6 +145,8 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     nvidia_obj.done()
     observability_obj = o.obj("observability")
     observability = read_observability(observability_obj)
+    observability = replace(observability, alertmanager=read_alertmanager(
+        observability_obj.obj("alertmanager"), "observability" in secret_keys, o.key_path("observability")))
     observability_obj.done()
 
     secrets = {}

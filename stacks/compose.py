@@ -15,6 +15,7 @@ from components.nvidia.labels import dcgm_source
 from components.nvidia.stack import NvidiaStack
 from components.nvidia.values import toolkit_env
 from components.observability.stack import Observability
+from components.observability.serving import ServingObservability
 from components.platform import PlatformBase
 from components.serving import ServingLayer
 from spec.platform import GPU_OPERATOR_NAMESPACE, MONITORING_NAMESPACE
@@ -91,6 +92,7 @@ def compose(spec: StackSpec) -> Stack:
         "cloud": spec.cloud, "namespace": MONITORING_NAMESPACE, "serving_namespace": spec.serving.namespace,
         "gpu_metrics": dcgm_source(spec.nvidia.stack, spec.nvidia.dcgm_exporter, cluster.pools) is not None,
         "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)
+    ServingObservability(f"{spec.cluster.name}-serving-observability", {"models": spec.models, "serving_namespace": spec.serving.namespace, "namespace": MONITORING_NAMESPACE, "stack": spec.stack, "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)  # noqa: E501
 
     if spec.budget is not None:
         from components.cost.budget import CloudBudget

@@ -14,6 +14,7 @@ from pulumi import ResourceOptions
 from components.descriptors import PoolDescriptor
 from components.helm import chart_release
 from components.nvidia.labels import cloud_managed, dcgm_source
+from components.observability.alertmanager import receivers_secret
 from components.observability.dashboards import DASHBOARDS, dashboard_json
 from components.observability.rules import node_label_keys, rule_groups
 from components.observability.values import kps_values
@@ -64,8 +65,11 @@ class Observability(pulumi.ComponentResource):
         o, nv, pools = args["observability"], args["nvidia"], list(args["pools"])
         ns, gpu_ns = args["namespace"], args["gpu_namespace"]
         self.values = kps_values(o, node_label_keys(pools))
+        # Alertmanager mounts the receivers' Secret: it must exist before the chart's Alertmanager pod starts.
+        am = o.alertmanager
+        secrets = [receivers_secret(f"{name}-alertmanager-receivers", am, ns, self)] if am.webhook or am.slack else []
         self.release = chart_release(f"{name}-kube-prometheus-stack", "kube-prometheus-stack", ns, self.values,
-                                     parent=self, timeout=900, release_name=RELEASE_NAME)
+                                     parent=self, timeout=900, release_name=RELEASE_NAME, depends_on=secrets)
         after_crds = ResourceOptions(parent=self, depends_on=[self.release])
 
         source = dcgm_source(nv.stack, nv.dcgm_exporter, pools)

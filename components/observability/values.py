@@ -2,6 +2,7 @@
 subchart keys `kube-state-metrics.*` and `prometheus-node-exporter.*` against those charts' documented values)."""
 from typing import Sequence
 
+from components.observability.alertmanager import alertmanager_values
 from spec.nvidia import ObservabilitySpec
 from spec.platform import PROMETHEUS_RELEASE
 
@@ -38,4 +39,6 @@ def kps_values(o: ObservabilitySpec, node_label_keys: Sequence[str]) -> dict:
     # labels, the cost dashboard joins pods to models on llmfleet.io/model.
     allow = [f"nodes=[{','.join(node_label_keys)}]"] if node_label_keys else []
     values["kube-state-metrics"] = {"metricLabelsAllowlist": [*allow, "pods=[llmfleet.io/model]"]}
+    if o.alertmanager.any:
+        values["alertmanager"] = alertmanager_values(o.alertmanager)
     return values

@@ -33,6 +33,9 @@ def serve_config(model: ModelSpec) -> str:
         "route_prefix": "/",
         "args": {"llm_configs": [{
             "model_loading_config": {"model_id": model.name, "model_source": model.hf_repo},
+            # vLLM's engine metrics on Ray's metrics port (ray_vllm_*): the serving dashboards and SLO rules read
+            # them. LLMConfig.log_engine_metrics defaulted to False in earlier ray.llm releases; explicit here.
+            "log_engine_metrics": True,
             "engine_kwargs": c.engine_kwargs(model),
             "deployment_config": {
                 "autoscaling_config": {"min_replicas": model.replicas.min, "max_replicas": model.replicas.max,
