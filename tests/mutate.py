@@ -1,4 +1,4 @@
-"""`make mutate`: mutation testing of the unit tests with mutmut (pinned in requirements-dev.txt). Not run in CI.
+"""`make mutate`: mutation testing of the unit tests with mutmut (pinned in requirements-mutate.txt). Not run in CI.
 
 mutmut rewrites every function of the files it mutates into many variants (an operator flipped, a constant
 changed, an argument dropped) and runs the tests that reach each one; a variant no test notices "survives". The
