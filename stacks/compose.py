@@ -16,6 +16,7 @@ from components.nvidia.stack import NvidiaStack
 from components.nvidia.values import toolkit_env
 from components.observability.stack import Observability
 from components.platform import PlatformBase
+from components.rag import rag_system
 from components.serving import ServingLayer
 from spec.platform import GPU_OPERATOR_NAMESPACE, MONITORING_NAMESPACE
 from spec.cluster import METRICS_API_BUILTIN
@@ -92,6 +93,7 @@ def compose(spec: StackSpec) -> Stack:
         "gpu_metrics": dcgm_source(spec.nvidia.stack, spec.nvidia.dcgm_exporter, cluster.pools) is not None,
         "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)
 
+    rag_system(spec, cluster, after=[platform, serving], depends_on=[nvidia, observability, *storage])
     if spec.budget is not None:
         from components.cost.budget import CloudBudget
         CloudBudget(f"{spec.cluster.name}-budget", {
