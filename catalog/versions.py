@@ -40,6 +40,8 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
     Chart("opencost", "2.5.17", "https://opencost.github.io/opencost-helm-chart"),
     # Qdrant v1.19.0 (chart 2026-08-13, qdrant/qdrant-helm a7aeeb71; shared/chart-values): the RAG vector store.
     Chart("qdrant", "1.19.0", "https://qdrant.github.io/qdrant-helm"),
+    # Open WebUI 0.11.0 (chart 2026-07-30, open-webui/helm-charts a6305e70; shared/chart-values): the RAG front end.
+    Chart("open-webui", "16.0.0", "https://helm.openwebui.com/"),
 )}
 
 # OCI references for charts with no Helm repository.

@@ -17,8 +17,12 @@ Example stack config:
         collection: documents
         storageClass: premium-rwo        # optional: default = the cluster's default StorageClass
         storageSize: 50Gi                # optional: default derived from vectors x dimensions
+      frontEnd:                          # Open WebUI; on by default outside production
+        enabled: true
+        storageSize: 10Gi
+        storageClass: premium-rwo        # optional
 
-Not configurable yet (docs/rag.md): a front end (Open WebUI) and a TLS endpoint (Gateway API + cert-manager).
+Not built yet (docs/rag.md): a TLS endpoint (Gateway API + cert-manager); the front end is in-cluster only.
 """
 import math
 from dataclasses import dataclass
@@ -78,10 +82,17 @@ class VectorStoreSpec:
 
 
 @dataclass(frozen=True)
+class FrontEndSpec:
+    storage_size: str = "10Gi"
+    storage_class: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class RagSpec:
     llm: str                          # the model's name (its Service in the serving namespace)
     embedding: EmbeddingSpec
     vector_store: VectorStoreSpec
+    front_end: Optional[FrontEndSpec] = None
     namespace: str = RAG_NAMESPACE
 
 
@@ -110,8 +121,21 @@ def read_rag(o: Obj, models: Sequence, pools: Sequence, cloud: str, environment:
     v = o.obj("vectorStore")
     store = _read_vector_store(v, embedding.model, environment)
     v.done()
+    f = o.obj("frontEnd")
+    front_end = _read_front_end(f, environment)
+    f.done()
     o.done()
-    return RagSpec(llm=llm, embedding=embedding, vector_store=store)
+    return RagSpec(llm=llm, embedding=embedding, vector_store=store, front_end=front_end)
+
+
+def _read_front_end(f: Obj, environment: str) -> Optional[FrontEndSpec]:
+    # On by default outside production (a quick way to try the system); a production stack opts in.
+    enabled = f.bool("enabled", not is_production(environment))
+    d = FrontEndSpec()
+    size = f.str("storageSize", d.storage_size, pattern=QUANTITY, hint=QUANTITY_HINT)
+    storage_class = f.str("storageClass", None, pattern=r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?",
+                          hint="a StorageClass name")
+    return FrontEndSpec(size, storage_class) if enabled else None
 
 
 def _read_embedding(e: Obj, models: Sequence, pools: Sequence, cloud: str) -> EmbeddingSpec:

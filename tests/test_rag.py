@@ -106,8 +106,59 @@ def test_qdrant_release_values(gcp_prod):
         "type": "Bearer", "credentials": {"name": "qdrant-api-key", "key": "api-key"}}}
 
 
+def test_open_webui_values(gcp_prod):
+    rel = gcp_prod.one("kubernetes:helm.sh/v3:Release", "llm-gcp-prod-rag-frontend-open-webui")
+    assert (rel.inputs["chart"], rel.inputs["version"], rel.inputs["namespace"], rel.inputs["name"]) == \
+        ("open-webui", "16.0.0", "rag-system", "open-webui")
+    v = rel.inputs["values"]
+    # Bundled Ollama, Pipelines, Redis and the chart's default key all off; one replica on a 10Gi volume.
+    assert (v["ollama"], v["pipelines"], v["websocket"]) == \
+        ({"enabled": False}, {"enabled": False}, {"enabled": False, "redis": {"enabled": False}})
+    assert v["openaiApiKey"] == "" and v["replicaCount"] == 1 and v["persistence"] == {"enabled": True, "size": "10Gi"}
+    assert v["extraEnvVars"] == [
+        {"name": "ENABLE_PERSISTENT_CONFIG", "value": "False"},
+        {"name": "WEBUI_SECRET_KEY", "valueFrom": {"secretKeyRef": {"name": "open-webui-secret-key",
+                                                                    "key": "webui-secret-key"}}},
+        {"name": "VECTOR_DB", "value": "qdrant"},
+        {"name": "QDRANT_URI", "value": "http://qdrant.rag-system.svc:6333"},
+        {"name": "QDRANT_API_KEY", "valueFrom": {"secretKeyRef": {"name": "qdrant-api-key", "key": "api-key"}}},
+        {"name": "RAG_EMBEDDING_ENGINE", "value": "openai"},
+        {"name": "RAG_EMBEDDING_MODEL", "value": "bge-base-en-v1.5"},
+        {"name": "RAG_OPENAI_API_BASE_URL", "value": "http://embeddings.rag-system.svc:80/v1"}]
+    secret = gcp_prod.one("kubernetes:core/v1:Secret", "llm-gcp-prod-rag-frontend-secret")
+    assert secret.inputs["metadata"]["name"] == "open-webui-secret-key"
+    assert gcp_prod.waits_for(rel, secret)
+    # Qdrant's key Secret must exist before Open WebUI's pod reads it.
+    assert gcp_prod.waits_for(rel, gcp_prod.one("kubernetes:core/v1:Secret",
+                                                "llm-gcp-prod-rag-vectorstore-api-key-secret"))
+
+
+def test_front_end_is_on_by_default_outside_production_only():
+    cfg, secret_keys = _config("dev")
+    assert "frontEnd" not in cfg["rag"] and load(cfg, secret_keys, "dev").rag.front_end is not None
+    cfg, secret_keys = _config("gcp-prod")
+    del cfg["rag"]["frontEnd"]
+    assert load(cfg, secret_keys, "gcp-prod").rag.front_end is None
+
+
+def test_dev_stack_runs_a_small_rag_system():
+    plan = run_stack("dev")
+    d = plan.manifest("Deployment", "embeddings", "rag-system")
+    c = d["spec"]["template"]["spec"]["containers"][0]
+    assert c["image"] == "ghcr.io/huggingface/text-embeddings-inference:cpu-1.9"
+    assert c["args"][:2] == ["--model-id", "sentence-transformers/all-mpnet-base-v2"]
+    v = plan.one("kubernetes:helm.sh/v3:Release", "llm-dev-rag-vectorstore-qdrant").inputs["values"]
+    # 200k x 768 x 4 B x 1.5 = 879 MiB (one copy) + 512.
+    assert v["replicaCount"] == 1 and v["config"] == {"cluster": {"enabled": False}}
+    assert v["resources"]["requests"]["memory"] == "1391Mi" and v["podDisruptionBudget"]["enabled"] is False
+    assert plan.one("kubernetes:helm.sh/v3:Release", "llm-dev-rag-frontend-open-webui")
+    job = plan.manifest("Job", "qdrant-collection-documents", "rag-system")
+    env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert (env["SHARDS"], env["REPLICATION_FACTOR"]) == ("1", "1")
+
+
 def test_api_key_is_a_generated_secret(gcp_prod):
-    pw = gcp_prod.one("random:index/randomPassword:RandomPassword")
+    pw = gcp_prod.one("random:index/randomPassword:RandomPassword", "llm-gcp-prod-rag-vectorstore-api-key")
     assert pw.inputs["length"] == 48 and pw.inputs["special"] is False
     secret = gcp_prod.one("kubernetes:core/v1:Secret", "llm-gcp-prod-rag-vectorstore-api-key-secret")
     assert secret.inputs["metadata"]["name"] == "qdrant-api-key"
@@ -130,7 +181,16 @@ def test_wiring_between_the_parts(gcp_prod):
     out = gcp_prod.outputs["rag"]
     assert out == {"llm": "http://llama-70b.llm-serving.svc:8000/v1",
                    "embeddings": "http://embeddings.rag-system.svc:80/v1",
-                   "qdrant": "http://qdrant.rag-system.svc:6333", "collection": "documents"}
+                   "qdrant": "http://qdrant.rag-system.svc:6333", "frontEnd": "http://open-webui.rag-system.svc:80",
+                   "collection": "documents"}
+    # The front end gets the same three URLs, the Qdrant key Secret and TEI's served model name.
+    fe = gcp_prod.one("kubernetes:helm.sh/v3:Release", "llm-gcp-prod-rag-frontend-open-webui").inputs["values"]
+    fe_env = {e["name"]: e.get("value", e.get("valueFrom")) for e in fe["extraEnvVars"]}
+    assert fe["openaiBaseApiUrl"] == out["llm"]
+    assert fe_env["RAG_OPENAI_API_BASE_URL"] == out["embeddings"] and fe_env["QDRANT_URI"] == out["qdrant"]
+    assert fe_env["QDRANT_API_KEY"] == env["QDRANT_API_KEY"]
+    tei_args = gcp_prod.manifest("Deployment", "embeddings", "rag-system")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert fe_env["RAG_EMBEDDING_MODEL"] == tei_args[tei_args.index("--served-model-name") + 1]
     llm_svc = gcp_prod.manifest("Service", "llama-70b", "llm-serving")
     assert [p["port"] for p in llm_svc["spec"]["ports"]] == [8000]
     # The chart's Service is `<fullnameOverride>` on 6333 (qdrant-1.19.0 values: service.ports http 6333).
@@ -168,7 +228,8 @@ def _bad(**rag) -> dict:
     ({"llm": "mistral"}, "llmfleet:rag.llm: must name a model of llmfleet:models (llama-70b, llama-8b), got 'mistral'"),
     ({"llm": "llama-8b"}, "llmfleet:rag.llm: model 'llama-8b' runs on kserve; the RAG system talks to a vLLM "
                           "model's OpenAI Service only (KServe and Ray Serve endpoints are not wired yet)"),
-    ({"frontend": {}}, "llmfleet:rag.frontend: unknown key; allowed: embedding, llm, vectorStore"),
+    ({"frontend": {}}, "llmfleet:rag.frontend: unknown key (did you mean 'frontEnd'?); allowed: embedding, "
+                       "frontEnd, llm, vectorStore"),
     ({"embedding": {"model": "bge-small"}},
      "llmfleet:rag.embedding.model: must be one of all-mpnet-base-v2, bge-base-en-v1.5, bge-large-en-v1.5, "
      "e5-base-v2, gte-base, got 'bge-small'"),

@@ -11,6 +11,7 @@ from pulumi import ResourceOptions
 from components.descriptors import PoolDescriptor
 from components.platform import MANAGED_BY
 from components.rag.embedding import EmbeddingService
+from components.rag.frontend import FrontEnd
 from components.rag.vectorstore import API_KEY_SECRET, VectorStore
 from components.serving.common import PORT as LLM_PORT
 from spec.rag import RagSpec
@@ -59,6 +60,15 @@ class RagSystem(pulumi.ComponentResource):
             opts=ResourceOptions(parent=self))
         self.urls = {"llm": llm_url(r.llm, args["serving_namespace"]), "embeddings": self.embedding.url,
                      "qdrant": self.vector_store.url}
+        self.front_end = None
+        if r.front_end is not None:
+            self.front_end = FrontEnd(f"{name}-frontend", {
+                "front_end": r.front_end, "namespace": r.namespace, "llm_url": self.urls["llm"],
+                "embeddings_url": self.embedding.url, "qdrant_url": self.vector_store.url,
+                "model": r.embedding.model, "descriptors": args["descriptors"], "priority": PRIORITY,
+                "depends_on": [*deps, self.vector_store.release, self.embedding.service]},
+                opts=ResourceOptions(parent=self))
+            self.urls["frontEnd"] = f"http://open-webui.{r.namespace}.svc:80"
         self.register_outputs({"urls": self.urls, "collection": r.vector_store.collection,
                                "apiKeySecret": f"{r.namespace}/{API_KEY_SECRET}"})
 
