@@ -332,3 +332,28 @@ def test_collection_script_creates_then_accepts_then_rejects_a_dimension_change(
             in changed.stderr
     finally:
         server.shutdown()
+
+
+def test_cost_report_lists_the_rag_pods(gcp_prod):
+    from plan import cost
+    r = cost.report(gcp_prod.stack)["rag"]
+    assert [p["part"] for p in r["parts"]] == ["embeddings", "qdrant", "open-webui"]
+    emb, qd, fe = r["parts"]
+    assert (emb["replicasMin"], emb["replicasMax"], emb["cpuPerReplica"], emb["gpusPerReplica"]) == (2, 6, 2.0, 0)
+    assert (qd["replicasMin"], qd["cpuPerReplica"], qd["memoryGiBPerReplica"], qd["diskGiBPerReplica"]) == \
+        (3, 0.5, round(15161 / 1024, 2), 60.0)      # data + snapshot volumes of 30Gi each
+    assert r["total"]["cpuAtMin"] == 2 * 2 + 3 * 0.5 + 0.5 and r["total"]["cpuAtMax"] == 6 * 2 + 3 * 0.5 + 0.5
+    assert r["total"]["monthlyGpuAtMax"] == 0
+    assert "## RAG system" in cost.markdown(cost.report(gcp_prod.stack))
+
+
+def test_cost_report_prices_a_gpu_placed_embedding_service():
+    from catalog.prices import HOURS_PER_MONTH
+    from plan import cost
+    cfg, _ = _config("gcp-prod")
+    cfg["rag"]["embedding"] = {"pool": "l4", "replicas": {"min": 2, "max": 2}}
+    plan = run_config(cfg, "gcp-prod", secrets={"hfToken": "hf_test"})
+    d = max((d for d in plan.stack.cluster.pools if d.name == "l4"), key=lambda d: d.priority)
+    emb = cost.report(plan.stack)["rag"]["parts"][0]
+    assert emb["gpusPerReplica"] == 1
+    assert emb["monthlyGpuAtMin"] == round(d.price_hour / d.gpus_per_node * 2 * HOURS_PER_MONTH, 2) > 0
