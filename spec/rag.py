@@ -12,7 +12,7 @@ Example stack config:
         pool: l4                         # optional: a GPU pool; the image then matches its GPU
         image: ghcr.io/...:89-1.9        # optional: must match the pool's GPU (or be the CPU image off a pool)
       vectorStore:
-        replicas: 3                      # 1, or >= 3 (cluster mode; Raft needs a majority)
+        replicas: 3                      # 1, or >= 3 (cluster mode; Raft needs a majority); default 3 in prod, else 1
         vectors: 2000000                 # expected vector count: sizes memory and disk
         collection: documents
         storageClass: premium-rwo        # optional: default = the cluster's default StorageClass
@@ -182,7 +182,8 @@ def _read_embedding(e: Obj, models: Sequence, pools: Sequence, cloud: str) -> Em
 
 
 def _read_vector_store(v: Obj, model: EmbeddingModel, environment: str) -> VectorStoreSpec:
-    replicas = v.int("replicas", 1, min=1, max=15)
+    # Default: a cluster of 3 in production (survives one node down), one node elsewhere.
+    replicas = v.int("replicas", 3 if is_production(environment) else 1, min=1, max=15)
     if replicas == 2:
         v.error("replicas", "must be 1 or at least 3: a 2-node Qdrant cluster loses its Raft majority when either "
                             "node is down")

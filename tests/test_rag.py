@@ -357,3 +357,12 @@ def test_cost_report_prices_a_gpu_placed_embedding_service():
     emb = cost.report(plan.stack)["rag"]["parts"][0]
     assert emb["gpusPerReplica"] == 1
     assert emb["monthlyGpuAtMin"] == round(d.price_hour / d.gpus_per_node * 2 * HOURS_PER_MONTH, 2) > 0
+
+
+def test_qdrant_defaults_to_a_cluster_of_three_in_production_only():
+    cfg, secret_keys = _config("gcp-prod")
+    del cfg["rag"]["vectorStore"]["replicas"]
+    assert load(cfg, secret_keys, "gcp-prod").rag.vector_store.replicas == 3
+    cfg, secret_keys = _config("dev")
+    assert "replicas" not in cfg["rag"]["vectorStore"]
+    assert load(cfg, secret_keys, "dev").rag.vector_store.replicas == 1
