@@ -38,6 +38,10 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
     Chart("vpa", "5.0.0", "https://charts.fairwinds.com/stable"),
     # OpenCost 1.120.1 (chart 2026-04-28, opencost/opencost-helm-chart 725bb939; shared/chart-values).
     Chart("opencost", "2.5.17", "https://opencost.github.io/opencost-helm-chart"),
+    # Qdrant v1.19.0 (chart 2026-08-13, qdrant/qdrant-helm a7aeeb71; shared/chart-values): the RAG vector store.
+    Chart("qdrant", "1.19.0", "https://qdrant.github.io/qdrant-helm"),
+    # Open WebUI 0.11.0 (chart 2026-07-30, open-webui/helm-charts a6305e70; shared/chart-values): the RAG front end.
+    Chart("open-webui", "16.0.0", "https://helm.openwebui.com/"),
 )}
 
 # OCI references for charts with no Helm repository.
@@ -96,3 +100,8 @@ KARPENTER_AMI_ALIASES = {
     "al2023-nvidia": "al2023@v20260818",
     "bottlerocket-nvidia": "bottlerocket@v1.66.0",
 }
+
+# RAG (components/rag): text-embeddings-inference images are chosen per GPU in catalog/embeddings.py (tag minor
+# 1.9 = v1.9.3). The collection Job runs a short Python script with the standard library only; UNVERIFIED
+# OFFLINE: that this Docker Hub tag exists (python 3.13.5 was released 2025-06).
+RAG_JOB_IMAGE = "python:3.13.5-slim"

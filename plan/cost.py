@@ -3,6 +3,7 @@ from typing import Any
 
 from catalog.prices import HOURS_PER_MONTH, price_key
 from components.serving.common import engine_flags
+from plan import cost_rag
 from plan.packing import pack
 
 
@@ -60,6 +61,7 @@ def report(stack) -> dict[str, Any]:
                   # replicas: the floor is the larger of the two.
                   "modelsMonthlyAtMinReplicas": round(sum(m["monthlyAtMinReplicas"] for m in models), 2),
                   "modelsMonthlyFloorWholeNodes": round(sum(p["monthly"] for p in packing), 2)},
+        **({"rag": cost_rag.report(stack)} if spec.rag is not None else {}),
     }
 
 
@@ -124,4 +126,5 @@ def markdown(r: dict[str, Any]) -> str:
                   "|---|---|---|"]
         lines += [f"| {m['model']} | {m['scheduledHoursPerWeek']:g} | {m['monthlySavedBySchedule']:,.0f} |"
                   for m in scheduled]
+    lines += cost_rag.markdown(r.get("rag"))
     return "\n".join(lines) + "\n"

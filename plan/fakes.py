@@ -116,6 +116,11 @@ OUTPUTS["aws:efs/fileSystem:FileSystem"] = lambda name, inputs: {
     "dnsName": f"{name}-id.efs.us-east-1.example.invalid"}
 
 
+# pulumi_random (components/rag/vectorstore.py): the generated Qdrant API key. The provider marks `result` secret.
+OUTPUTS["random:index/randomPassword:RandomPassword"] = lambda name, inputs: {
+    "result": "offline-plan-fake-password", "bcryptHash": "offline-plan-fake-hash"}
+
+
 def outputs_for(type_: str, name: str, inputs: dict) -> dict:
     fn = OUTPUTS.get(type_)
     extra = fn(name, inputs) if fn else {}

@@ -17,6 +17,7 @@ from spec.environment import is_production
 from spec.models import ModelSpec, place_models, read_model
 from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
+from spec.rag import RagSpec, read_rag
 from spec.pools import PoolSpec, check_untainted_node, read_pool
 from spec import limits as L
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
@@ -62,6 +63,7 @@ class StackSpec:
     serving: Any = None
     cost_guards: CostGuardsSpec = CostGuardsSpec()
     budget: Optional[BudgetSpec] = None
+    rag: Optional[RagSpec] = None
 
     @property
     def cloud(self) -> str:
@@ -179,13 +181,14 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     tags_obj = o.obj("costTags")
     cluster = replace(cluster, tags=read_cost_tags(tags_obj, environment))
     tags_obj.done()
+    rag = read_rag(o.obj("rag"), models, pools, cloud, environment)
 
     o.done()
     problems.raise_if_any()
     return StackSpec(project=PROJECT, stack=stack, environment=environment, cluster=cluster, platform=platform,
                      pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
                      nvidia=nvidia, observability=observability, serving=serving,
-                     cost_guards=cost_guards, budget=budget)
+                     cost_guards=cost_guards, budget=budget, rag=rag)
 
 
 ENVIRONMENT = r"[a-z0-9-]{1,20}"

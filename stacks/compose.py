@@ -17,6 +17,7 @@ from components.nvidia.values import toolkit_env
 from components.observability.stack import Observability
 from components.observability.serving import ServingObservability
 from components.platform import PlatformBase
+from components.rag import rag_system
 from components.serving import ServingLayer
 from spec.platform import GPU_OPERATOR_NAMESPACE, MONITORING_NAMESPACE
 from spec.cluster import METRICS_API_BUILTIN
@@ -94,6 +95,7 @@ def compose(spec: StackSpec) -> Stack:
         "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)
     ServingObservability(f"{spec.cluster.name}-serving-observability", {"models": spec.models, "serving_namespace": spec.serving.namespace, "namespace": MONITORING_NAMESPACE, "stack": spec.stack, "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)  # noqa: E501
 
+    rag_system(spec, cluster, after=[platform, serving], depends_on=[nvidia, observability, *storage])
     if spec.budget is not None:
         from components.cost.budget import CloudBudget
         CloudBudget(f"{spec.cluster.name}-budget", {

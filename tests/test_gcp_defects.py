@@ -85,8 +85,9 @@ def test_model_pods_select_their_compute_class(prod):
     checked = 0
     for kind, name, spec in pod_specs(prod):
         for term in required_terms(spec):
-            exprs = {e["key"]: e["values"] for e in term.get("matchExpressions", [])}
-            if "llmfleet.io/pool" not in exprs:
+            # DoesNotExist terms (no values) keep CPU pods such as the RAG system's off the pools.
+            exprs = {e["key"]: e.get("values") for e in term.get("matchExpressions", [])}
+            if exprs.get("llmfleet.io/pool") is None:
                 continue
             pools = exprs["llmfleet.io/pool"]
             assert exprs.get("cloud.google.com/compute-class") == [f"llmfleet-{p}" for p in pools], (kind, name)
