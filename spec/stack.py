@@ -16,6 +16,7 @@ from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
 from spec.pools import PoolSpec, check_untainted_node, read_pool
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
+from spec.security import SecuritySpec, read_security
 from spec.serving import read_serving
 
 PROJECT = "llmfleet"
@@ -54,6 +55,7 @@ class StackSpec:
     serving: Any = None
     cost_guards: CostGuardsSpec = CostGuardsSpec()
     budget: Optional[BudgetSpec] = None
+    security: SecuritySpec = SecuritySpec()
 
     @property
     def cloud(self) -> str:
@@ -143,6 +145,9 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     if "budget" not in raw and cloud in ("aws", "gcp", "azure") and is_production(environment):
         o.error("budget", f"is required in a production environment ({environment!r}): {{monthly, contacts, "
                           f"alerts}}, so the cloud alerts before a month overruns (docs/cost-guards.md)")
+    security_obj = o.obj("security")
+    security = read_security(security_obj, serving.namespace if serving is not None else "llm-serving")
+    security_obj.done()
     tags_obj = o.obj("costTags")
     cluster = replace(cluster, tags=read_cost_tags(tags_obj, environment))
     tags_obj.done()
@@ -152,7 +157,7 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     return StackSpec(project=PROJECT, stack=stack, environment=environment, cluster=cluster, platform=platform,
                      pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
                      nvidia=nvidia, observability=observability, serving=serving,
-                     cost_guards=cost_guards, budget=budget)
+                     cost_guards=cost_guards, budget=budget, security=security)
 
 
 def _read_prices(o: Obj) -> dict[str, Price]:
