@@ -146,3 +146,16 @@ def test_real_stacks_policies_pass_and_fail_when_a_path_is_cut(stack):
     c2 = Context.from_run(p.result, cut, p.spec.cluster.kubernetes_version)
     broken = [x for x in network.check(c2) if x.verdict == "fail"]
     assert {x.name for x in broken} >= {"network.reachable", "network.model-clients"}
+
+
+def test_every_engine_and_autoscaler_of_the_serving_tests_keeps_its_paths():
+    # KServe Standard and Serverless (Knative), Ray Serve, KEDA, HPA, VPA in one stack (tests/test_serving.py).
+    from tests.harness import run_config
+    from tests.test_serving import SECRETS, config
+    p = run_config(config(), secrets=SECRETS)
+    found = network.check(Context.from_run(p.result, manifests.objects(p.resources), "1.34"))
+    assert [f"{x.object}: {x.message}" for x in found if x.verdict == "fail"] == []
+    msgs = [x.message for x in found if x.verdict == "pass"]
+    assert any("Knative calls the queue-proxy" in m for m in msgs)
+    assert any("Ray worker joins the head" in m for m in msgs)
+    assert any("KEDA prometheus trigger" in m for m in msgs)

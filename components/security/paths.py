@@ -81,6 +81,12 @@ WEBHOOKS = {
     "prometheus-adapter": tcp(6443),          # listenPort 6443
     "vpa": tcp(8000, 10250),                  # admission controller --port 8000; metrics-server subchart 10250
 }
+# KServe Serverless runs on Knative, which the user installs: its activator and autoscaler (knative-serving) call
+# the queue-proxy sidecar (8012 traffic, 9090 the autoscaler's metrics), and so does the ingress gateway (Kourier
+# or Istio, whichever the user runs) when the activator is out of the path.
+KNATIVE_SERVING = "knative-serving"
+KNATIVE_GATEWAYS = ("kourier-system", "istio-system")
+QUEUE_PROXY = tcp(8012, 9090)
 # The GPU Operator's driver container installs kernel packages from distribution mirrors, some over plain HTTP.
 GPU_OPERATOR_EGRESS = tcp(80)
 
@@ -95,6 +101,7 @@ class ModelEndpoint:
     metrics_ports: tuple        # ports Prometheus scrapes
     downloads: bool             # fetches weights from the internet (Hugging Face)
     head: dict = field(default_factory=dict)   # Ray: labels of the head pod (KubeRay's operator calls it)
+    knative: bool = False       # KServe Serverless: traffic arrives through Knative's queue-proxy
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,15 @@ def program_paths(i: NetworkInputs) -> list[Path]:
                              f"llmfleet:security.modelClients allows {client}"))
         if m.downloads:
             rows.append(Path(f"weights-{m.name}", model, ANYWHERE, tcp(443), "weights from Hugging Face over HTTPS"))
+        if m.knative:
+            rows.append(Path(f"knative-{m.name}", pods(KNATIVE_SERVING), model, QUEUE_PROXY,
+                             "Knative's activator and autoscaler call the queue-proxy"))
+            for n, gw in enumerate(KNATIVE_GATEWAYS):
+                rows.append(Path(f"knative-gw-{m.name}-{n}", pods(gw), model, QUEUE_PROXY[:1],
+                                 f"Knative's ingress gateway in {gw} calls the queue-proxy"))
+            for n, client in enumerate(i.model_clients):
+                rows.append(Path(f"client-qp-{m.name}-{n}", pods(client), model, QUEUE_PROXY[:1],
+                                 f"llmfleet:security.modelClients allows {client} (through the queue-proxy)"))
         if m.engine == "rayserve":
             rows.append(Path(f"ray-{m.name}", model, model, (), "Ray head and workers (GCS, object store, NCCL)"))
             rows.append(Path(f"kuberay-{m.name}", pods(SYSTEM_NAMESPACE), pods(s, m.head), tcp(8265),
@@ -183,7 +199,8 @@ def endpoints_for(models: Sequence, kserve_port: int, ray_metrics_port: int, vll
     for m in models:
         selector = {"app.kubernetes.io/name": m.name, "llmfleet.io/engine": m.engine}
         if m.engine == "kserve":
-            out.append(ModelEndpoint(m.name, m.engine, selector, kserve_port, (kserve_port,), True))
+            knative = getattr(getattr(m, "kserve", None), "mode", "Standard") == "Serverless"
+            out.append(ModelEndpoint(m.name, m.engine, selector, kserve_port, (kserve_port,), True, knative=knative))
         elif m.engine == "rayserve":
             out.append(ModelEndpoint(m.name, m.engine, selector, vllm_port, (ray_metrics_port,), True,
                                      head={**selector, "app.kubernetes.io/component": "ray-head"}))

@@ -234,6 +234,16 @@ def needed_paths(ctx) -> list[tuple[str, Optional[Pod], Optional[Pod], Optional[
             out.append((t.owner, _pod(t), Pod("kube-system", KUBE_DNS_POD, "kube-dns"), 53, "UDP", "DNS"))
         if t.labels.get("llmfleet.io/engine"):
             out.append((t.owner, _pod(t), OUTSIDE, 443, "TCP", "weights from Hugging Face (HTTPS)"))
+    from components.security.paths import KNATIVE_SERVING, QUEUE_PROXY
+    for isvc in ctx.kind("InferenceService"):
+        mode = ((isvc["metadata"].get("annotations") or {}).get("serving.kserve.io/deploymentMode"))
+        if mode not in ("Knative", "Serverless"):
+            continue
+        for t in ctx.pods:
+            if t.kind == "InferenceService" and t.name == isvc["metadata"]["name"] and t.namespace == isvc["metadata"]["namespace"]:
+                for p in QUEUE_PROXY:
+                    out.append((obj_id(isvc), Pod(KNATIVE_SERVING, {}, "Knative activator/autoscaler"), _pod(t),
+                                p.port, "TCP", "Knative calls the queue-proxy"))
     for rs in ctx.kind("RayService"):
         ns, name = rs["metadata"]["namespace"], rs["metadata"]["name"]
         ray = [t for t in ctx.pods if t.kind == "RayService" and t.name == name and t.namespace == ns]
