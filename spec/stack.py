@@ -148,6 +148,10 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
     security_obj = o.obj("security")
     security = read_security(security_obj, serving.namespace if serving is not None else "llm-serving")
     security_obj.done()
+    if security.network_policies and cloud == "azure" and getattr(cluster.settings, "network_policy", None) == "none":
+        o.problems.add(f"{PROJECT}:cluster.azure.networkPolicy",
+                       "none enforces no NetworkPolicy, but llmfleet:security.networkPolicies renders them: use "
+                       "cilium (networkDataplane cilium) or azure, or set llmfleet:security.networkPolicies false")
     tags_obj = o.obj("costTags")
     cluster = replace(cluster, tags=read_cost_tags(tags_obj, environment))
     tags_obj.done()

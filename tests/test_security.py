@@ -43,3 +43,14 @@ def test_bad_security_config_names_the_key():
     assert "llmfleet:security.modelClients[0]: must be a namespace name" in text
     assert "llmfleet:security.modelClients: lists a namespace twice" in text
     assert "llmfleet:security.networkPolicies" in text and "llmfleet:security.bogus" in text
+
+
+def test_aks_without_a_policy_engine_is_rejected_while_policies_are_rendered():
+    import yaml
+    from plan.runtime import ROOT
+    raw = yaml.safe_load((ROOT / "Pulumi.azure-prod.yaml").read_text())["config"]
+    cfg = {k.partition(":")[2]: v for k, v in raw.items() if k.startswith("llmfleet:")}
+    cfg["cluster"] = {**cfg["cluster"], "azure": {**cfg["cluster"].get("azure", {}), "networkDataplane": "azure",
+                                                  "networkPolicy": "none"}}
+    lines = config_error(cfg, stack="azure-prod", secrets={})
+    assert any(line.startswith("llmfleet:cluster.azure.networkPolicy: none enforces no NetworkPolicy") for line in lines)
