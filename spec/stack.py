@@ -16,7 +16,7 @@ from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
 from spec.pools import PoolSpec, check_untainted_node, read_pool
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
-from spec.security import SecuritySpec, read_security
+from spec.security import SecuritySpec, read_security, restrict_serving_namespace
 from spec.serving import read_serving
 
 PROJECT = "llmfleet"
@@ -152,6 +152,14 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str) -> StackSpec:
         o.problems.add(f"{PROJECT}:cluster.azure.networkPolicy",
                        "none enforces no NetworkPolicy, but llmfleet:security.networkPolicies renders them: use "
                        "cilium (networkDataplane cilium) or azure, or set llmfleet:security.networkPolicies false")
+    if security.restricted_pods and serving is not None:
+        platform = restrict_serving_namespace(platform, serving.namespace)
+        for i, m in enumerate(models):
+            if getattr(getattr(m, "cache", None), "mode", None) == "shared" and cloud in ("gcp", "azure"):
+                o.problems.add(f"{PROJECT}:security.restrictedPods",
+                               f"model {m.name}'s shared cache is an NFS share ({cloud}) that ignores fsGroup, so "
+                               f"the non-root server cannot write it: use cache mode per-replica or none, or leave "
+                               f"restrictedPods off")
     tags_obj = o.obj("costTags")
     cluster = replace(cluster, tags=read_cost_tags(tags_obj, environment))
     tags_obj.done()

@@ -105,7 +105,7 @@ def compose(spec: StackSpec) -> Stack:
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
         "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage],
-        "metrics_server": not METRICS_API_BUILTIN[spec.cloud]},
+        "metrics_server": not METRICS_API_BUILTIN[spec.cloud], "restricted": spec.security.restricted_pods},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
     if spec.security.network_policies:
         network_policies(spec, cluster, platform, serving)

@@ -102,6 +102,7 @@ class ModelEndpoint:
     downloads: bool             # fetches weights from the internet (Hugging Face)
     head: dict = field(default_factory=dict)   # Ray: labels of the head pod (KubeRay's operator calls it)
     knative: bool = False       # KServe Serverless: traffic arrives through Knative's queue-proxy
+    autoscaler: bool = False    # Ray in-tree autoscaling: KubeRay's autoscaler sidecar in the head calls the API
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,9 @@ def program_paths(i: NetworkInputs) -> list[Path]:
             rows.append(Path(f"ray-{m.name}", model, model, (), "Ray head and workers (GCS, object store, NCCL)"))
             rows.append(Path(f"kuberay-{m.name}", pods(SYSTEM_NAMESPACE), pods(s, m.head), tcp(8265),
                              "KubeRay's operator deploys Serve apps through the head's dashboard"))
+            if m.autoscaler:
+                rows.append(Path(f"ray-apiserver-{m.name}", pods(s, m.head), ANYWHERE, API_SERVER,
+                                 "the Ray autoscaler sidecar in the head calls the API server"))
     return rows
 
 
@@ -202,8 +206,10 @@ def endpoints_for(models: Sequence, kserve_port: int, ray_metrics_port: int, vll
             knative = getattr(getattr(m, "kserve", None), "mode", "Standard") == "Serverless"
             out.append(ModelEndpoint(m.name, m.engine, selector, kserve_port, (kserve_port,), True, knative=knative))
         elif m.engine == "rayserve":
+            r = getattr(m, "replicas", None)
             out.append(ModelEndpoint(m.name, m.engine, selector, vllm_port, (ray_metrics_port,), True,
-                                     head={**selector, "app.kubernetes.io/component": "ray-head"}))
+                                     head={**selector, "app.kubernetes.io/component": "ray-head"},
+                                     autoscaler=r is not None and r.max > r.min))
         else:
             out.append(ModelEndpoint(m.name, m.engine, selector, vllm_port, (vllm_port,), True))
     return tuple(out)

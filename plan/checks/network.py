@@ -257,6 +257,9 @@ def needed_paths(ctx) -> list[tuple[str, Optional[Pod], Optional[Pod], Optional[
         if kuberay is not None:
             out.append((obj_id(rs), Pod(kuberay.namespace, KUBERAY_POD, "KubeRay operator"), _pod(head),
                         RAY_DASHBOARD, "TCP", "KubeRay deploys Serve through the head's dashboard"))
+        if ((rs.get("spec") or {}).get("rayClusterConfig") or {}).get("enableInTreeAutoscaling"):
+            out.append((obj_id(rs), _pod(head), OUTSIDE, 443, "TCP",
+                        "the Ray autoscaler sidecar in the head calls the API server"))
 
     from components.security.paths import API_SERVER, WEBHOOKS
     for r in ctx.releases:
