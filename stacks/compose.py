@@ -78,7 +78,8 @@ def network_policies(spec: StackSpec, cluster, platform, serving) -> None:
         serving_namespace=spec.serving.namespace, model_clients=spec.security.model_clients,
         models=endpoints_for(spec.models, HF_RUNTIME_PORT, METRICS_PORT["containerPort"], PORT),
         charts=charts, prometheus_url=spec.serving.prometheus_url, dcgm=dcgm,
-        redis=tuple(m.autoscaling.redis_address for m in spec.models if m.autoscaling.kind == "kedaRedis"))
+        redis=tuple(m.autoscaling.redis_address for m in spec.models if m.autoscaling.kind == "kedaRedis"),
+        metrics_server=bool(((serving.controllers.values.get("vpa") or {}).get("metrics-server") or {}).get("enabled")))
     NetworkPolicies(f"{spec.cluster.name}-network", {"inputs": inputs, "depends_on": [platform]},
                     opts=ResourceOptions(providers={"kubernetes": cluster.provider}))
 

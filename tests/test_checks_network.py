@@ -159,3 +159,13 @@ def test_every_engine_and_autoscaler_of_the_serving_tests_keeps_its_paths():
     assert any("Knative calls the queue-proxy" in m for m in msgs)
     assert any("Ray worker joins the head" in m for m in msgs)
     assert any("KEDA prometheus trigger" in m for m in msgs)
+
+
+def test_dev_metrics_server_needs_its_kubelet_path():
+    # dev (EKS) brings metrics-server with VPA: without its egress to the kubelets the recommender goes blind.
+    p = run_stack("dev")
+    objs = [o for o in manifests.objects(p.resources)
+            if not (o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "allow-kubelets-egress")]
+    found = network.check(Context.from_run(p.result, objs, p.spec.cluster.kubernetes_version))
+    assert any("metrics-server scrapes every kubelet: TCP 10250 blocked" in m
+               for m in failed(found, "network.reachable", "helm release llm-system/vpa"))

@@ -114,6 +114,7 @@ class NetworkInputs:
     prometheus_url: str
     dcgm: tuple = ()            # where GPU metrics come from: "gpu-namespace" and/or "gke"
     redis: tuple = ()           # host:port of KEDA Redis triggers
+    metrics_server: bool = False  # the VPA chart brings metrics-server (llm-system), which scrapes every kubelet
 
     @property
     def owned(self) -> tuple:
@@ -164,6 +165,9 @@ def program_paths(i: NetworkInputs) -> list[Path]:
         peer, _ = service_peer(f"redis://{host}:{port}")
         rows.append(Path(f"keda-redis-{n}", pods(SYSTEM_NAMESPACE), peer, tcp(int(port)),
                          "KEDA reads the Redis queue length"))
+    if i.metrics_server:
+        rows.append(Path("kubelets", pods(SYSTEM_NAMESPACE), ANYWHERE, tcp(10250),
+                         "metrics-server scrapes every kubelet (node addresses)"))
     for chart, ns in sorted(i.charts.items()):
         if chart in WEBHOOKS:
             rows.append(Path(f"webhook-{chart}", ANYWHERE, pods(ns), WEBHOOKS[chart],

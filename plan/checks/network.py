@@ -263,6 +263,9 @@ def needed_paths(ctx) -> list[tuple[str, Optional[Pod], Optional[Pod], Optional[
 
     from components.security.paths import API_SERVER, WEBHOOKS
     for r in ctx.releases:
+        if r.chart == "vpa" and (r.values.get("metrics-server") or {}).get("enabled"):
+            out.append((r.id, Pod(r.namespace, {"app.kubernetes.io/name": "metrics-server"}, "metrics-server"), OUTSIDE,
+                        10250, "TCP", "metrics-server scrapes every kubelet"))
         if r.namespace in owned:
             out.append((r.id, Pod(r.namespace, {}, f"{r.chart} pods"), OUTSIDE, API_SERVER[0].port, "TCP",
                         "the chart's controllers call the API server"))
