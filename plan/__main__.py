@@ -1,4 +1,4 @@
-"""`python -m plan --stack dev [--out out/dev]`: the offline plan of one stack (see README)."""
+"""`python -m plan --stack dev [--out out/dev]`: the offline plan of one stack (docs/offline-plan.md)."""
 import argparse
 import collections
 import json
@@ -13,22 +13,33 @@ import pulumi
 from plan import cost, manifests, policy, preview, validate
 from plan.checks.stage import run_stage
 from plan.runtime import ROOT, run_program
-from plan.stackfile import StackFileError, load_stack_config
+from plan.stackfile import StackFileError, read_stack_file
+
+# The program's RunError message starts with this line (__main__.py); the plan prints it once.
+CONFIG_ERROR_HEADER = "invalid stack config:"
 
 
-def plan(stack: str, out: Path, quiet: bool = False) -> int:
+def plan(stack: str, out: Path, quiet: bool = False, stack_root: Path = ROOT) -> int:
+    """Plans one stack; `stack_root` holds Pulumi.yaml and the stack file (tests plan files from a temporary
+    folder). 0: planned and valid; 1: invalid objects; 2: a config or stack file problem."""
     say = (lambda *a: None) if quiet else print
     try:
-        project, config, secret_keys = load_stack_config(ROOT, stack)
+        stack_file = read_stack_file(stack_root, stack)
     except StackFileError as e:
         print(f"plan: {e}", file=sys.stderr)
         return 2
+    problems = list(stack_file.problems)
     started = time.perf_counter_ns()
-    try:
-        result = run_program(project, stack, config, secret_keys)
-    except pulumi.RunError as e:
-        # A config mistake: one line per problem, no traceback (what `pulumi preview` would print).
-        print(f"plan: stack {stack}: {e}", file=sys.stderr)
+    result = None
+    if not stack_file.fatal:
+        try:
+            result = run_program(stack_file.project, stack, stack_file.config, stack_file.secret_keys)
+        except pulumi.RunError as e:
+            # A config mistake: one line per problem, no traceback (what `pulumi preview` would print).
+            problems += str(e).splitlines()[1:] if str(e).startswith(CONFIG_ERROR_HEADER) else str(e).splitlines()
+    if problems:
+        # The stack file's own problems (with their positions) and the program's, all at once.
+        print(f"plan: stack {stack}: {CONFIG_ERROR_HEADER}\n" + "\n".join(problems), file=sys.stderr)
         return 2
     duration = time.perf_counter_ns() - started
 

@@ -92,7 +92,7 @@ def markdown(r: dict[str, Any]) -> str:
                   f"{r['total']['modelsMonthlyFloorWholeNodes']:,.0f} in the whole nodes they need.", "",
               "## Models", "",
               "KV cache tokens are what the server allocates: the flags in \"enforced by\" fix the per-GPU KV cache "
-              "and the running sequences (README, \"Sizing\").", "",
+              "and the running sequences (docs/sizing.md).", "",
               "| model | arch | dtype / KV | pool | TP | context x concurrency | KV cache tokens | enforced by "
               "| sequences at context | weights GiB | needed / usable GiB | $/h per replica | replicas "
               "| $/month at min-max replicas | $/month floor (whole nodes) |",

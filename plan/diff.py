@@ -78,6 +78,22 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [prefix]
 
 
+def _as_sets(type_: str, inputs: dict) -> dict:
+    """Set-typed inputs (fn.SET_INPUTS) sorted, so a reordering is no change, as the provider sees it."""
+    paths = fn.SET_INPUTS.get(type_)
+    if not paths:
+        return inputs
+    out = json.loads(json.dumps(inputs))
+    for path in paths:
+        *parents, leaf = path.split(".")
+        node = out
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(leaf), list):
+            node[leaf] = sorted(node[leaf], key=lambda v: json.dumps(v, sort_keys=True))
+    return out
+
+
 def _join(prefix: str, key: str) -> str:
     """Pulumi property-path syntax: keys with dots or brackets (label keys) are written ["key"]."""
     if re.search(r'[.\[\]"]', key):
@@ -146,8 +162,9 @@ def diff_stack(base: dict, head: dict, secret_changed: frozenset = frozenset()) 
             row["op"] = "delete"
         else:
             ignore = (opts.get(urn) or {}).get("ignoreChanges", [])
-            paths = [p for p in changed_paths(old.get("inputs", {}), new.get("inputs", {})) if not _ignored(p, ignore)]
-            row["ignored"] = [p for p in changed_paths(old.get("inputs", {}), new.get("inputs", {})) if _ignored(p, ignore)]
+            before, after = _as_sets(st["type"], old.get("inputs", {})), _as_sets(st["type"], new.get("inputs", {}))
+            paths = [p for p in changed_paths(before, after) if not _ignored(p, ignore)]
+            row["ignored"] = [p for p in changed_paths(before, after) if _ignored(p, ignore)]
             for key in secret_changed:
                 if old["inputs"].get(key) == SECRET and new["inputs"].get(key) == SECRET and key not in paths:
                     paths.append(key)

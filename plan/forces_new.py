@@ -114,6 +114,14 @@ FORCES_NEW: dict[str, Rule] = {
 }
 
 # Replacement only when a block is removed (old set, new empty): (type, path, source).
+# Inputs the provider stores as sets (Terraform TypeSet): reordering them is no change. Source: the same
+# terraform-provider-aws files as above (node_group.go `subnet_ids`, cluster.go `vpc_config.subnet_ids`,
+# `security_group_ids`, `public_access_cidrs`: schema.TypeSet).
+SET_INPUTS: dict[str, tuple] = {
+    "aws:eks/nodeGroup:NodeGroup": ("subnetIds",),
+    "aws:eks/cluster:Cluster": ("vpcConfig.subnetIds", "vpcConfig.securityGroupIds", "vpcConfig.publicAccessCidrs"),
+}
+
 FORCES_NEW_IF_REMOVED: dict[str, tuple] = {
     "aws:eks/cluster:Cluster": (("encryptionConfig", TF_AWS + "eks/cluster.go CustomizeDiff ForceNewIfChange("
                                  "encryption_config): envelope encryption cannot be disabled (verified)"),),

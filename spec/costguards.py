@@ -91,6 +91,7 @@ def read_budget(o: Obj, cloud: str) -> Optional[BudgetSpec]:
         return None
     if cloud == "existing":
         o.error("monthly", "budgets are cloud resources; an existing cluster has no cloud account here")
+    known = cloud in ("aws", "gcp", "azure")          # None: llmfleet:cloud itself was rejected
     monthly = o.float("monthly", min=1, max=100_000_000)
     currency = o.str("currency", "USD", pattern=r"[A-Z]{3}", hint="an ISO 4217 code such as USD, EUR")
     alerts = []
@@ -112,12 +113,12 @@ def read_budget(o: Obj, cloud: str) -> Optional[BudgetSpec]:
     billing = o.str("gcpBillingAccount", None, pattern=GCP_BILLING_ACCOUNT, hint="a billing account id such as "
                     "012345-6789AB-CDEF01")
     start = o.str("azureStartDate", None, pattern=FIRST_OF_MONTH, hint="the first day of a month, YYYY-MM-01")
-    if cloud == "gcp" and billing is None:
+    if known and cloud == "gcp" and billing is None:
         o.error("gcpBillingAccount", "is required on GCP: budgets belong to a billing account")
-    if cloud != "gcp" and billing is not None:
+    if known and cloud != "gcp" and billing is not None:
         o.error("gcpBillingAccount", "only applies when cloud is gcp")
-    if cloud == "azure" and start is None:
+    if known and cloud == "azure" and start is None:
         o.error("azureStartDate", "is required on Azure: the first day of the first month the budget covers")
-    if cloud != "azure" and start is not None:
+    if known and cloud != "azure" and start is not None:
         o.error("azureStartDate", "only applies when cloud is azure")
     return BudgetSpec(monthly, currency, tuple(alerts), contacts, billing or "", start or "")

@@ -8,6 +8,7 @@ from catalog.prices import Price, price_key
 from sizing import Candidate, NoFit, Placement, place, place_across, tp_problems
 from spec.platform import DEFAULT_TIER, PRIORITY_TIERS
 from spec.pools import PoolSpec
+from spec import limits as L
 from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj, one_of
 from spec.serving_options import (Autoscaling, Cache, KServeOptions, Replicas, read_serving_options)
 
@@ -71,39 +72,43 @@ class ModelSpec:
 def read_model(o: Obj) -> ModelSpec:
     name = o.str("name", pattern=DNS_LABEL, hint=DNS_LABEL_HINT)
     if len(name) > 40:
-        o.error("name", f"must be at most 40 characters (object names derive from it), got {len(name)}")
-    key = o.str("model", None)
+        o.reject("name", f"must be at most 40 characters (object names derive from it), got {len(name)}")
+    key = o.str("model", None, choices=MODELS) if o.has("model") else None
     arch_obj = o.obj("architecture")
-    if key is not None and arch_obj.ok:
+    if o.has("model") and arch_obj.ok:
         o.error("architecture", "give either model (a catalog name) or architecture, not both")
+    # Rules that read the architecture (context length, heads, sizing) run only on a known, valid one; a fallback
+    # stands in otherwise so the other keys are still read and checked.
+    arch_known = False
     if arch_obj.ok:
         arch = _read_arch(arch_obj, name)
-    elif key is None:
-        o.error("model", f"is required (or give architecture): {one_of(MODELS)}")
+        arch_known = o.valid("architecture") and not o.has("model")
+    elif not o.has("model") and not o.has("architecture"):
+        o.reject("model", f"is required (or give architecture): {one_of(MODELS)}")
         arch = MODELS["llama-3.1-8b"]
-    elif key not in MODELS:
-        o.str("model", choices=MODELS)  # reports with the nearest catalog name
-        arch = MODELS["llama-3.1-8b"]
+    elif key:
+        arch, arch_known = MODELS[key], True
     else:
-        arch = MODELS[key]
+        arch = MODELS["llama-3.1-8b"]     # model or architecture rejected at its key
     dtype = o.str("dtype", arch.dtype, choices=DTYPE_BYTES)
     # Quantization decides the weight width sizing uses, so it is read before placement.
     dtype, quantization = _read_quantization(o, dtype)
     checkpoint = _checkpoint(o, arch, quantization, dtype, arch_obj.ok)
     kv = o.str("kvCacheDtype", "auto", choices=KV_DTYPE_BYTES)
-    max_context = o.int("maxContext", min(8192, arch.context), min=256)
-    if isinstance(max_context, int) and max_context > arch.context:
-        o.error("maxContext", f"must be <= the model's context length ({arch.context}), got {max_context}")
-    concurrency = o.int("concurrency", 8, min=1, max=4096)
+    max_context = o.int("maxContext", min(8192, arch.context) if arch_known else 8192, limit=L.MAX_CONTEXT)
+    if arch_known and o.valid("maxContext") and max_context > arch.context:
+        o.reject("maxContext", f"must be <= the model's context length ({arch.context}), got {max_context}")
+    concurrency = o.int("concurrency", 8, limit=L.CONCURRENCY)
     pools = tuple(o.str_list("pools"))
-    util = o.float("gpuMemoryUtilization", DEFAULT_GPU_MEMORY_UTILIZATION, min=0.5, max=0.98)
-    tp = o.int("tensorParallel", None, min=1, max=16)
-    if isinstance(tp, int) and tp_problems(arch, tp, checkpoint.group_size if checkpoint else None):
-        o.error("tensorParallel", f"{tp} is not a size vLLM accepts for {arch.key}: "
-                                  f"{'; '.join(tp_problems(arch, tp, checkpoint.group_size if checkpoint else None))}")
+    util = o.float("gpuMemoryUtilization", DEFAULT_GPU_MEMORY_UTILIZATION, limit=L.GPU_MEMORY_UTILIZATION)
+    tp = o.int("tensorParallel", None, limit=L.TENSOR_PARALLEL)
+    group = checkpoint.group_size if checkpoint else None
+    if tp is not None and arch_known and o.valid("tensorParallel") and tp_problems(arch, tp, group):
+        o.reject("tensorParallel", f"{tp} is not a size vLLM accepts for {arch.key}: "
+                                   f"{'; '.join(tp_problems(arch, tp, group))}")
     priority = o.str("priority", DEFAULT_TIER, choices=PRIORITY_TIERS)
     # A fallback architecture (the model key was wrong) must not add a gated-weights problem of its own.
-    serving = read_serving_options(o, arch, arch_known=arch_obj.ok or key in MODELS)
+    serving = read_serving_options(o, arch, arch_known=arch_known)
     return ModelSpec(name=name, arch=arch, dtype=dtype, kv_cache_dtype=kv, max_context=max_context,
                      concurrency=concurrency, pools=pools, gpu_memory_utilization=util, tensor_parallel=tp,
                      priority=priority, quantization=quantization, checkpoint=checkpoint,
@@ -130,6 +135,8 @@ UNQUANTIZED = ("bf16", "fp16")
 def _read_quantization(o: Obj, dtype: str) -> tuple[str, Optional[str]]:
     """`dtype` is the weight width sizing uses; `quantization` the vLLM method that produces it."""
     quantization = o.str("quantization", None, choices=QUANTIZATION_WIDTHS)
+    if not o.valid("quantization", "dtype"):
+        return dtype, quantization        # reported at its key; no rule on a rejected value
     if quantization is None or quantization not in QUANTIZATION_WIDTHS:
         if dtype == "fp8":
             return dtype, "fp8"         # vLLM quantizes a 16-bit checkpoint to FP8 at load time
@@ -171,9 +178,9 @@ def _checkpoint(o: Obj, arch: ModelArch, quantization: Optional[str], dtype: str
 def _read_arch(o: Obj, name: str) -> ModelArch:
     return ModelArch(
         key=name, hf_id=o.str("hfId", pattern=r"[\w.-]+/[\w.-]+", hint="a Hugging Face id such as org/model"),
-        params_b=o.float("paramsB", min=0.01), layers=o.int("layers", min=1),
-        attention_heads=o.int("attentionHeads", min=1), kv_heads=o.int("kvHeads", min=1),
-        head_dim=o.int("headDim", min=1), context=o.int("context", min=256),
+        params_b=o.float("paramsB", limit=L.ARCH_PARAMS_B), layers=o.int("layers", limit=L.ARCH_LAYERS),
+        attention_heads=o.int("attentionHeads", limit=L.ARCH_HEADS), kv_heads=o.int("kvHeads", limit=L.ARCH_HEADS),
+        head_dim=o.int("headDim", limit=L.ARCH_HEAD_DIM), context=o.int("context", limit=L.ARCH_CONTEXT),
         dtype=o.str("dtype", "bf16", choices=DTYPE_BYTES),
         # Optional: when given, vLLM's tensor-parallel rules on them are checked and quantized weights keep the
         # embeddings at 16 bits.
@@ -182,31 +189,77 @@ def _read_arch(o: Obj, name: str) -> ModelArch:
 
 
 def place_models(models: Sequence[ModelSpec], pools: Sequence[PoolSpec], prices: dict[str, Price],
-                 cloud: str, o: Obj) -> list[ModelSpec]:
-    """Sizes each model onto its allowed pools; a model that fits nowhere is a problem with the numbers."""
-    by_name = {p.name: p for p in pools}
+                 cloud: str, o: Obj, paths: Optional[Sequence[str]] = None,
+                 pool_paths: Optional[Sequence[str]] = None, known_pools: Sequence[str] = (),
+                 sizing: bool = True, names_known: bool = True) -> list[ModelSpec]:
+    """Sizes each model onto its allowed pools; a model that fits nowhere is a problem with the numbers.
+
+    `paths`/`pool_paths` are the items' own paths (list items that are not objects are skipped). Each rule runs on
+    what is valid: a pool reference is checked whenever the model's `pools` list is; a model is sized only when
+    it, every pool it may use and the prices are valid (`sizing`), so a verdict never rests on a rejected value.
+    """
+    paths = list(paths) if paths is not None else [f"{o.key_path('models')}[{i}]" for i in range(len(models))]
+    pool_paths = list(pool_paths) if pool_paths is not None else \
+        [f"{o.key_path('gpuPools')}[{i}]" for i in range(len(pools))]
+    by_name = {p.name: p for p in pools if p.name}
+    names = set(by_name) | set(known_pools)
+    broken = {p.name for p, at in zip(pools, pool_paths) if o.problems.under(at)}
     out = []
-    for i, m in enumerate(models):
-        path = f"{o.key_path('models')}[{i}]"
-        bad = [p for p in m.pools if p not in by_name]
+    for path, m in zip(paths, models):
+        model_ok = not o.problems.under(path)
+        bad = [p for p in m.pools if p not in names] if names_known else []
         for p in bad:
-            o.problems.add(f"{path}.pools", f"unknown pool {p!r}; pools: {', '.join(by_name) or '(none)'}")
-        shared = [p for p in m.pools if p in by_name and by_name[p].sharing.mode != "none"]
+            o.problems.add(f"{path}.pools", f"unknown pool {p!r}; pools: {', '.join(sorted(names)) or '(none)'}")
+        shared = [p for p in m.pools if p in by_name and p not in broken and by_name[p].sharing.mode != "none"]
         for p in shared:
             o.problems.add(f"{path}.pools", f"pool {p!r} shares its GPUs ({by_name[p].sharing.mode}); "
                                             f"model servers need whole GPUs")
-        if bad or shared:
+        if bad or shared or not model_ok or not sizing or not names_known:
+            out.append(m)
+            continue
+        if not m.pools and o.problems.under(o.key_path("gpuPools")):
+            out.append(m)                 # every pool is a candidate, and one of them has a problem
+            continue
+        allowed = [by_name[p] for p in m.pools if p in by_name] if m.pools else \
+            [p for p in pools if p.sharing.mode == "none" or p.name in broken]
+        if any(p.name in broken or p.name not in by_name for p in allowed) or len(allowed) < len(m.pools):
+            out.append(m)                 # a pool it may use has its own problem: no verdict on a broken pool
             continue
         # In stack order: the autoscaler's chain (components/descriptors.py capacity_priorities) prefers earlier
         # pools, so with several listed pools the first of them is where replicas go first.
-        allowed = [p for p in pools if (p.name in m.pools if m.pools else p.sharing.mode == "none")]
+        listed = {p.name for p in allowed}
+        allowed = [p for p in pools if p.name in listed]
         if m.priority == "critical":
             spot = [p.name for p in allowed if p.spot_only]
             if spot and m.pools:
-                o.problems.add(f"{path}.priority", f"critical workloads cannot run on spot-only pool(s) "
-                                                   f"{', '.join(spot)}; add on-demand to their capacity")
+                o.problems.add(f"{path}.priority", f"critical keeps a model off spot-only pools (it must not be "
+                                                   f"evicted), but its pools list spot-only pool(s) "
+                                                   f"{', '.join(spot)}: add on-demand to their capacity, remove them "
+                                                   f"from pools, or use priority standard")
+                out.append(m)
                 continue
             allowed = [p for p in allowed if not p.spot_only]
+            if not allowed and spot:
+                o.problems.add(f"{path}.priority", f"critical keeps a model off spot-only pools (it must not be "
+                                                   f"evicted), and every whole-GPU pool is spot-only "
+                                                   f"({', '.join(spot)}): add on-demand to a pool's capacity or use "
+                                                   f"priority standard")
+                out.append(m)
+                continue
+        if not allowed:
+            o.problems.add(path, f"{m.name}: no pool can run it: every pool shares its GPUs (time-slicing or MIG) "
+                                 f"and model servers need whole GPUs; add a pool with sharing mode none")
+            out.append(m)
+            continue
+        if m.tensor_parallel is not None:
+            small = [p for p in allowed if p.gpus_per_node < m.tensor_parallel]
+            if len(small) == len(allowed):
+                o.problems.add(f"{path}.tensorParallel",
+                               f"must be <= the GPUs of one node of an allowed pool (placements are single-node): "
+                               f"{', '.join(f'{p.name} has {p.gpus_per_node}' for p in small)}, "
+                               f"got {m.tensor_parallel}")
+                out.append(m)
+                continue
         candidates = [Candidate(p.name, p.gpu, p.gpus_per_node, _node_price(p, prices, cloud)) for p in allowed]
         # Two or more listed pools are a fallback chain: one pod template must run on each (place_across);
         # no list means "sizing picks the cheapest pool" and the model is pinned to it.
@@ -216,6 +269,7 @@ def place_models(models: Sequence[ModelSpec], pools: Sequence[PoolSpec], prices:
                             m.gpu_memory_utilization, m.tensor_parallel, m.group_size)
         except NoFit as e:
             o.problems.add(path, f"{m.name} ({m.arch.key}, {m.dtype}) {e}")
+            out.append(m)
             continue
         out.append(replace(m, placement=placement))
     return out

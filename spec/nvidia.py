@@ -22,6 +22,7 @@ from components.nvidia.labels import (DEPLOY_LABELS, cloud_managed, mig_partitio
                                       operator_flags)
 from spec.platform import QUANTITY, QUANTITY_HINT
 from spec.pools import PoolSpec
+from spec import limits as L
 from spec.reader import Obj
 
 NVIDIA_STACKS = ("gpu-operator", "device-plugin")
@@ -101,11 +102,11 @@ def read_observability(o: Obj) -> ObservabilitySpec:
     a = o.obj("alerts")
     da = Alerts()
     alerts = Alerts(
-        gpu_memory_full_percent=a.float("gpuMemoryFullPercent", da.gpu_memory_full_percent, min=50, max=100),
-        gpu_idle_percent=a.float("gpuIdlePercent", da.gpu_idle_percent, min=0, max=100),
-        gpu_idle_minutes=a.int("gpuIdleMinutes", da.gpu_idle_minutes, min=1, max=1440),
-        gpu_temperature_c=a.float("gpuTemperatureC", da.gpu_temperature_c, min=40, max=110),
-        missing_gpu_minutes=a.int("missingGpuMinutes", da.missing_gpu_minutes, min=1, max=1440))
+        gpu_memory_full_percent=a.float("gpuMemoryFullPercent", da.gpu_memory_full_percent, limit=L.ALERT_MEMORY_FULL_PERCENT),
+        gpu_idle_percent=a.float("gpuIdlePercent", da.gpu_idle_percent, limit=L.ALERT_PERCENT),
+        gpu_idle_minutes=a.int("gpuIdleMinutes", da.gpu_idle_minutes, limit=L.ALERT_MINUTES),
+        gpu_temperature_c=a.float("gpuTemperatureC", da.gpu_temperature_c, limit=L.ALERT_TEMPERATURE_C),
+        missing_gpu_minutes=a.int("missingGpuMinutes", da.missing_gpu_minutes, limit=L.ALERT_MINUTES))
     a.done()
     return ObservabilitySpec(
         retention=o.str("retention", d.retention, pattern=DURATION, hint=DURATION_HINT),
@@ -117,8 +118,10 @@ def read_observability(o: Obj) -> ObservabilitySpec:
         alerts=alerts)
 
 
-def check_nvidia(o: Obj, nv: NvidiaSpec, pools: Sequence[PoolSpec], cloud: str, pools_path: str) -> None:
-    """Contradictions between the NVIDIA stack and the pools, one line each. `o` is the `llmfleet:nvidia` object."""
+def check_nvidia(o: Obj, nv: NvidiaSpec, pools: Sequence[PoolSpec], cloud: str, pools_path: str,
+                 paths: Optional[Sequence[str]] = None) -> None:
+    """Contradictions between the NVIDIA stack and the pools, one line each. `o` is the `llmfleet:nvidia` object;
+    `paths` are the pools' own paths (the caller passes only pools without problems of their own)."""
     owners = [driver_ownership(cloud, p.image, p.driver) for p in pools]
     flags = operator_flags(owners)
 
@@ -151,7 +154,7 @@ def check_nvidia(o: Obj, nv: NvidiaSpec, pools: Sequence[PoolSpec], cloud: str, 
                 break
 
     for i, (p, own) in enumerate(zip(pools, owners)):
-        path = f"{pools_path}[{i}]"
+        path = paths[i] if paths else f"{pools_path}[{i}]"
         if p.sharing.mode != "none" and own.device_plugin == "image":
             o.problems.add(f"{path}.sharing.mode", f"{p.sharing.mode} needs our device plugin config, but "
                            f"{p.image} runs the image's own device plugin; use image al2023-nvidia or mode none")

@@ -5,6 +5,7 @@ Namespace names used by the other layers are defined here once, so every layer a
 from dataclasses import dataclass, field
 from typing import Optional
 
+from spec import limits as L
 from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj, unique
 
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
@@ -117,9 +118,9 @@ def _read_namespace(o: Obj, program_namespaces=()) -> NamespaceSpec:
     q = o.obj("quota")
     quota = None
     if q.ok:
-        quota = Quota(gpus=q.int("gpus", None, min=0), cpu=q.str("cpu", None, pattern=QUANTITY, hint=QUANTITY_HINT),
+        quota = Quota(gpus=q.int("gpus", None, limit=L.QUOTA_GPUS), cpu=q.str("cpu", None, pattern=QUANTITY, hint=QUANTITY_HINT),
                       memory=q.str("memory", None, pattern=QUANTITY, hint=QUANTITY_HINT),
-                      pods=q.int("pods", None, min=1))
+                      pods=q.int("pods", None, limit=L.QUOTA_PODS))
         q.done()
     lr = o.obj("limits")
     limits = Limits()

@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from catalog.gpus import GPUS, GpuModel, InstanceType, instance, instances_for
+from spec import limits as L
 from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj, one_of
 
 CAPACITY_TYPES = ("on-demand", "spot", "reserved")
@@ -12,6 +13,10 @@ DRIVER_OWNERS = ("cloud", "operator")
 # AMI families for EKS GPU pools. AL2 (`AL2_x86_64_GPU`) stopped being published 2025-11-26: rejected by name.
 AWS_IMAGES = {"al2023-nvidia": "AL2023_x86_64_NVIDIA", "bottlerocket-nvidia": "BOTTLEROCKET_x86_64_NVIDIA"}
 AWS_EOL_IMAGES = ("al2-gpu", "AL2_x86_64_GPU", "al2")
+# A Kubernetes label value: the API server rejects nodeSelectors and taints with any other (apimachinery
+# validation IsValidLabelValue): at most 63 characters, alphanumeric at both ends.
+LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?"
+LABEL_VALUE_HINT = "a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', alphanumeric at both ends)"
 LABEL_KEY = r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 # Label keys the cluster components set on every node group they create (components/descriptors.py): the serving
 # layer's affinity relies on them (a critical model excludes spot by llmfleet.io/capacity), so a pool's own
@@ -63,19 +68,22 @@ def read_pool(o: Obj, cloud: str) -> PoolSpec:
     name = o.str("name", pattern=DNS_LABEL, hint=DNS_LABEL_HINT)
     if len(name) > 20:
         # Node group / node pool names carry the pool name plus a capacity suffix; clouds cap them (AKS at 12).
-        o.error("name", f"must be at most 20 characters, got {len(name)}")
+        o.reject("name", f"must be at most 20 characters, got {len(name)}")
     gpu_key = o.str("gpu", None, choices=GPUS)
-    gpus = o.int("gpusPerNode", None, min=1, max=16)
+    gpus = o.int("gpusPerNode", None, limit=L.GPUS_PER_NODE)
     type_name = o.str("instanceType", None)
     inst: Optional[InstanceType] = None
 
-    if cloud == "existing":
+    # Each rule below runs on the keys that are valid: a rejected key is reported once, at itself.
+    if cloud is None:
+        pass                              # no catalog to match against without a valid cloud
+    elif cloud == "existing":
         if type_name is not None:
-            o.error("instanceType", "is not used on an existing cluster; give gpu and gpusPerNode")
-        if gpu_key is None:
-            o.error("gpu", f"is required on an existing cluster: {one_of(GPUS)}")
-        if gpus is None:
-            o.error("gpusPerNode", "is required on an existing cluster")
+            o.reject("instanceType", "is not used on an existing cluster; give gpu and gpusPerNode")
+        if gpu_key is None and o.valid("gpu"):
+            o.reject("gpu", f"is required on an existing cluster: {one_of(GPUS)}")
+        if gpus is None and o.valid("gpusPerNode"):
+            o.reject("gpusPerNode", "is required on an existing cluster")
     elif type_name is not None:
         inst = instance(cloud, type_name)
         if inst is None:
@@ -87,6 +95,8 @@ def read_pool(o: Obj, cloud: str) -> PoolSpec:
                 o.error("gpu", f"{type_name} carries {inst.gpu}, not {gpu_key}")
             if gpus is not None and gpus != inst.gpus:
                 o.error("gpusPerNode", f"{type_name} has {inst.gpus} GPU(s), got {gpus}")
+    elif not o.valid("instanceType"):
+        pass
     elif gpu_key is not None:
         offered = instances_for(cloud, gpu_key)
         if not offered:
@@ -104,9 +114,11 @@ def read_pool(o: Obj, cloud: str) -> PoolSpec:
                 # Several types may carry the same count (e.g. a3-highgpu-8g and a3-megagpu-8g): take the
                 # first listed; users wanting another name it with instanceType.
                 inst = exact[0]
-    else:
-        o.error("gpu", "is required (or give instanceType)")
+    elif o.valid("gpu"):
+        o.reject("gpu", "is required (or give instanceType)")
 
+    # Which GPU the pool has is known only from a valid type or gpu key; MIG rules need it.
+    gpu_known = inst is not None or (gpu_key in GPUS and o.valid("gpu"))
     gpu = inst.gpu_model if inst else GPUS.get(gpu_key or "", GPUS["h100-80gb"])
     gpus_per_node = inst.gpus if inst else (gpus or 1)
 
@@ -115,7 +127,7 @@ def read_pool(o: Obj, cloud: str) -> PoolSpec:
         o.error("capacity", f"lists a capacity type twice: {list(capacity)}")
     if cloud == "existing" and capacity != ("on-demand",) and o.has("capacity"):
         o.error("capacity", "is not used on an existing cluster (its nodes are already there)")
-    if inst is not None:
+    if inst is not None and o.valid("capacity"):
         for c in capacity:
             if c not in inst.capacity:
                 o.error("capacity", f"{inst.name} is not offered as {c} on {cloud}; allowed: {', '.join(inst.capacity)}")
@@ -125,14 +137,15 @@ def read_pool(o: Obj, cloud: str) -> PoolSpec:
     if reservation and "reserved" not in capacity:
         o.error("reservation", "is set but capacity does not include 'reserved'")
 
-    min_nodes = o.int("minNodes", 0, min=0)
-    max_nodes = o.int("maxNodes", max(1, min_nodes), min=0, max=1000)
-    if isinstance(min_nodes, int) and isinstance(max_nodes, int) and max_nodes < min_nodes:
-        o.error("maxNodes", f"must be >= minNodes ({min_nodes}), got {max_nodes}")
+    min_nodes = o.int("minNodes", 0, limit=L.POOL_NODES)
+    max_nodes = o.int("maxNodes", max(1, min_nodes), limit=L.POOL_NODES)
+    if o.valid("minNodes", "maxNodes") and max_nodes < min_nodes:
+        o.reject("maxNodes", f"must be >= minNodes ({min_nodes}), got {max_nodes}")
 
     zones = tuple(o.str_list("zones"))
-    disk_gb = o.int("diskSizeGb", 500, min=100, max=16384)
-    labels = o.str_map("labels", key_pattern=LABEL_KEY, hint="a Kubernetes label key")
+    disk_gb = o.int("diskSizeGb", 500, limit=L.POOL_DISK_GB)
+    labels = o.str_map("labels", key_pattern=LABEL_KEY, hint="a Kubernetes label key",
+                       value_pattern=LABEL_VALUE, value_hint=LABEL_VALUE_HINT)
     if cloud != "existing":
         for key in labels:
             if key.startswith(PROGRAM_LABEL_PREFIX):
@@ -140,20 +153,20 @@ def read_pool(o: Obj, cloud: str) -> PoolSpec:
                                   f"{PROGRAM_LABEL_PREFIX} say which pool, capacity type and GPU a node is); "
                                   f"use another key")
     taints = tuple(_read_taints(o))
-    if cloud == "existing" and not labels:
+    if cloud == "existing" and not labels and not o.has("labels"):
         o.error("labels", "is required on an existing cluster: the labels its GPU nodes already carry, to select them")
-    sharing = _read_sharing(o.obj("sharing"), gpu)
+    sharing = _read_sharing(o.obj("sharing"), gpu, gpu_known)
     image = o.str("image", "al2023-nvidia")
     if image in AWS_EOL_IMAGES:
         o.error("image", f"{image!r} is end-of-life (AL2 GPU AMIs stopped being published 2025-11-26); "
                          f"use {one_of(AWS_IMAGES)}")
     elif image not in AWS_IMAGES:
         o.error("image", f"must be {one_of(AWS_IMAGES)}, got {image!r}")
-    elif cloud != "aws" and o.has("image"):
+    elif cloud is not None and cloud != "aws" and o.has("image"):
         o.error("image", "is an EKS AMI family; it only applies when cloud is aws")
     driver = o.str("driver", "cloud", choices=DRIVER_OWNERS)
-    price = o.float("pricePerHour", None, min=0)
-    if price is not None and cloud != "existing":
+    price = o.float("pricePerHour", None, limit=L.NODE_PRICE_PER_HOUR)
+    if price is not None and cloud is not None and cloud != "existing":
         o.error("pricePerHour", "only applies on an existing cluster; override cloud prices with llmfleet:prices")
     return PoolSpec(name=name, gpu=gpu, gpus_per_node=gpus_per_node, instance=inst, capacity=capacity,
                     min_nodes=min_nodes, max_nodes=max_nodes, zones=zones, disk_gb=disk_gb, labels=labels,
@@ -165,27 +178,39 @@ def _read_taints(o: Obj) -> list[Taint]:
     out = []
     for path, item in o.list("taints"):
         t = Obj(item, path, o.problems)
+        if not t.ok:
+            if item is None:
+                o.problems.add(path, "must be an object, got null")
+            continue
         key = t.str("key", pattern=LABEL_KEY, hint="a Kubernetes label key")
-        value = t.str("value", "")
+        value = t.str("value", "", pattern=LABEL_VALUE, hint=LABEL_VALUE_HINT)
         effect = t.str("effect", "NoSchedule", choices=TAINT_EFFECTS)
         t.done()
         out.append(Taint(key, value, effect))
     return out
 
 
-def _read_sharing(o: Obj, gpu: GpuModel) -> Sharing:
+def _read_sharing(o: Obj, gpu: GpuModel, gpu_known: bool = True) -> Sharing:
     if not o.ok:
         return Sharing()
     mode = o.str("mode", "none", choices=SHARING_MODES)
-    replicas = o.int("replicas", 1 if mode != "time-slicing" else 4, min=1, max=48)
+    replicas = o.int("replicas", 1 if mode != "time-slicing" else 4, limit=L.TIME_SLICES)
     profile = o.str("migProfile", "")
+    if not o.valid("mode"):
+        o.seen.update(("replicas", "migProfile"))   # they depend on the mode: no verdict without one
+        o.done()
+        return Sharing()
     if mode != "time-slicing" and o.has("replicas"):
         o.error("replicas", "only applies with mode time-slicing")
-    if mode == "time-slicing" and replicas < 2:
-        o.error("replicas", f"must be >= 2 for time-slicing, got {replicas}")
-    if mode == "mig":
+    if mode == "time-slicing" and o.valid("replicas") and replicas < 2:
+        o.reject("replicas", f"must be >= 2 for time-slicing, got {replicas}")
+    if mode == "mig" and not gpu_known:
+        pass                              # the pool's GPU was rejected at its key: no MIG verdict
+    elif mode == "mig":
         if not gpu.mig_profiles:
             o.error("mode", f"{gpu.display} does not support MIG; use time-slicing or none")
+        elif not o.valid("migProfile"):
+            pass                          # reported at its key
         elif not profile:
             o.error("migProfile", f"is required with mode mig: {one_of(gpu.mig_profiles)}")
         elif profile not in gpu.mig_profiles:

@@ -97,10 +97,16 @@ class ServingSpec:
         return any(m.cache.mode == "shared" and self.storage_class_for(m) in managed for m in models)
 
 
-def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: str, platform: PlatformSpec,
-                 root: Obj, kubernetes_version: Optional[str] = None) -> ServingSpec:
+def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: Optional[str], platform: PlatformSpec,
+                 root: Obj, kubernetes_version: Optional[str] = None,
+                 model_paths: Optional[Sequence[str]] = None) -> ServingSpec:
+    """`cloud` is None when llmfleet:cloud was rejected (cloud-dependent rules are skipped); `model_paths` are the
+    models' own paths (list items that are not objects are skipped, so positions may differ)."""
+    paths = list(model_paths) if model_paths is not None else \
+        [f"{root.key_path('models')}[{i}]" for i in range(len(models))]
     namespace = o.str("namespace", SERVING_NAMESPACE)
-    if namespace not in [n.name for n in platform.namespaces]:
+    if o.valid("namespace") and not root.problems.under(root.key_path("platform")) \
+            and namespace not in [n.name for n in platform.namespaces]:
         o.error("namespace", f"must be a namespace of llmfleet:platform (it carries the GPU quota and Pod Security "
                              f"level), got {namespace!r}")
     elif models and namespace not in DEFAULT_NAMESPACES and platform.namespace(namespace).limits.default_cpu:
@@ -114,7 +120,7 @@ def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: str, platform: 
         o.error("vllmImage", f"must be pinned to a release, not latest, got {image!r}")
     prometheus = o.str("prometheusUrl", DEFAULT_PROMETHEUS_URL, pattern=r"https?://[^\s]+",
                        hint="an http(s) URL of the Prometheus that scrapes vLLM")
-    storage_class = o.str("storageClass", RWX_STORAGE_CLASSES.get(cloud),
+    storage_class = o.str("storageClass", RWX_STORAGE_CLASSES.get(cloud or ""),
                           pattern=r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", hint="a StorageClass name")
 
     hf_token = secrets.get("hfToken")
@@ -123,19 +129,23 @@ def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: str, platform: 
             if m.gated:
                 root.error("hfToken", f"is required: model {m.name!r} downloads gated weights ({m.arch.hf_id}); "
                                       f"set it with `pulumi config set --secret llmfleet:hfToken`")
-    for i, m in enumerate(models):
+    for path, m in zip(paths, models):
+        if cloud is None or not o.valid("storageClass") or root.problems.under(f"{path}.cache"):
+            continue
         if m.cache.mode == "shared" and not (m.cache.storage_class or storage_class):
-            root.problems.add(f"{root.key_path('models')}[{i}].cache.storageClass",
+            root.problems.add(f"{path}.cache.storageClass",
                               f"is required for a shared cache on cloud {cloud} (no default ReadWriteMany class); "
                               f"or set llmfleet:serving.storageClass")
     out = ServingSpec(namespace=namespace, vllm_image=image, prometheus_url=prometheus,
                       rwx_storage_class=storage_class, hf_token=hf_token, cloud=cloud,
                       kubernetes_version=kubernetes_version)
-    for i, m in enumerate(models):
+    for path, m in zip(paths, models):
+        if cloud is None or not o.valid("storageClass") or root.problems.under(f"{path}.cache"):
+            continue
         klass = out.storage_class_for(m)
         least = out.cache_min_gi(m)
         if m.cache.size_gi is not None and m.cache.size_gi < least:
-            root.problems.add(f"{root.key_path('models')}[{i}].cache.sizeGi",
+            root.problems.add(f"{path}.cache.sizeGi",
                               f"must be >= {least} for storage class {klass} (the smallest "
                               f"{RWX_MIN_REASONS[(cloud, klass)]}), got {m.cache.size_gi}")
     return out

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from catalog.models import ModelArch
+from spec import limits as L
 from spec.reader import Obj, describe
 
 ENGINES = ("vllm", "kserve", "rayserve")
@@ -114,11 +115,11 @@ def read_serving_options(o: Obj, arch: ModelArch, arch_known: bool = True) -> di
     engine = o.str("engine", "vllm", choices=ENGINES)
     gated = o.bool("gated", arch_known and arch.hf_id.split("/")[0] in GATED_HF_ORGS)
     replicas = _read_replicas(o.obj("replicas"))
-    kserve = _read_kserve(o.obj("kserve"), engine)
+    kserve = _read_kserve(o.obj("kserve"), engine, o.valid("engine"))
     autoscaling = _read_autoscaling(o, engine, kserve, replicas)
-    cache = _read_cache(o.obj("cache"), engine)
+    cache = _read_cache(o.obj("cache"), engine, o.valid("engine"))
     extra = _read_extra_args(o)
-    if extra and engine == "rayserve":
+    if o.has("extraArgs") and engine == "rayserve":
         o.error("extraArgs", "does not apply with engine rayserve (Ray Serve LLM takes engine keyword arguments, "
                              "not server flags)")
     if revision is not None and engine == "kserve":
@@ -128,23 +129,23 @@ def read_serving_options(o: Obj, arch: ModelArch, arch_known: bool = True) -> di
 
 
 def _read_replicas(o: Obj) -> Replicas:
-    lo = o.int("min", 1, min=0, max=100)
-    hi = o.int("max", lo if isinstance(lo, int) else 1, min=1, max=100)
+    lo = o.int("min", 1, limit=L.REPLICAS_MIN)
+    hi = o.int("max", lo if isinstance(lo, int) else 1, limit=L.REPLICAS_MAX)
     o.done()
-    if isinstance(lo, int) and isinstance(hi, int) and hi < lo:
-        o.error("max", f"must be >= min ({lo}), got {hi}")
+    if o.valid("min", "max") and hi < lo:
+        o.reject("max", f"must be >= min ({lo}), got {hi}")
     return Replicas(lo, hi)
 
 
-def _read_kserve(o: Obj, engine: str) -> KServeOptions:
+def _read_kserve(o: Obj, engine: str, engine_ok: bool = True) -> KServeOptions:
     if not o.ok:
         return KServeOptions()
-    if engine != "kserve":
+    if engine != "kserve" and engine_ok:
         o.problems.add(o.path, f"only applies with engine kserve, got engine {engine!r}")
     mode = o.str("mode", "Standard", choices=KSERVE_MODES)
-    canary = o.int("canaryTrafficPercent", None, min=0, max=100)
+    canary = o.int("canaryTrafficPercent", None, limit=L.CANARY_PERCENT)
     o.done()
-    if canary is not None and mode != "Serverless":
+    if canary is not None and mode != "Serverless" and o.valid("mode"):
         o.error("canaryTrafficPercent", "needs mode Serverless (Knative revisions split the traffic); "
                                         "Standard mode has no canary rollout")
     return KServeOptions(mode, canary)
@@ -159,11 +160,13 @@ def _read_autoscaling(model: Obj, engine: str, kserve: KServeOptions, replicas: 
     out = Autoscaling(vpa=vpa)
     for kind in chosen:
         s = settings[kind]
-        depth = s.int("listLength" if kind == "kedaRedis" else "targetQueueDepth", 5, min=1, max=10000)
-        cooldown = s.int("cooldownSeconds", None, min=30) if kind != "hpa" else None
-        if isinstance(cooldown, int) and cooldown > MAX_STABILIZATION_SECONDS:
-            s.error("cooldownSeconds", f"must be <= {MAX_STABILIZATION_SECONDS} (the scale-down stabilization "
-                                       f"window of the HPA that KEDA drives; Kubernetes rejects more), got {cooldown}")
+        if s.given and not s.ok:
+            continue                      # not an object: reported at its key
+        depth = s.int("listLength" if kind == "kedaRedis" else "targetQueueDepth", 5, limit=L.QUEUE_DEPTH)
+        cooldown = s.int("cooldownSeconds", None, limit=L.COOLDOWN_SECONDS) if kind != "hpa" else None
+        if isinstance(cooldown, int) and s.valid("cooldownSeconds") and cooldown > MAX_STABILIZATION_SECONDS:
+            s.reject("cooldownSeconds", f"must be <= {MAX_STABILIZATION_SECONDS} (the scale-down stabilization "
+                                        f"window of the HPA that KEDA drives; Kubernetes rejects more), got {cooldown}")
         address, list_name = "", "inference_queue"
         if kind == "kedaRedis":
             address = s.str("address", pattern=r"[A-Za-z0-9.-]+:[0-9]{1,5}", hint="host:port of the Redis server")
@@ -179,6 +182,8 @@ def _read_autoscaling(model: Obj, engine: str, kserve: KServeOptions, replicas: 
     elif len(chosen) > 1:
         model.problems.add(path, "keda and kedaRedis would be two ScaledObjects on one workload: keep one")
     kind = out.kind
+    if not model.valid("engine", "replicas", "kserve") or model.problems.under(path):
+        return out                        # the rules below combine these keys: each rejected one is reported once
     if engine == "rayserve" and kind != "none":
         model.problems.add(f"{path}.{kind}", "does not apply with engine rayserve: Ray Serve scales replicas "
                                             "itself between replicas.min and replicas.max")
@@ -234,18 +239,18 @@ def _read_schedule(o: Obj, kind: str, engine: str) -> Optional[Schedule]:
     return Schedule(days, start, end, zone) if ok else None
 
 
-def _read_cache(o: Obj, engine: str) -> Cache:
+def _read_cache(o: Obj, engine: str, engine_ok: bool = True) -> Cache:
     if not o.ok:
         return Cache()
     mode = o.str("mode", "shared", choices=CACHE_MODES)
-    size = o.int("sizeGi", None, min=10, max=65536)
+    size = o.int("sizeGi", None, limit=L.CACHE_SIZE_GI)
     storage_class = o.str("storageClass", None, pattern=r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?",
                           hint="a StorageClass name")
     o.done()
-    if engine != "vllm" and mode != "none":
+    if engine != "vllm" and mode != "none" and engine_ok and o.valid("mode"):
         o.problems.add(o.path, f"only applies with engine vllm (KServe's storage initializer and Ray workers "
                                f"download the weights themselves), got engine {engine!r}")
-    if mode == "none" and storage_class is not None:
+    if mode == "none" and storage_class is not None and o.valid("mode"):
         o.error("storageClass", "only applies with mode shared or per-replica")
     return Cache(mode, size, storage_class)
 

@@ -108,9 +108,12 @@ def test_zones_past_c_need_explicit_cidrs():
     pinned = {"eu-west-1d": {"private": "10.20.128.0/18", "public": "10.20.224.0/20"}}
     plan = run_config(cfg(cluster__zones=zones, cluster__aws={"vpcCidr": "10.20.0.0/16", "subnetCidrs": pinned}))
     assert subnet_cidrs(plan)["private-eu-west-1d"] == "10.20.128.0/18"
-    clash = {"eu-west-1d": {"private": "10.20.0.0/20", "public": "10.30.0.0/24"}}
+    outside = {"eu-west-1d": {"private": "10.20.128.0/18", "public": "10.30.0.0/24"}}
+    assert config_error(cfg(cluster__zones=zones, cluster__aws={"vpcCidr": "10.20.0.0/16",
+                                                                "subnetCidrs": outside})) == [
+        "llmfleet:cluster.aws.subnetCidrs.eu-west-1d.public: must lie inside vpcCidr 10.20.0.0/16, got 10.30.0.0/24"]
+    clash = {"eu-west-1d": {"private": "10.20.0.0/20", "public": "10.20.224.0/20"}}
     assert config_error(cfg(cluster__zones=zones, cluster__aws={"vpcCidr": "10.20.0.0/16", "subnetCidrs": clash})) == [
-        "llmfleet:cluster.aws.subnetCidrs.eu-west-1d.public: must lie inside vpcCidr 10.20.0.0/16, got 10.30.0.0/24",
         "llmfleet:cluster.aws.subnetCidrs: eu-west-1d private subnet 10.20.0.0/20 overlaps eu-west-1a private "
         "subnet 10.20.0.0/18"]
 

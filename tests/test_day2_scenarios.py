@@ -275,3 +275,11 @@ def test_kubernetes_version_bump_reaches_the_eks_node_groups(stack):
     updated = {r["urn"] for r in d["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"
                and r["op"] == "update" and "version" in r["changed"]}
     assert updated == set(groups)
+
+
+def test_reordering_zones_replaces_nothing():
+    """Subnets are carved by zone letter and the node groups' and cluster's subnet lists are sets in the provider
+    (plan/forces_new.py SET_INPUTS): a reordered zone list replaces no node group."""
+    base, head = zone_order("prod", config_of("prod"))
+    d = diff.diff_stack(plan_of("prod", base), plan_of("prod", head))
+    assert d["summary"]["replace"] == 0 and d["summary"]["create"] == 0 and d["summary"]["delete"] == 0

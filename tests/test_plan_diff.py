@@ -228,10 +228,9 @@ def test_diff_reports_cost_guard_and_check_results_per_stack(tmp_path, monkeypat
     (root / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     text = (ROOT / "Pulumi.dev.yaml").read_text()
     (root / "Pulumi.dev.yaml").write_text(text)
-    monkeypatch.setattr(cli, "load_stack_config", lambda r, s: load_stack_config(root, s))
-    assert cli.plan("dev", tmp_path / "base" / "dev", quiet=True) == 0
+    assert cli.plan("dev", tmp_path / "base" / "dev", quiet=True, stack_root=root) == 0
     (root / "Pulumi.dev.yaml").write_text(text.replace("      maxNodes: 2\n", "      maxNodes: 3\n"))
-    assert cli.plan("dev", tmp_path / "head" / "dev", quiet=True) == 0
+    assert cli.plan("dev", tmp_path / "head" / "dev", quiet=True, stack_root=root) == 0
     result = diff.diff_all(tmp_path / "base", tmp_path / "head")
     d = result["dev"]
     # g6e.xlarge: spot 0.78 + on-demand 1.861 per hour, one more node each: 2.641 x 730 = 1,927.93.

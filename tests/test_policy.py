@@ -150,8 +150,7 @@ def test_plan_fails_on_a_mandatory_violation(tmp_path, monkeypatch, capsys):
     text = (ROOT / "Pulumi.dev.yaml").read_text().replace("monthlyCeiling: 8000", "monthlyCeiling: 100")
     text = text.replace("monthlyWarning: 5000", "monthlyWarning: 50")
     (tmp_path / "Pulumi.dev.yaml").write_text(text)
-    monkeypatch.setattr(cli, "load_stack_config", lambda root, stack: load_stack_config(tmp_path, stack))
-    assert cli.plan("dev", tmp_path / "out", quiet=True) == 1
+    assert cli.plan("dev", tmp_path / "out", quiet=True, stack_root=tmp_path) == 1
     assert "gpu-budget-ceiling: GPU cost at every group's max is $3,855.86/month" in capsys.readouterr().err
     written = json.loads((tmp_path / "out" / "policy.json").read_text())
     assert {r["policy"]: r["status"] for r in written}["gpu-budget-ceiling"] == "violated"

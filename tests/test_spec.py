@@ -64,14 +64,15 @@ CASES = [
       "for 65536 tokens), has 20.0 GiB at utilization 0.9"]),
     ({"cloud": "aws", "gpuPools": [pool(capacity=["spot"])],
       "models": [{"name": "a", "model": "qwen2.5-7b", "pools": ["h100"], "priority": "critical"}]},
-     ["llmfleet:models[0].priority: critical workloads cannot run on spot-only pool(s) h100; add on-demand to their "
-      "capacity"]),
+     ["llmfleet:models[0].priority: critical keeps a model off spot-only pools (it must not be evicted), but its "
+      "pools list spot-only pool(s) h100: add on-demand to their capacity, remove them from pools, or use priority "
+      "standard"]),
     ({"cloud": "aws", "gpuPools": [pool()], "models": [{"name": "a", "model": "qwen2.5-7b", "pools": ["h200"]}]},
      ["llmfleet:models[0].pools: unknown pool 'h200'; pools: h100"]),
     ({"cloud": "aws", "gpuPools": [pool(), pool()]},
      ["llmfleet:gpuPools[1].name: duplicate pool name 'h100'"]),
     ({"cloud": "aws", "gpuPools": [pool(maxNodes="two")]},
-     ["llmfleet:gpuPools[0].maxNodes: must be a whole number, got 'two'"]),
+     ["llmfleet:gpuPools[0].maxNodes: must be a whole number between 0 and 1000, got 'two'"]),
     ({"cloud": "aws", "gpuPools": [pool(name="H100_pool")]},
      ["llmfleet:gpuPools[0].name: must be a DNS label (lowercase letters, digits and '-', at most 63, starting and "
       "ending alphanumeric), got 'H100_pool'"]),

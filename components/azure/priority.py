@@ -9,7 +9,7 @@ its scale set (`ScaleSet.Id()` returns the VMSS name, kubernetes/autoscaler clou
 scale sets `aks-<agent pool>-<number>-vmss`. Agent pool names are letters and digits only, so
 `^aks-<pool>-[0-9]+-vmss$` matches exactly one agent pool. Verified against the autoscaler source, not against a
 live AKS cluster: check with `kubectl -n kube-system describe configmap cluster-autoscaler-status` after the first
-scale-up (README, "Azure (AKS)").
+scale-up (docs/azure.md).
 """
 from typing import Sequence
 

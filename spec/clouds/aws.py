@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 from catalog.gpus import INSTANCE_TYPES
 from spec.clouds.karpenter import check_karpenter
 from spec.environment import is_production
+from spec import limits as L
 from spec.reader import Obj, Problems
 
 ENDPOINT_ACCESS = ("public", "private", "public-and-private")
@@ -143,7 +144,7 @@ def read_aws_settings(o: Obj) -> AwsSettings:
     autoscaler = o.str("autoscaler", d.autoscaler, choices=AUTOSCALERS)
     reservation_type = o.str("reservationType", d.reservation_type, choices=RESERVATION_TYPES)
     logs = o.str_list("controlPlaneLogs", list(d.control_plane_logs), choices=LOG_TYPES)
-    retention = o.int("logRetentionDays", d.log_retention_days, min=1, max=3653)
+    retention = o.int("logRetentionDays", d.log_retention_days, limit=L.AWS_LOG_RETENTION_DAYS)
     encryption = o.bool("secretsEncryption", d.secrets_encryption)
     admins = []
     for path, arn in o.list("adminRoleArns"):
@@ -195,11 +196,12 @@ def _read_system(o: Obj) -> SystemNodes:
         o.error("instanceType", f"{itype} is a GPU type; the system node group runs add-ons on CPU instances")
     elif isinstance(itype, str) and re.fullmatch(ARM_FAMILY, itype):
         o.error("instanceType", f"{itype} is an arm64 (Graviton) type; use an x86_64 type such as m7i.xlarge")
-    min_nodes = o.int("minNodes", d.min_nodes, min=1, max=100)
-    max_nodes = o.int("maxNodes", max(d.max_nodes, min_nodes if isinstance(min_nodes, int) else 0), min=1, max=100)
-    if isinstance(min_nodes, int) and isinstance(max_nodes, int) and max_nodes < min_nodes:
-        o.error("maxNodes", f"must be >= minNodes ({min_nodes}), got {max_nodes}")
-    disk = o.int("diskSizeGb", d.disk_gb, min=20, max=16384)
+    min_nodes = o.int("minNodes", d.min_nodes, limit=L.SYSTEM_NODES)
+    max_nodes = o.int("maxNodes", max(d.max_nodes, min_nodes if isinstance(min_nodes, int) else 0),
+                      limit=L.SYSTEM_NODES)
+    if o.valid("minNodes", "maxNodes") and max_nodes < min_nodes:
+        o.reject("maxNodes", f"must be >= minNodes ({min_nodes}), got {max_nodes}")
+    disk = o.int("diskSizeGb", d.disk_gb, limit=L.AWS_SYSTEM_DISK_GB)
     zones = tuple(o.str_list("zones", []))
     o.done()
     return SystemNodes(itype, min_nodes, max_nodes, disk, zones)
@@ -214,49 +216,42 @@ def cluster_zones(cluster) -> tuple[str, ...]:
     return tuple(cluster.region + letter for letter in DEFAULT_ZONES.get(cluster.region, ()))
 
 
-def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfleet") -> None:
+def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfleet",
+              paths: Optional[Sequence[str]] = None) -> None:
     """Zones belong to the region, pools only use the cluster's zones, reservations name one zone and a real id."""
     region = cluster.region
-    if not re.fullmatch(REGION, region):
+    # A bad region is reported once; the zone rules need it, the pool rules below do not and still run.
+    region_ok = bool(re.fullmatch(REGION, region))
+    if not region_ok:
         problems.add(f"{prefix}:cluster.region", f"must be an AWS region such as us-east-1, got {region!r}")
-        return
-    zones = cluster_zones(cluster)
-    if not cluster.zones and not zones:
-        problems.add(f"{prefix}:cluster.zones", f"is required in {region} (no default zones known for it): list 2 or "
-                                                f"3 availability zones, e.g. [{region}a, {region}b]")
-    for i, z in enumerate(cluster.zones):
-        if not re.fullmatch(re.escape(region) + r"[a-z]", z):
-            problems.add(f"{prefix}:cluster.zones[{i}]", f"must be an availability zone of {region} "
-                                                         f"({region}a, {region}b, ...), got {z!r}")
-    if cluster.zones and len(set(cluster.zones)) < 2:
-        problems.add(f"{prefix}:cluster.zones", f"must list at least 2 distinct zones (EKS needs subnets in two), "
-                                                f"got {list(cluster.zones)}")
-    if len(set(zones)) != len(zones):
-        problems.add(f"{prefix}:cluster.zones", f"lists a zone twice: {list(zones)}")
-    if len(zones) > 6:
-        problems.add(f"{prefix}:cluster.zones", f"must list at most 6 zones, got {len(zones)}")
+    zones = cluster_zones(cluster) if region_ok else None
+    # With a wrong cluster zone the cluster's zone list is unknown: a pool zone is then only checked against the
+    # region (not against a list it may have been meant to match), so the wrong zone is reported once.
+    zones_known = zones is not None and _check_zones(cluster, region, zones, problems, prefix)
     s = cluster.settings
-    overrides = getattr(s, "subnet_cidrs", {}) or {}
-    for i, z in enumerate(zones):
-        if z not in overrides and z[-1:] not in LAYOUT_LETTERS:
-            at = f"{prefix}:cluster.zones[{i}]" if cluster.zones else f"{prefix}:cluster.zones"
-            problems.add(at, f"{z}: the default subnet layout carves zones ending in a, b or c only; give this "
-                             f"zone's CIDRs in {prefix}:cluster.aws.subnetCidrs.{z} (private, public)")
-    for j, z in enumerate(getattr(getattr(s, "system", None), "zones", ()) or ()):
-        if z not in zones:
-            problems.add(f"{prefix}:cluster.aws.systemNodes.zones[{j}]",
-                         f"must be one of the cluster's zones ({', '.join(zones)}), got {z!r}")
-    for z in overrides:
-        if z not in zones:
-            problems.add(f"{prefix}:cluster.aws.subnetCidrs.{z}", f"is not one of the cluster's zones ({', '.join(zones)})")
-    _check_overlaps(cluster, zones, overrides, problems, prefix)
+    if zones_known:
+        overrides = getattr(s, "subnet_cidrs", {}) or {}
+        for i, z in enumerate(zones):
+            if z not in overrides and z[-1:] not in LAYOUT_LETTERS:
+                at = f"{prefix}:cluster.zones[{i}]" if cluster.zones else f"{prefix}:cluster.zones"
+                problems.add(at, f"{z}: the default subnet layout carves zones ending in a, b or c only; give this "
+                                 f"zone's CIDRs in {prefix}:cluster.aws.subnetCidrs.{z} (private, public)")
+        for j, z in enumerate(getattr(getattr(s, "system", None), "zones", ()) or ()):
+            if z not in zones:
+                problems.add(f"{prefix}:cluster.aws.systemNodes.zones[{j}]",
+                             f"must be one of the cluster's zones ({', '.join(zones)}), got {z!r}")
+        for z in overrides:
+            if z not in zones:
+                problems.add(f"{prefix}:cluster.aws.subnetCidrs.{z}",
+                             f"is not one of the cluster's zones ({', '.join(zones)})")
+        _check_overlaps(cluster, zones, overrides, problems, prefix)
     if s is not None and is_production(cluster.environment) and s.endpoint_access != "private":
         if not s.public_access_cidrs or "0.0.0.0/0" in s.public_access_cidrs:
             problems.add(f"{prefix}:cluster.aws.publicAccessCidrs",
                          f"is required in the {cluster.environment!r} environment (production): list the networks "
                          f"allowed to reach the public API endpoint (not 0.0.0.0/0), or set endpointAccess: private")
     for i, pool in enumerate(pools):
-        path = f"{prefix}:gpuPools[{i}]"
+        path = paths[i] if paths else f"{prefix}:gpuPools[{i}]"
         if (getattr(s, "reservation_type", None) == "capacity-block" and pool.capacity[:1] == ("reserved",)
                 and pool.min_nodes > 0 and getattr(s, "autoscaler", None) != "karpenter"):   # karpenter: own check
             # The Capacity Block group starts at 0 (it cannot launch outside the block's window) and the
@@ -266,9 +261,11 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
         if pool.max_nodes < 1:
             problems.add(f"{path}.maxNodes", "must be >= 1 on aws (an EKS node group's maximum size is at least 1), "
                                              f"got {pool.max_nodes}")
-        for j, z in enumerate(pool.zones):
-            if z not in zones:
+        for j, z in enumerate(pool.zones if region_ok else ()):
+            if zones_known and z not in zones:
                 problems.add(f"{path}.zones[{j}]", f"must be one of the cluster's zones ({', '.join(zones)}), got {z!r}")
+            elif not zones_known and not re.fullmatch(re.escape(region) + r"[a-z]", z):
+                problems.add(f"{path}.zones[{j}]", f"must be an availability zone of {region}, got {z!r}")
         if "reserved" in pool.capacity:
             if pool.reservation and not re.fullmatch(RESERVATION_ID, pool.reservation):
                 problems.add(f"{path}.reservation", f"must be an EC2 capacity reservation id (cr- and 17 hex "
@@ -277,8 +274,29 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
                 # A reservation lives in one zone; a node group spanning others would launch outside it.
                 problems.add(f"{path}.zones", f"must name exactly the one zone of reservation {pool.reservation}, "
                                               f"got {list(pool.zones)}")
-    if getattr(s, "autoscaler", None) == "karpenter":
-        check_karpenter(pools, problems, prefix)
+    if getattr(cluster.settings, "autoscaler", None) == "karpenter":
+        check_karpenter(pools, problems, prefix, paths)
+
+
+def _check_zones(cluster, region: str, zones: tuple, problems: Problems, prefix: str) -> bool:
+    """The cluster's zone rules; False when a listed zone is not a zone of the region."""
+    ok = True
+    if not cluster.zones and not zones:
+        problems.add(f"{prefix}:cluster.zones", f"is required in {region} (no default zones known for it): list 2 or "
+                                                f"3 availability zones, e.g. [{region}a, {region}b]")
+    for i, z in enumerate(cluster.zones):
+        if not re.fullmatch(re.escape(region) + r"[a-z]", z):
+            ok = False
+            problems.add(f"{prefix}:cluster.zones[{i}]", f"must be an availability zone of {region} "
+                                                         f"({region}a, {region}b, ...), got {z!r}")
+    if cluster.zones and len(set(cluster.zones)) < 2:
+        problems.add(f"{prefix}:cluster.zones", f"must list at least 2 distinct zones (EKS needs subnets in two), "
+                                                f"got {list(cluster.zones)}")
+    if len(set(zones)) != len(zones):
+        problems.add(f"{prefix}:cluster.zones", f"lists a zone twice: {list(zones)}")
+    if len(zones) > 6:
+        problems.add(f"{prefix}:cluster.zones", f"must list at most 6 zones, got {len(zones)}")
+    return ok
 
 
 def _check_overlaps(cluster, zones, overrides, problems: Problems, prefix: str) -> None:

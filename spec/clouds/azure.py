@@ -20,6 +20,7 @@ from typing import Optional, Sequence
 
 from catalog.gpus import GpuModel
 from spec.environment import is_production
+from spec import limits as L
 from spec.reader import Obj, Problems
 
 SKU_TIERS = ("Free", "Standard", "Premium")
@@ -127,9 +128,11 @@ def read_azure_settings(o: Obj) -> AzureSettings:
 
     dataplane = o.str("networkDataplane", d.network_dataplane, choices=DATAPLANES)
     policy = o.str("networkPolicy", "cilium" if dataplane == "cilium" else "azure", choices=NETWORK_POLICIES)
-    if dataplane == "cilium" and policy not in ("cilium", "none"):
+    if not o.valid("networkDataplane", "networkPolicy"):
+        pass                              # reported at the rejected key
+    elif dataplane == "cilium" and policy not in ("cilium", "none"):
         o.error("networkPolicy", f"must be cilium or none with networkDataplane cilium, got {policy!r}")
-    if dataplane == "azure" and policy == "cilium":
+    elif dataplane == "azure" and policy == "cilium":
         o.error("networkPolicy", "cilium needs networkDataplane cilium")
 
     identity = o.str("identity", d.identity, choices=IDENTITIES)
@@ -138,8 +141,8 @@ def read_azure_settings(o: Obj) -> AzureSettings:
     system = _read_cpu_pool(o.obj("systemPool"), d.system_pool, min_floor=1)
     general = _read_cpu_pool(o.obj("generalPool"), d.general_pool, min_floor=0)
     autoscaler = _read_autoscaler(o.obj("autoscaler"))
-    spot_price = o.float("spotMaxPrice", d.spot_max_price)
-    if spot_price != -1 and spot_price <= 0:
+    spot_price = o.float("spotMaxPrice", d.spot_max_price, max=L.PRICE_PER_HOUR.hi)
+    if o.valid("spotMaxPrice") and spot_price != -1 and spot_price <= 0:
         o.error("spotMaxPrice", f"must be -1 (up to the on-demand price) or a price > 0 in USD/hour, got {spot_price}")
     upgrade = o.str("upgradeChannel", d.upgrade_channel, choices=UPGRADE_CHANNELS)
     node_os = o.str("nodeOsUpgradeChannel", d.node_os_upgrade_channel, choices=NODE_OS_UPGRADE_CHANNELS)
@@ -162,7 +165,8 @@ def read_azure_settings(o: Obj) -> AzureSettings:
     window = _read_window(o.obj("maintenanceWindow"))
     tags = o.str_map("tags")
     return AzureSettings(
-        resource_group=rg, vnet_cidr=vnet, subnet_cidr=subnet, pod_cidr=pod, service_cidr=service,
+        resource_group=rg, vnet_cidr=vnet or d.vnet_cidr, subnet_cidr=subnet or d.subnet_cidr,
+        pod_cidr=pod or d.pod_cidr, service_cidr=service or d.service_cidr,
         dns_service_ip=dns_ip, network_dataplane=dataplane, network_policy=policy, identity=identity,
         sku_tier=tier, os_sku=os_sku, system_pool=system, general_pool=general, autoscaler=autoscaler,
         spot_max_price=spot_price, upgrade_channel=upgrade, node_os_upgrade_channel=node_os,
@@ -189,11 +193,11 @@ def _read_window(o: Obj) -> MaintenanceWindow:
 def _read_cpu_pool(o: Obj, default: CpuPool, min_floor: int) -> CpuPool:
     vm_size = o.str("vmSize", default.vm_size, pattern=r"Standard_[A-Za-z0-9_]+",
                     hint="an Azure VM size such as Standard_D4ds_v5")
-    lo = o.int("minNodes", default.min_nodes, min=min_floor, max=1000)
+    lo = o.int("minNodes", default.min_nodes, min=min_floor, max=L.AKS_POOL_NODES.hi)
     hi = o.int("maxNodes", max(default.max_nodes, lo if isinstance(lo, int) else 0), min=max(min_floor, 1),
-               max=1000)
-    if isinstance(lo, int) and isinstance(hi, int) and hi < lo:
-        o.error("maxNodes", f"must be >= minNodes ({lo}), got {hi}")
+               max=L.AKS_POOL_NODES.hi)
+    if o.valid("minNodes", "maxNodes") and hi < lo:
+        o.reject("maxNodes", f"must be >= minNodes ({lo}), got {hi}")
     o.done()
     return CpuPool(vm_size, lo, hi)
 
@@ -217,42 +221,52 @@ def _read_autoscaler(o: Obj) -> AutoscalerProfile:
         skip_nodes_with_local_storage=o.bool("skipNodesWithLocalStorage", d.skip_nodes_with_local_storage),
         skip_nodes_with_system_pods=o.bool("skipNodesWithSystemPods", d.skip_nodes_with_system_pods),
         max_graceful_termination_sec=o.int("maxGracefulTerminationSec", d.max_graceful_termination_sec,
-                                           min=0, max=86400),
+                                           limit=L.AKS_GRACEFUL_TERMINATION_SEC),
     )
     o.done()
     return profile
 
 
-def _is_network(value: str) -> bool:
+def _is_network(value: str, version: Optional[int] = None) -> bool:
     try:
-        ipaddress.ip_network(value, strict=True)
-        return "/" in value
+        net = ipaddress.ip_network(value, strict=True)
     except ValueError:
         return False
+    return "/" in value and (version is None or net.version == version)
 
 
-def _cidr(o: Obj, key: str, default: str) -> str:
+def _cidr(o: Obj, key: str, default: str) -> Optional[str]:
+    """The IPv4 CIDR at `key`, or None when it was rejected (the network rules then skip it)."""
     value = o.str(key, default)
-    if isinstance(value, str) and not _is_network(value):
-        o.error(key, f"must be an IPv4 CIDR with no host bits set, such as {default}, got {value!r}")
-        return default
+    if not o.valid(key):
+        return None
+    if not _is_network(value, version=4):
+        o.reject(key, f"must be an IPv4 CIDR with no host bits set, such as {default}, got {value!r}")
+        return None
     return value
 
 
-def _check_network(o: Obj, vnet: str, subnet: str, pod: str, service: str, dns_ip: str) -> None:
-    v, s, p, svc = (ipaddress.ip_network(x) for x in (vnet, subnet, pod, service))
-    if not s.subnet_of(v):
+def _check_network(o: Obj, vnet: Optional[str], subnet: Optional[str], pod: Optional[str],
+                   service: Optional[str], dns_ip: str) -> None:
+    """Each rule runs on the ranges that were accepted; a rejected range is reported once, at its key."""
+    v, s, p, svc = (ipaddress.ip_network(x) if x else None for x in (vnet, subnet, pod, service))
+    if s and v and not s.subnet_of(v):
         o.error("subnetCidr", f"must lie inside vnetCidr {vnet}, got {subnet}")
     # Overlay pod and service ranges are virtual; AKS rejects them when they overlap the node network.
     for key, net in (("podCidr", p), ("serviceCidr", svc)):
-        if net.overlaps(v):
+        if net and v and net.overlaps(v):
             o.error(key, f"must not overlap vnetCidr {vnet}, got {net}")
-    if p.overlaps(svc):
+    if p and svc and p.overlaps(svc):
         o.error("serviceCidr", f"must not overlap podCidr {pod}, got {service}")
+    if not o.valid("dnsServiceIp"):
+        return
     try:
-        ip = ipaddress.ip_address(dns_ip)
+        ip = ipaddress.IPv4Address(dns_ip)
     except ValueError:
-        o.error("dnsServiceIp", f"must be an IP address inside serviceCidr {service}, got {dns_ip!r}")
+        o.reject("dnsServiceIp", f"must be an IPv4 address inside serviceCidr {service or 'the service range'}, "
+                                 f"got {dns_ip!r}")
+        return
+    if svc is None:
         return
     if ip not in svc or ip == svc.network_address + 1 or ip in (svc.network_address, svc.broadcast_address):
         # .1 of the service range is the `kubernetes` Service's ClusterIP.
@@ -282,11 +296,12 @@ def aks_mig_profiles(gpu: GpuModel) -> list[str]:
     return [p for p in gpu.mig_profiles if mig_instance_profile(gpu, p)]
 
 
-def check_azure(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfleet") -> None:
+def check_azure(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfleet",
+                paths: Optional[Sequence[str]] = None) -> None:
     """AKS rules that need the cluster and the pools together: region and zone names, agent pool names, MIG.
 
     Whether the region offers a VM size, and whether the subscription has quota for it, cannot be known offline:
-    README, "Azure (AKS)" says how to check both with `az`."""
+    docs/azure.md says how to check both with `az`."""
     if not re.fullmatch(REGION, cluster.region):
         problems.add(f"{prefix}:cluster.region", f"must be an Azure region name such as eastus, got {cluster.region!r}")
     for i, zone in enumerate(cluster.zones):
@@ -294,7 +309,7 @@ def check_azure(cluster, pools: Sequence, problems: Problems, prefix: str = "llm
             problems.add(f"{prefix}:cluster.zones[{i}]", f"must be an Azure availability zone ({', '.join(ZONES)}), "
                                                          f"got {zone!r}")
     for i, pool in enumerate(pools):
-        _check_pool(f"{prefix}:gpuPools[{i}]", pool, problems)
+        _check_pool(paths[i] if paths else f"{prefix}:gpuPools[{i}]", pool, problems)
     _check_drivers(pools, problems, prefix)
     settings = cluster.settings
     if settings is not None and is_production(cluster.environment):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from spec.environment import is_production
+from spec import limits as L
 from spec.reader import Obj, Problems
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
@@ -92,12 +93,12 @@ def read_gcp_settings(o: Obj) -> GcpSettings:
             authorized.append(str(net))
     machine = o.str("systemMachineType", d.system_machine_type, pattern=MACHINE_TYPE,
                     hint="a Compute Engine machine type such as e2-standard-8")
-    sys_min = o.int("systemMinNodes", d.system_min_nodes, min=1, max=100)
+    sys_min = o.int("systemMinNodes", d.system_min_nodes, limit=L.SYSTEM_NODES)
     sys_max = o.int("systemMaxNodes", max(d.system_max_nodes, sys_min if isinstance(sys_min, int) else 0),
-                    min=1, max=100)
-    if isinstance(sys_min, int) and isinstance(sys_max, int) and sys_max < sys_min:
-        o.error("systemMaxNodes", f"must be >= systemMinNodes ({sys_min}), got {sys_max}")
-    disk = o.int("systemDiskSizeGb", d.system_disk_gb, min=30, max=2000)
+                    limit=L.SYSTEM_NODES)
+    if o.valid("systemMinNodes", "systemMaxNodes") and sys_max < sys_min:
+        o.reject("systemMaxNodes", f"must be >= systemMinNodes ({sys_min}), got {sys_max}")
+    disk = o.int("systemDiskSizeGb", d.system_disk_gb, limit=L.GCP_SYSTEM_DISK_GB)
     compute_class = o.bool("computeClass", d.compute_class)
     protect = o.bool("deletionProtection", d.deletion_protection)
     window = _read_window(o.obj("maintenanceWindow"), d.maintenance_window)
@@ -159,19 +160,25 @@ def _no_overlap(o: Obj, ranges: list) -> None:
                 o.error(key_b, f"{b} overlaps {key_a} ({a}); the node, pod and service ranges must be disjoint")
 
 
-def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfleet") -> None:
+def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfleet",
+              paths: Optional[Sequence[str]] = None) -> None:
     """Zones belong to the region (and to a zonal cluster's zone), reservations are zonal and well-formed.
 
     Whether a zone offers the accelerator, and whether the project has quota for it, cannot be known offline:
-    README, "GCP (GKE)" says how to check both with gcloud.
+    docs/gcp.md says how to check both with gcloud.
     """
     settings: GcpSettings = cluster.settings
     region = cluster.region
     if not re.fullmatch(REGION, region):
+        # Reported once; the zone rules need the region, the reservation rules below still run.
         problems.add(f"{prefix}:cluster.region", f"must be a GCP region such as us-central1, got {region!r}")
+        for i, pool in enumerate(pools):
+            _check_reservation(paths[i] if paths else f"{prefix}:gpuPools[{i}]", pool, problems, None, False)
         return
+    zones_ok = True
     for i, z in enumerate(cluster.zones):
         if not z.startswith(region + "-") or not re.fullmatch(ZONE, z):
+            zones_ok = False
             problems.add(f"{prefix}:cluster.zones[{i}]", f"must be a zone of {region} ({region}-a, {region}-b, ...), "
                                                          f"got {z!r}")
     if len(set(cluster.zones)) != len(cluster.zones):
@@ -187,23 +194,31 @@ def check_gcp(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
         _check_prod_and_versions(cluster, settings, problems, prefix)
     allowed = _allowed_zones(cluster)
     for i, pool in enumerate(pools):
-        path = f"{prefix}:gpuPools[{i}]"
+        path = paths[i] if paths else f"{prefix}:gpuPools[{i}]"
+        # A wrong cluster zone is reported once; pool zones are compared only with a list that is right.
         for j, z in enumerate(pool.zones):
-            if allowed is not None and z not in allowed:
+            if not zones_ok:              # the cluster's zone list is unknown: check against the region only
+                if not z.startswith(region + "-") or not re.fullmatch(ZONE, z):
+                    problems.add(f"{path}.zones[{j}]", f"must be a zone of {region} ({region}-a, ...), got {z!r}")
+            elif allowed is not None and z not in allowed:
                 problems.add(f"{path}.zones[{j}]", f"must be one of the cluster's zones ({', '.join(allowed)}), "
                                                    f"got {z!r}")
             elif allowed is None and (not z.startswith(region + "-") or not re.fullmatch(ZONE, z)):
                 problems.add(f"{path}.zones[{j}]", f"must be a zone of {region} ({region}-a, ...), got {z!r}")
-        if "reserved" in pool.capacity and pool.reservation:
-            if not re.fullmatch(RESERVATION, pool.reservation):
-                problems.add(f"{path}.reservation", f"must be a Compute Engine reservation name, or "
-                                                    f"projects/<project>/reservations/<name> for a shared one, "
-                                                    f"got {pool.reservation!r}")
-            # A reservation holds VMs in exactly one zone; a pool spread over others could never consume it there.
-            zones = pool.zones or (allowed or ())
-            if len(zones) != 1:
-                problems.add(f"{path}.zones", f"must name exactly one zone when capacity includes 'reserved' "
-                                              f"(a reservation lives in one zone), got {list(pool.zones)}")
+        _check_reservation(path, pool, problems, allowed)
+
+
+def _check_reservation(path: str, pool, problems: Problems, allowed: Optional[list], zone_rules: bool = True) -> None:
+    if "reserved" in pool.capacity and pool.reservation:
+        if not re.fullmatch(RESERVATION, pool.reservation):
+            problems.add(f"{path}.reservation", f"must be a Compute Engine reservation name, or "
+                                                f"projects/<project>/reservations/<name> for a shared one, "
+                                                f"got {pool.reservation!r}")
+        # A reservation holds VMs in exactly one zone; a pool spread over others could never consume it there.
+        zones = pool.zones or (allowed or ())
+        if zone_rules and len(zones) != 1:
+            problems.add(f"{path}.zones", f"must name exactly one zone when capacity includes 'reserved' "
+                                          f"(a reservation lives in one zone), got {list(pool.zones)}")
 
 
 def minor_tuple(version: str) -> tuple[int, int]:

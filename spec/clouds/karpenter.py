@@ -3,7 +3,7 @@
 Karpenter turns each (GPU pool, capacity type) into a NodePool. What a NodePool cannot express is rejected here,
 before any resource exists, with one line per problem.
 """
-from typing import Sequence
+from typing import Optional, Sequence
 
 from spec.reader import Problems
 
@@ -12,10 +12,11 @@ from spec.reader import Problems
 MAX_NODEPOOLS = 100
 
 
-def check_karpenter(pools: Sequence, problems: Problems, prefix: str = "llmfleet") -> None:
+def check_karpenter(pools: Sequence, problems: Problems, prefix: str = "llmfleet",
+                    paths: Optional[Sequence[str]] = None) -> None:
     pairs = 0
     for i, pool in enumerate(pools):
-        path = f"{prefix}:gpuPools[{i}]"
+        path = paths[i] if paths else f"{prefix}:gpuPools[{i}]"
         pairs += len(pool.capacity)
         if pool.min_nodes > 0:
             # A NodePool has no minimum size: Karpenter launches nodes for pending pods and removes empty ones.
