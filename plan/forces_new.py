@@ -69,8 +69,9 @@ FORCES_NEW: dict[str, Rule] = {
                          "(schema); machineType, diskSizeGb, labels, taints, nodeLocations update in place"),
     "gcp:container/cluster:Cluster": Rule(
         ("name", "location", "project", "network", "subnetwork", "ipAllocationPolicy", "privateClusterConfig."
-         "enablePrivateNodes", "enableAutopilot", "initialNodeCount", "nodeConfig"),
-        "terraform-provider-google google/services/container/resource_container_cluster.go ForceNew (schema)"),
+         "enablePrivateNodes", "enableAutopilot", "initialNodeCount", "nodeConfig", "datapathProvider"),
+        "terraform-provider-google google/services/container/resource_container_cluster.go ForceNew (schema; "
+        "datapath_provider ForceNew verified in the stored source)"),
     "gcp:serviceaccount/account:Account": Rule(("accountId", "project"),
                                                "terraform-provider-google resource_google_service_account.go "
                                                "(schema)"),

@@ -21,6 +21,7 @@ from spec.rag import RagSpec, read_rag
 from spec.pools import PoolSpec, check_untainted_node, read_pool
 from spec import limits as L
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
+from spec.security import SecuritySpec, read_security, restrict_serving_namespace
 from spec.serving import read_serving
 from spec.slo import read_alertmanager
 
@@ -64,6 +65,7 @@ class StackSpec:
     cost_guards: CostGuardsSpec = CostGuardsSpec()
     budget: Optional[BudgetSpec] = None
     rag: Optional[RagSpec] = None
+    security: SecuritySpec = SecuritySpec()
 
     @property
     def cloud(self) -> str:
@@ -178,6 +180,21 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     if "budget" not in raw and cloud in ("aws", "gcp", "azure") and is_production(environment):
         o.error("budget", f"is required in a production environment ({environment!r}): {{monthly, contacts, "
                           f"alerts}}, so the cloud alerts before a month overruns (docs/cost-guards.md)")
+    security_obj = o.obj("security")
+    security = read_security(security_obj, serving.namespace if serving is not None else "llm-serving")
+    security_obj.done()
+    if security.network_policies and cloud == "azure" and getattr(cluster.settings, "network_policy", None) == "none":
+        o.problems.add(f"{PROJECT}:cluster.azure.networkPolicy",
+                       "none enforces no NetworkPolicy, but llmfleet:security.networkPolicies renders them: use "
+                       "cilium (networkDataplane cilium) or azure, or set llmfleet:security.networkPolicies false")
+    if security.restricted_pods and serving is not None:
+        platform = restrict_serving_namespace(platform, serving.namespace)
+        for i, m in enumerate(models):
+            if getattr(getattr(m, "cache", None), "mode", None) == "shared" and cloud in ("gcp", "azure"):
+                o.problems.add(f"{PROJECT}:security.restrictedPods",
+                               f"model {m.name}'s shared cache is an NFS share ({cloud}) that ignores fsGroup, so "
+                               f"the non-root server cannot write it: use cache mode per-replica or none, or leave "
+                               f"restrictedPods off")
     tags_obj = o.obj("costTags")
     cluster = replace(cluster, tags=read_cost_tags(tags_obj, environment))
     tags_obj.done()
@@ -188,7 +205,7 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     return StackSpec(project=PROJECT, stack=stack, environment=environment, cluster=cluster, platform=platform,
                      pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
                      nvidia=nvidia, observability=observability, serving=serving,
-                     cost_guards=cost_guards, budget=budget, rag=rag)
+                     cost_guards=cost_guards, budget=budget, rag=rag, security=security)
 
 
 ENVIRONMENT = r"[a-z0-9-]{1,20}"

@@ -19,7 +19,7 @@ from components.observability.serving import ServingObservability
 from components.platform import PlatformBase
 from components.rag import rag_system
 from components.serving import ServingLayer
-from spec.platform import GPU_OPERATOR_NAMESPACE, MONITORING_NAMESPACE
+from spec.platform import GPU_OPERATOR_NAMESPACE, MONITORING_NAMESPACE, SYSTEM_NAMESPACE
 from spec.cluster import METRICS_API_BUILTIN
 from spec.pools import pool_groups
 from spec.stack import StackSpec
@@ -64,6 +64,28 @@ def cloud_providers(cluster) -> dict:
     return {"aws": aws_provider} if aws_provider is not None else {}
 
 
+def network_policies(spec: StackSpec, cluster, platform, serving) -> None:
+    """Default deny plus the path table's rules in every namespace the program owns (components/security)."""
+    from components.observability.stack import gke_managed_dcgm
+    from components.security import NetworkPolicies
+    from components.security.paths import NetworkInputs, endpoints_for
+    from components.serving.common import PORT
+    from components.serving.kserve import HF_RUNTIME_PORT
+    from components.serving.rayserve import METRICS_PORT
+    charts = {"kube-prometheus-stack": MONITORING_NAMESPACE,
+              **{chart: SYSTEM_NAMESPACE for chart in serving.controllers.values}}
+    dcgm = (("gpu-namespace",) if dcgm_source(spec.nvidia.stack, spec.nvidia.dcgm_exporter, cluster.pools) else ()) \
+        + (("gke",) if gke_managed_dcgm(spec.nvidia, cluster.pools) else ())
+    inputs = NetworkInputs(
+        serving_namespace=spec.serving.namespace, model_clients=spec.security.model_clients,
+        models=endpoints_for(spec.models, HF_RUNTIME_PORT, METRICS_PORT["containerPort"], PORT),
+        charts=charts, prometheus_url=spec.serving.prometheus_url, dcgm=dcgm,
+        redis=tuple(m.autoscaling.redis_address for m in spec.models if m.autoscaling.kind == "kedaRedis"),
+        metrics_server=bool(((serving.controllers.values.get("vpa") or {}).get("metrics-server") or {}).get("enabled")))
+    NetworkPolicies(f"{spec.cluster.name}-network", {"inputs": inputs, "depends_on": [platform]},
+                    opts=ResourceOptions(providers={"kubernetes": cluster.provider}))
+
+
 def compose(spec: StackSpec) -> Stack:
     cluster = make_cluster(spec)
     on_cluster = ResourceOptions(providers={"kubernetes": cluster.provider})
@@ -86,8 +108,10 @@ def compose(spec: StackSpec) -> Stack:
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
         "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage],
-        "metrics_server": not METRICS_API_BUILTIN[spec.cloud]},
+        "metrics_server": not METRICS_API_BUILTIN[spec.cloud], "restricted": spec.security.restricted_pods},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
+    if spec.security.network_policies:
+        network_policies(spec, cluster, platform, serving)
     cost = CostLayer(f"{spec.cluster.name}-cost", {
         "cost_guards": spec.cost_guards, "models": spec.models, "pools": cluster.pools, "cluster": spec.cluster.name,
         "cloud": spec.cloud, "namespace": MONITORING_NAMESPACE, "serving_namespace": spec.serving.namespace,

@@ -39,6 +39,10 @@ LABEL_CA_ACCELERATOR = "k8s.amazonaws.com/accelerator"
 CA_DISCOVERY = ("k8s.io/cluster-autoscaler/enabled", "k8s.io/cluster-autoscaler/{cluster}")
 ANYWHERE = ("0.0.0.0/0",)
 ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+# The VPC CNI enforces NetworkPolicies (components/security) only in network policy mode: the add-on's
+# `enableNetworkPolicy` (a string) starts the node agent in aws-node; EKS runs the policy controller in the control
+# plane. An add-on configuration change updates the add-on in place (no node or cluster replacement).
+ADDON_CONFIG = {"vpc-cni": json.dumps({"enableNetworkPolicy": "true"})}
 
 
 def eks_capacity_type(capacity: str, settings: AwsSettings) -> str:
@@ -243,7 +247,7 @@ class EksCluster(pulumi.ComponentResource):
         addons = {a: aws.eks.Addon(f"{name}-addon-{a}", cluster_name=self.cluster.name, addon_name=a,
                                    addon_version=addon_version(a, version, self.aws_provider),
                                    resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
-                                   tags=tags, opts=child)
+                                   configuration_values=ADDON_CONFIG.get(a), tags=tags, opts=child)
                   for a in early_addons}
 
         # --- nodes -----------------------------------------------------------------------------------------

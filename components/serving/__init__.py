@@ -34,6 +34,8 @@ class ServingLayerArgs(TypedDict):
     """Layers the model pods need first (NVIDIA device plugin, monitoring CRDs), if the stack has them."""
     metrics_server: bool
     """Whether the VPA install must bring metrics-server (spec.cluster.METRICS_API_BUILTIN is false)."""
+    restricted: bool
+    """Model servers meet Pod Security `restricted` (llmfleet:security.restrictedPods); optional, default off."""
 
 
 class ServingLayer(pulumi.ComponentResource):
@@ -94,6 +96,7 @@ class ServingLayer(pulumi.ComponentResource):
             pool = min((pools[p] for p in m.placement.pools), key=resource_share)
             common = {"model": m, "pool": pool,
                       "descriptors": pool_descriptors(m, args["descriptors"]), "namespace": ns, "hf_secret": hf_name}
+            hardening = {"restricted": args.get("restricted", False)}
             child = ResourceOptions(parent=self)
             if m.engine == "kserve":
                 deps = base + [ctl.kserve] + ([ctl.keda] if m.autoscaling.kind == "keda" and ctl.keda else []) \
@@ -103,10 +106,10 @@ class ServingLayer(pulumi.ComponentResource):
                     "depends_on": deps}, opts=child)
             elif m.engine == "rayserve":
                 self.models[m.name] = RayServeModel(f"{name}-{m.name}", {
-                    **common, "depends_on": base + [ctl.kuberay]}, opts=child)
+                    **common, **hardening, "depends_on": base + [ctl.kuberay]}, opts=child)
             else:
                 self.models[m.name] = VllmServer(f"{name}-{m.name}", {
-                    **common, "image": s.vllm_image, "storage_class": s.storage_class_for(m),
+                    **common, **hardening, "image": s.vllm_image, "storage_class": s.storage_class_for(m),
                     "cache_min_gi": s.cache_min_gi(m),
                     "prometheus_url": s.prometheus_url, "keda": ctl.keda, "adapter": ctl.adapter,
                     "depends_on": base}, opts=child)

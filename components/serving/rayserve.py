@@ -14,6 +14,7 @@ from catalog.versions import RAY_LLM_IMAGE, RAY_VERSION
 from components.descriptors import PoolDescriptor
 from components.serving import autoscaling as scaling
 from components.serving import common as c
+from components.serving.hardening import restrict_ray, restricted_container
 from spec.models import ModelSpec
 from spec.pools import PoolSpec
 
@@ -48,9 +49,9 @@ def serve_config(model: ModelSpec) -> str:
 
 
 def worker_group(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescriptor],
-                 hf_secret: Optional[str]) -> dict:
+                 hf_secret: Optional[str], restricted: bool = False) -> dict:
     tp = model.placement.tensor_parallel
-    return {
+    group = {
         "groupName": "gpu",
         "replicas": max(1, model.replicas.min),
         "minReplicas": model.replicas.min,
@@ -73,6 +74,9 @@ def worker_group(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDes
             },
         },
     }
+    if restricted:
+        group["template"]["spec"] = restrict_ray(group["template"]["spec"])
+    return group
 
 
 def metrics_selector(model: ModelSpec) -> dict:
@@ -80,9 +84,9 @@ def metrics_selector(model: ModelSpec) -> dict:
     return {"app.kubernetes.io/name": model.name, c.LABEL_ENGINE: model.engine}
 
 
-def head_group(model: ModelSpec) -> dict:
+def head_group(model: ModelSpec, restricted: bool = False) -> dict:
     head_labels = {k: v for k, v in c.labels(model, "ray-head").items() if k != c.LABEL_MODEL}
-    return {
+    group = {
         "rayStartParams": {"num-cpus": "0"},
         "template": {
             "metadata": {"labels": head_labels},
@@ -101,6 +105,9 @@ def head_group(model: ModelSpec) -> dict:
             },
         },
     }
+    if restricted:
+        group["template"]["spec"] = restrict_ray(group["template"]["spec"])
+    return group
 
 
 class RayServeModelArgs(TypedDict):
@@ -116,6 +123,8 @@ class RayServeModelArgs(TypedDict):
     """Name of the Hugging Face token Secret, if any."""
     depends_on: Sequence[pulumi.Resource]
     """KubeRay operator release, namespace, HF Secret."""
+    restricted: bool
+    """Run head and workers as the image's non-root user (components/serving/hardening.py); default off."""
 
 
 class RayServeModel(pulumi.ComponentResource):
@@ -125,6 +134,7 @@ class RayServeModel(pulumi.ComponentResource):
     def __init__(self, name: str, args: RayServeModelArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:serving:RayServeModel", name, None, opts)
         m, ns = args["model"], args["namespace"]
+        restricted = args.get("restricted", False)
         self.ray_service = k8s.apiextensions.CustomResource(
             f"{name}-rayservice",
             api_version="ray.io/v1",
@@ -141,8 +151,12 @@ class RayServeModel(pulumi.ComponentResource):
                     "rayVersion": RAY_VERSION,
                     # Ray's autoscaler adds worker pods when Serve asks for replicas beyond the running ones.
                     "enableInTreeAutoscaling": m.replicas.max > m.replicas.min,
-                    "headGroupSpec": head_group(m),
-                    "workerGroupSpecs": [worker_group(m, args["pool"], args["descriptors"], args["hf_secret"])],
+                    "headGroupSpec": head_group(m, restricted),
+                    "workerGroupSpecs": [worker_group(m, args["pool"], args["descriptors"], args["hf_secret"],
+                                                      restricted)],
+                    # KubeRay injects the autoscaler sidecar into the head pod with this context.
+                    **({"autoscalerOptions": {"securityContext": restricted_container()}}
+                       if restricted and m.replicas.max > m.replicas.min else {}),
                 },
             },
             opts=ResourceOptions(parent=self, depends_on=list(args["depends_on"]),

@@ -9,6 +9,7 @@ from pulumi import CustomTimeouts, ResourceOptions
 from components.descriptors import PoolDescriptor
 from components.serving import autoscaling as scaling
 from components.serving import common as c
+from components.serving.hardening import restrict_vllm
 from spec.models import ModelSpec
 from spec.pools import PoolSpec
 
@@ -30,7 +31,7 @@ def rollout(model: ModelSpec, descriptors: Sequence[PoolDescriptor]) -> dict:
 
 
 def pod_spec(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescriptor], image: str,
-             hf_secret: Optional[str], cache_volume: Optional[dict]) -> dict:
+             hf_secret: Optional[str], cache_volume: Optional[dict], restricted: bool = False) -> dict:
     tp = model.placement.tensor_parallel
     container = {
         "name": "vllm",
@@ -49,13 +50,14 @@ def pod_spec(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescrip
     volumes = [c.shm_volume(tp)]
     if cache_volume is not None:
         volumes.append(cache_volume)
-    return {
+    spec = {
         "containers": [container],
         "volumes": volumes,
         **c.gpu_pod_scheduling(model, descriptors),
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
     }
+    return restrict_vllm(spec) if restricted else spec
 
 
 class VllmServerArgs(TypedDict):
@@ -83,6 +85,8 @@ class VllmServerArgs(TypedDict):
     """prometheus-adapter release (the HPA's metric comes from it)."""
     depends_on: Sequence[pulumi.Resource]
     """Namespace, HF Secret, and layers that must exist first (NVIDIA device plugin, monitoring CRDs)."""
+    restricted: bool
+    """Run as non-root with a read-only root filesystem (components/serving/hardening.py); optional, default off."""
 
 
 class VllmServer(pulumi.ComponentResource):
@@ -131,7 +135,8 @@ class VllmServer(pulumi.ComponentResource):
             opts=ResourceOptions(parent=self, depends_on=deps))
 
         template = {"metadata": {"labels": meta_labels},
-                    "spec": pod_spec(m, args["pool"], descriptors, args["image"], args["hf_secret"], cache_volume)}
+                    "spec": pod_spec(m, args["pool"], descriptors, args["image"], args["hf_secret"], cache_volume,
+                                     args.get("restricted", False))}
         autoscaled = m.autoscaling.kind != "none"
         metadata = k8s.meta.v1.ObjectMetaArgs(
             name=m.name, namespace=ns, labels=meta_labels,

@@ -33,12 +33,14 @@ class Context:
     descriptors: list = field(default_factory=list)   # components.descriptors.PoolDescriptor
     models: list = field(default_factory=list)        # spec.models.ModelSpec
     pool_names: tuple = ()              # spec pools in stack order
+    model_clients: tuple = ()           # llmfleet:security.modelClients (empty: each model's own namespace)
 
     @classmethod
     def from_run(cls, result, objs: list, k8s_version: str) -> "Context":
         stack = result.globals["STACK"]
         return cls(stack.spec.cloud, k8s_version, objs, list(result.resources), list(stack.cluster.pools),
-                   list(stack.spec.models), tuple(p.name for p in stack.spec.pools))
+                   list(stack.spec.models), tuple(p.name for p in stack.spec.pools),
+                   stack.spec.security.model_clients)
 
     def kind(self, *kinds: str) -> list[dict]:
         return [o for o in self.objects if o.get("kind") in kinds]

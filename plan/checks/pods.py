@@ -9,6 +9,10 @@ from typing import Optional
 # kserve-resources-v0.20.0.yaml `kserve.storage.resources`).
 KSERVE_RUNTIMES = {"huggingface": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}}
 KSERVE_STORAGE_INITIALIZER = {"requests": {"cpu": "100m", "memory": "100Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+# Their securityContexts (chart-values kserve-runtime-configs-v0.20.0.yaml huggingfaceserver.securityContext,
+# kserve-resources-v0.20.0.yaml kserve.storage.containerSecurityContext): the same for both.
+KSERVE_CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "privileged": False, "runAsNonRoot": True,
+                             "capabilities": {"drop": ["ALL"]}}
 # InferenceService predictor fields that are PodSpec fields (the rest is KServe's own).
 _POD_FIELDS = ("tolerations", "affinity", "nodeSelector", "securityContext", "priorityClassName",
                "serviceAccountName", "volumes", "topologySpreadConstraints", "terminationGracePeriodSeconds",
@@ -78,10 +82,13 @@ def _kserve(o, ns, name) -> list[PodTemplate]:
         if runtime is None:
             note += f"; runtime for model format {fmt!r} unknown, its defaults not applied"
         c["resources"] = _merge_resources(runtime or {}, model.get("resources") or {})
+        if runtime is not None and "securityContext" not in c:
+            c["securityContext"] = copy.deepcopy(KSERVE_CONTAINER_SECURITY)
         containers.insert(0, c)
         if model.get("storageUri"):
             spec.setdefault("initContainers", []).append(
-                {"name": "storage-initializer", "resources": copy.deepcopy(KSERVE_STORAGE_INITIALIZER)})
+                {"name": "storage-initializer", "resources": copy.deepcopy(KSERVE_STORAGE_INITIALIZER),
+                 "securityContext": copy.deepcopy(KSERVE_CONTAINER_SECURITY)})
     spec["containers"] = containers
     labels = dict(pred.get("labels") or {}, **{"serving.kserve.io/inferenceservice": name, "component": "predictor"})
     mx = int(pred.get("maxReplicas") or pred.get("minReplicas") or 1)
