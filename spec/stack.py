@@ -199,6 +199,9 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     cluster = replace(cluster, tags=read_cost_tags(tags_obj, environment))
     tags_obj.done()
     rag = read_rag(o.obj("rag"), models, pools, cloud, environment)
+    if rag is not None and rag.namespace not in security.model_clients:
+        # The RAG front end calls its LLM's Service: the RAG namespace is a model client.
+        security = replace(security, model_clients=(*security.model_clients, rag.namespace))
 
     o.done()
     problems.raise_if_any()

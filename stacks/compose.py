@@ -76,8 +76,15 @@ def network_policies(spec: StackSpec, cluster, platform, serving) -> None:
               **{chart: SYSTEM_NAMESPACE for chart in serving.controllers.values}}
     dcgm = (("gpu-namespace",) if dcgm_source(spec.nvidia.stack, spec.nvidia.dcgm_exporter, cluster.pools) else ()) \
         + (("gke",) if gke_managed_dcgm(spec.nvidia, cluster.pools) else ())
+    clients, scrapes = tuple(spec.security.model_clients), ()
+    if spec.rag is not None:
+        # The RAG system (components/rag): Prometheus scrapes its embedding service (TEI metrics on the HTTP port)
+        # and Qdrant; its front end is a model client (spec/stack.py adds its namespace to modelClients).
+        from catalog.embeddings import TEI_PORT
+        from components.rag.vectorstore import HTTP_PORT
+        scrapes = (("rag-embeddings", spec.rag.namespace, (TEI_PORT,)), ("rag-qdrant", spec.rag.namespace, (HTTP_PORT,)))
     inputs = NetworkInputs(
-        serving_namespace=spec.serving.namespace, model_clients=spec.security.model_clients,
+        serving_namespace=spec.serving.namespace, model_clients=clients, scrapes=scrapes,
         models=endpoints_for(spec.models, HF_RUNTIME_PORT, METRICS_PORT["containerPort"], PORT),
         charts=charts, prometheus_url=spec.serving.prometheus_url, dcgm=dcgm,
         redis=tuple(m.autoscaling.redis_address for m in spec.models if m.autoscaling.kind == "kedaRedis"),

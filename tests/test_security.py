@@ -104,3 +104,14 @@ def test_restricted_pods_refuse_a_shared_cache_on_an_nfs_share_that_ignores_fsgr
     lines = config_error(cfg, stack="azure-prod", secrets={})
     assert any(line.startswith("llmfleet:security.restrictedPods: model ") and "shared cache" in line
                for line in lines)
+
+
+def test_the_rag_system_gets_its_paths():
+    """dev runs the RAG system: its front end is a model client and Prometheus may scrape its embedding service
+    and Qdrant (the cluster checks' network rules then prove both paths open)."""
+    from tests.harness import run_stack
+    plan = run_stack("dev")
+    assert "rag-system" in plan.spec.security.model_clients
+    names = {m["metadata"]["name"] for m in plan.manifests if m["kind"] == "NetworkPolicy"
+             and m["metadata"]["namespace"] == "monitoring"}
+    assert {"allow-scrape-rag-embeddings-egress", "allow-scrape-rag-qdrant-egress"} <= names

@@ -115,6 +115,7 @@ class NetworkInputs:
     dcgm: tuple = ()            # where GPU metrics come from: "gpu-namespace" and/or "gke"
     redis: tuple = ()           # host:port of KEDA Redis triggers
     metrics_server: bool = False  # the VPA chart brings metrics-server (llm-system), which scrapes every kubelet
+    scrapes: tuple = ()         # (name, namespace, ports): more Prometheus targets, e.g. the RAG system's
 
     @property
     def owned(self) -> tuple:
@@ -155,6 +156,9 @@ def program_paths(i: NetworkInputs) -> list[Path]:
     if "gke" in i.dcgm:
         rows.append(Path("scrape-gke-dcgm", mon, pods("gke-managed-system"), (),
                          "Prometheus scrapes GKE's managed dcgm-exporter (its port is GKE's)"))
+
+    for name, ns, ports in i.scrapes:
+        rows.append(Path(f"scrape-{name}", mon, pods(ns), tcp(*ports), f"Prometheus scrapes {name} in {ns}"))
 
     prom, prom_port = service_peer(i.prometheus_url)
     if {"keda", "prometheus-adapter"} & set(i.charts):
