@@ -125,7 +125,8 @@ def _alerts(stack: str) -> dict:
         if m["kind"] == "PrometheusRule":
             for g in m["spec"]["groups"]:
                 for r in g["rules"]:
-                    rules.setdefault(r["alert"], []).append(r)
+                    if "alert" in r:          # recording rules (serving SLOs) have `record` instead
+                        rules.setdefault(r["alert"], []).append(r)
     return rules
 
 
