@@ -13,7 +13,7 @@ import pulumi
 from plan import cost, manifests, policy, preview, validate
 from plan.checks.stage import run_stage
 from plan.runtime import ROOT, run_program
-from plan.stackfile import StackFileError, read_stack_file
+from plan.stackfile import with_secret_placeholders, StackFileError, read_stack_file
 
 # The program's RunError message starts with this line (__main__.py); the plan prints it once.
 CONFIG_ERROR_HEADER = "invalid stack config:"
@@ -32,8 +32,13 @@ def plan(stack: str, out: Path, quiet: bool = False, stack_root: Path = ROOT) ->
     started = time.perf_counter_ns()
     result = None
     if not stack_file.fatal:
+        # Secrets are never in the stack file: stand in for the ones this stack needs, marked secret, and say so.
+        config, secret_keys, added = with_secret_placeholders(stack_file.config, stack_file.secret_keys, stack)
+        for key in added:
+            say(f"plan: llmfleet:{key} is a secret the stack needs; planning with a placeholder (before `pulumi "
+                f"up`: pulumi config set --secret llmfleet:{key})")
         try:
-            result = run_program(stack_file.project, stack, stack_file.config, stack_file.secret_keys)
+            result = run_program(stack_file.project, stack, config, secret_keys)
         except pulumi.RunError as e:
             # A config mistake: one line per problem, no traceback (what `pulumi preview` would print).
             problems += str(e).splitlines()[1:] if str(e).startswith(CONFIG_ERROR_HEADER) else str(e).splitlines()

@@ -327,8 +327,23 @@ def _shape(value: Any) -> str:
 
 
 def load_stack_config(root: Path, stack: str) -> tuple[str, dict[str, str], list[str]]:
-    """Returns (project name, config as the engine passes it, secret keys); StackFileError on any file problem."""
+    """Returns (project name, config as the engine passes it, secret keys) as the offline plan runs the stack: with
+    placeholders for the secrets it needs (with_secret_placeholders); StackFileError on any file problem."""
     sf = read_stack_file(root, stack)
     if sf.problems:
         raise StackFileError("\n".join(sf.problems))
-    return sf.project, sf.config, sf.secret_keys
+    config, secret_keys, _ = with_secret_placeholders(sf.config, sf.secret_keys, stack)
+    return sf.project, config, secret_keys
+
+
+def with_secret_placeholders(config: dict, secret_keys: list, stack: str) -> tuple[dict, list, list]:
+    """Secrets are never in the stack file. For the secret keys this stack needs and does not set (spec/stack.py
+    missing_secrets), the offline plan passes the placeholder, marked secret, as the engine would pass a set secret.
+    Returns the config, the secret keys and the keys it added."""
+    from spec.stack import PROJECT, missing_secrets
+    config, secret_keys = dict(config), list(secret_keys)
+    added = list(missing_secrets(config, secret_keys, stack))
+    for key in added:
+        config[f"{PROJECT}:{key}"] = SECRET_PLACEHOLDER
+        secret_keys.append(f"{PROJECT}:{key}")
+    return config, secret_keys, added

@@ -23,8 +23,10 @@ REQUIRED: Any = _Missing()
 class ConfigError(Exception):
     """Every problem found in a stack's config; `str()` is one line per problem."""
 
-    def __init__(self, lines: Sequence[str]):
+    def __init__(self, lines: Sequence[str], missing_secrets: Sequence[str] = ()):
         self.lines = list(lines)
+        # Secret keys the stack needs and does not set (the offline plan supplies placeholders for exactly these).
+        self.missing_secrets = tuple(missing_secrets)
         super().__init__("\n".join(self.lines))
 
 
@@ -32,6 +34,13 @@ class Problems:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.paths: list[str] = []
+        self.missing_secrets: list[str] = []
+
+    def secret_missing(self, path: str, key: str, message: str) -> None:
+        """A secret the stack needs is not set: a problem like any other, and remembered as such."""
+        self.add(path, message)
+        if key not in self.missing_secrets:
+            self.missing_secrets.append(key)
 
     def add(self, path: str, message: str) -> None:
         # A key or value with a line break or another control character must not split the line: escape them.
@@ -47,7 +56,7 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.lines:
-            raise ConfigError(self.lines)
+            raise ConfigError(self.lines, self.missing_secrets)
 
 
 def printable(text: str) -> str:

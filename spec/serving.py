@@ -127,8 +127,10 @@ def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: Optional[str], 
     if hf_token is None:
         for m in models:
             if m.gated:
-                root.error("hfToken", f"is required: model {m.name!r} downloads gated weights ({m.arch.hf_id}); "
-                                      f"set it with `pulumi config set --secret llmfleet:hfToken`")
+                root.problems.secret_missing(root.key_path("hfToken"), "hfToken",
+                                             f"is required: model {m.name!r} downloads gated weights "
+                                             f"({m.arch.hf_id}); set it with `pulumi config set --secret "
+                                             f"llmfleet:hfToken`")
     for path, m in zip(paths, models):
         if cloud is None or not o.valid("storageClass") or root.problems.under(f"{path}.cache"):
             continue

@@ -161,7 +161,9 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
                 o.error(key, f"holds a credential: set it with `pulumi config set --secret {PROJECT}:{key}`")
             secrets[key] = SecretRef(key)
     if cloud == "existing" and "kubeconfig" not in raw:
-        o.error("kubeconfig", "is required when cloud is existing (the cluster's kubeconfig, as a secret)")
+        problems.secret_missing(o.key_path("kubeconfig"), "kubeconfig",
+                                "is required when cloud is existing: set it with `pulumi config set --secret "
+                                "llmfleet:kubeconfig -- \"$(cat kubeconfig.yaml)\"`")
     if cloud in ("aws", "gcp", "azure") and "kubeconfig" in raw:
         o.error("kubeconfig", f"only applies when cloud is existing; the {cloud} cluster's kubeconfig is built")
 
@@ -302,6 +304,17 @@ def _read_prices(o: Obj) -> dict[str, Price]:
         item.done()
         out[key] = Price(on_demand, spot, "stack override", as_of, "llmfleet:prices")
     return out
+
+
+def missing_secrets(config: dict[str, str], secret_keys: Sequence[str], stack: str) -> tuple[str, ...]:
+    """The secret keys (without namespace) a stack needs and does not set, from its config as the engine passes
+    it: what the offline plan supplies as placeholders (the real program stops and says which command to run)."""
+    secrets = {k.partition(":")[2] for k in secret_keys if k.startswith(PROJECT + ":")}
+    try:
+        load(project_config(config), secrets, stack)
+    except ConfigError as e:
+        return e.missing_secrets
+    return ()
 
 
 def project_config(all_config: dict[str, Any]) -> dict[str, Any]:

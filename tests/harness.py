@@ -92,6 +92,7 @@ def changed(base: dict, **changes: Any) -> dict:
 
 
 def run_stack(stack: str) -> Plan:
+    """A shipped stack as the offline plan runs it: with placeholders for the secrets it needs (never in the file)."""
     project, config, secret_keys = load_stack_config(ROOT, stack)
     return Plan(run_program(project, stack, config, secret_keys))
 

@@ -155,14 +155,14 @@ def test_a_key_with_a_line_break_stays_on_one_line():
 
 def test_duplicate_key_is_a_problem_with_both_positions():
     assert file_problems(edited(DEV, "      minNodes: 0\n", "      minNodes: 0\n      minNodes: 2\n")) == [
-        "Pulumi.fuzz.yaml:33:7: duplicate key 'minNodes' (first at line 32); a key may appear once in a mapping"]
+        "Pulumi.fuzz.yaml:32:7: duplicate key 'minNodes' (first at line 31); a key may appear once in a mapping"]
 
 
 def test_duplicate_key_is_reported_with_the_config_problems_of_the_same_file():
     text = edited(edited(DEV, "      minNodes: 0\n", "      minNodes: 0\n      minNodes: 2\n"),
                   "logRetentionDays: 14", "logRetentionDays: 0")
     assert file_problems(text) == [
-        "Pulumi.fuzz.yaml:33:7: duplicate key 'minNodes' (first at line 32); a key may appear once in a mapping",
+        "Pulumi.fuzz.yaml:32:7: duplicate key 'minNodes' (first at line 31); a key may appear once in a mapping",
         "llmfleet:cluster.aws.logRetentionDays: must be >= 1, got 0"]
 
 

@@ -152,3 +152,27 @@ def test_prod_cost_report_prices_pools_and_model_floors():
     assert (models["llama-70b"]["tensorParallel"], models["llama-70b"]["replicaPerHour"]) == (4, 27.52)
     assert models["llama-70b"]["monthlyAtMinReplicas"] == round(27.52 * 730, 2)
     assert r["total"]["monthlyAtMin"] == round(sum(p["monthlyAtMin"] for p in r["pools"]), 2)
+
+
+def test_stack_files_carry_no_ciphertext_and_the_plan_stands_in_for_their_secrets(tmp_path, capsys):
+    """No example stack file holds a `secure:` value; the plan supplies a marked-secret placeholder for exactly the
+    secrets the stack needs and says which command sets each; the value never reaches an output."""
+    for path in ROOT.glob("Pulumi.*.yaml"):
+        assert "secure:" not in path.read_text(), path.name
+    assert plan_cli.plan("edge", tmp_path / "edge", stack_root=ROOT) == 0
+    out = capsys.readouterr().out
+    assert ("plan: llmfleet:kubeconfig is a secret the stack needs; planning with a placeholder (before `pulumi up`: "
+            "pulumi config set --secret llmfleet:kubeconfig)") in out
+    assert "hfToken" not in out               # qwen2.5 is not gated: no token needed, none invented
+    digest = json.loads((tmp_path / "edge" / "preview.json").read_text())
+    assert digest["config"]["llmfleet:kubeconfig"] == "[secret]"
+    assert SECRET_PLACEHOLDER not in (tmp_path / "edge" / "preview.json").read_text()
+
+
+def test_without_the_plan_a_missing_secret_stops_the_program_with_the_command_to_run():
+    from tests.harness import config_error
+    cfg = {"cloud": "aws", "gpuPools": [{"name": "l4", "gpu": "l4-24gb", "maxNodes": 1}],
+           "models": [{"name": "m", "model": "llama-3.1-8b"}]}
+    assert config_error(cfg) == [
+        "llmfleet:hfToken: is required: model 'm' downloads gated weights (meta-llama/Llama-3.1-8B-Instruct); set it "
+        "with `pulumi config set --secret llmfleet:hfToken`"]

@@ -78,7 +78,25 @@ def prod():
     return run_stack("prod")
 
 
-def test_alert_urls_never_reach_helm_values_and_the_secret_is_mounted(prod):
+@pytest.fixture(scope="module")
+def prod_with_webhook():
+    """prod with a webhook receiver: the URL is a credential, so `observability` is a secret key (set with
+    `pulumi config set --secret --path`, which marks the whole top-level key secret)."""
+    import json as _json
+    from plan.runtime import ROOT
+    from plan.stackfile import load_stack_config
+    from tests.harness import run_config
+    _, config, secret_keys = load_stack_config(ROOT, "prod")
+    cfg = {k.split(":", 1)[1]: (_json.loads(v) if v[:1] in "[{" else v) for k, v in config.items()
+           if k.startswith("llmfleet:")}
+    secrets = {k: cfg.pop(k) for k in [k.split(":", 1)[1] for k in secret_keys]}
+    secrets["observability"] = cfg.pop("observability")
+    secrets["observability"]["alertmanager"]["webhookUrl"] = "https://hooks.example.com/T0/B0"
+    return run_config(cfg, stack="prod", secrets=secrets)
+
+
+def test_alert_urls_never_reach_helm_values_and_the_secret_is_mounted(prod_with_webhook):
+    prod = prod_with_webhook
     values = prod.one("kubernetes:helm.sh/v3:Release", "llm-prod-observability-kube-prometheus-stack").inputs["values"]
     am = values["alertmanager"]
     assert am["alertmanagerSpec"]["secrets"] == ["llmfleet-alertmanager-receivers"]
@@ -86,7 +104,7 @@ def test_alert_urls_never_reach_helm_values_and_the_secret_is_mounted(prod):
     assert receiver["webhook_configs"][0]["url_file"].startswith("/etc/alertmanager/secrets/llmfleet-alertmanager-"
                                                                  "receivers/")
     assert receiver["email_configs"][0]["to"] == "platform-oncall@example.com"
-    assert "offline-plan-secret" not in json.dumps(values)
+    assert "offline-plan-secret" not in json.dumps(values) and "hooks.example.com" not in json.dumps(values)
     # Critical inhibits warning only within one model (the chart's default compares namespace and alertname).
     assert all("model" in r["equal"] for r in am["config"]["inhibit_rules"][:2])
     secret = prod.manifest("Secret", "llmfleet-alertmanager-receivers", "monitoring")

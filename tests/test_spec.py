@@ -97,7 +97,7 @@ def test_existing_cluster_needs_kubeconfig_and_node_labels():
     assert errors(cfg) == [
         "llmfleet:gpuPools[0].labels: is required on an existing cluster: the labels its GPU nodes already carry, "
         "to select them",
-        "llmfleet:kubeconfig: is required when cloud is existing (the cluster's kubeconfig, as a secret)"]
+        'llmfleet:kubeconfig: is required when cloud is existing: set it with `pulumi config set --secret llmfleet:kubeconfig -- "$(cat kubeconfig.yaml)"`']
 
 
 def test_every_problem_is_reported_at_once():
