@@ -130,3 +130,14 @@ def test_up_runs_each_stack_behind_its_environment_one_at_a_time():
     assert job["environment"] == "${{ matrix.stack }}"
     assert job["concurrency"]["cancel-in-progress"] is False
     assert "matrix.stack" in job["concurrency"]["group"]
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "up.yml"])
+def test_previews_and_updates_run_the_cost_guard_pack(name):
+    (job,) = _load(name)["jobs"].values()
+    (pulumi,) = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert pulumi["with"]["policyPacks"] == "policy"
+    assert pulumi["with"]["policyPackConfigs"] == "out/${{ matrix.stack }}/policy-config.json"
+    # The config comes from the offline plan of the same stack, run before.
+    plans = [s for s in job["steps"] if "make -C llmfleet plan STACK=${{ matrix.stack }}" in s.get("run", "")]
+    assert plans and job["steps"].index(plans[0]) < job["steps"].index(pulumi)
