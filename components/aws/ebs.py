@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
-from components.aws import iam
+from components.aws.csi import driver_role_and_addon
 from components.platform import MANAGED_BY
 
 ADDON = "aws-ebs-csi-driver"
@@ -63,31 +63,11 @@ class EbsCsiDriver(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EbsCsiDriverArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:aws:EbsCsiDriver", name, None, opts)
-        child = ResourceOptions(parent=self)
-        cluster, tags = args["cluster_name"], dict(args["tags"])
-        irsa = args["identity"] == "irsa"
-
-        trust = (iam.irsa_trust(args["oidc_provider_arn"], args["oidc_issuer"], NAMESPACE, [CONTROLLER_SA])
-                 if irsa else iam.pod_identity_trust())
-        self.role = aws.iam.Role(f"{name}-role", name=f"{cluster}-ebs-csi-driver", assume_role_policy=trust,
-                                 description=f"EBS CSI driver of EKS cluster {cluster}", tags=tags, opts=child)
-        identity: list = [aws.iam.RolePolicyAttachment(
-            f"{name}-policy", role=self.role.name, policy_arn=iam.managed_policy(args["region"], DRIVER_POLICY),
-            opts=child)]
-        if not irsa:
-            # Pod Identity injects credentials when the pod is created: the association must exist first.
-            identity.append(aws.eks.PodIdentityAssociation(
-                f"{name}-pod-identity", cluster_name=args["eks_cluster_name"], namespace=NAMESPACE,
-                service_account=CONTROLLER_SA, role_arn=self.role.arn, tags=tags, opts=child))
-
         # The add-on's node DaemonSet tolerates every taint (chart value node.tolerateAllTaints, default true in
         # aws-ebs-csi-driver 2.64.0), so it runs on the tainted GPU nodes where the cache volumes are mounted.
-        self.addon = aws.eks.Addon(
-            f"{name}-addon", cluster_name=args["eks_cluster_name"], addon_name=ADDON,
-            addon_version=args["addon_version"],
-            service_account_role_arn=self.role.arn if irsa else None,
-            resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE", tags=tags,
-            opts=ResourceOptions(parent=self, depends_on=[*identity, *args["depends_on"]]))
+        self.role, self.addon = driver_role_and_addon(
+            self, name, dict(args), addon=ADDON, policy=DRIVER_POLICY, namespace=NAMESPACE,
+            service_accounts={CONTROLLER_SA: f"{name}-pod-identity"}, label="EBS")
 
         # WaitForFirstConsumer: an EBS volume lives in one zone; binding waits until the pod is scheduled so the
         # volume is made in the pod's zone (and the scheduler can still pick any pool's zone).

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
-from components.aws import iam
+from components.aws.csi import driver_role_and_addon
 from components.platform import MANAGED_BY
 from spec.serving import RWX_STORAGE_CLASSES
 
@@ -124,28 +124,10 @@ class EfsModelCache(pulumi.ComponentResource):
                                       security_groups=[self.security_group.id], opts=child)
             for zone, subnet in args["subnets"].items()}
 
-        irsa = args["identity"] == "irsa"
-        trust = (iam.irsa_trust(args["oidc_provider_arn"], args["oidc_issuer"], NAMESPACE, [CONTROLLER_SA, NODE_SA])
-                 if irsa else iam.pod_identity_trust())
-        self.role = aws.iam.Role(f"{name}-role", name=f"{cluster}-efs-csi-driver", assume_role_policy=trust,
-                                 description=f"EFS CSI driver of EKS cluster {cluster}", tags=tags, opts=child)
-        identity: list = [aws.iam.RolePolicyAttachment(
-            f"{name}-policy", role=self.role.name, policy_arn=iam.managed_policy(args["region"], DRIVER_POLICY),
-            opts=child)]
-        if not irsa:
-            # Associations exist before the add-on's pods start: Pod Identity injects credentials at pod creation.
-            identity += [aws.eks.PodIdentityAssociation(
-                f"{name}-pod-identity-{sa.removeprefix('efs-csi-').removesuffix('-sa')}",
-                cluster_name=args["eks_cluster_name"], namespace=NAMESPACE, service_account=sa,
-                role_arn=self.role.arn, tags=tags, opts=child) for sa in (CONTROLLER_SA, NODE_SA)]
-
-        # EKS's default version for the cluster's Kubernetes minor, as for the other add-ons of the cluster.
-        self.addon = aws.eks.Addon(
-            f"{name}-addon", cluster_name=args["eks_cluster_name"], addon_name=ADDON,
-            addon_version=args["addon_version"],
-            service_account_role_arn=self.role.arn if irsa else None,
-            resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE", tags=tags,
-            opts=ResourceOptions(parent=self, depends_on=[*identity, *args["depends_on"]]))
+        self.role, self.addon = driver_role_and_addon(
+            self, name, dict(args), addon=ADDON, policy=DRIVER_POLICY, namespace=NAMESPACE,
+            service_accounts={sa: f"{name}-pod-identity-{sa.removeprefix('efs-csi-').removesuffix('-sa')}"
+                              for sa in (CONTROLLER_SA, NODE_SA)}, label="EFS")
 
         # Immediate binding: a regional file system serves every zone, so there is no topology to wait for.
         # Delete: the cache only holds re-downloadable weights. The driver leaves the access point's directory on
