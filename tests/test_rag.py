@@ -366,3 +366,19 @@ def test_qdrant_defaults_to_a_cluster_of_three_in_production_only():
     cfg, secret_keys = _config("dev")
     assert "replicas" not in cfg["rag"]["vectorStore"]
     assert load(cfg, secret_keys, "dev").rag.vector_store.replicas == 1
+
+
+def test_the_rag_parts_have_a_dashboard_on_their_own_metrics():
+    """TEI's queue and latency histograms and Qdrant's REST metrics (either name form), in monitoring with the other
+    dashboards; every expression is parsed by tests/test_promql.py."""
+    import json as _json
+    from tests.harness import run_stack
+    cm = run_stack("dev").manifest("ConfigMap", "llmfleet-dashboard-rag", "monitoring")
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    exprs = " ".join(t["expr"] for p in _json.loads(cm["data"]["llmfleet-rag.json"])["panels"] for t in p["targets"])
+    for metric in ("te_queue_size", "te_request_duration_bucket", "te_request_queue_duration_bucket",
+                   "te_request_inference_duration_bucket", "te_request_count", "te_request_success",
+                   "rest_responses_duration_seconds_bucket", "qdrant_rest_responses_duration_seconds_bucket",
+                   "collections_vector_total"):
+        assert metric in exprs, metric
+    assert 'namespace="rag-system"' in exprs

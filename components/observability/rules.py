@@ -112,6 +112,9 @@ def rule_groups(pools: Sequence[PoolDescriptor], alerts: Alerts, mig_strategy: s
                 },
             },
         ]})
+    # One rule per pool, not per capacity group: a pool's groups (on-demand, spot) share its node selector and
+    # GPU count, and two identical rules would raise every alert twice.
+    per_pool = list({(p.name, tuple(sorted(p.node_selector().items()))): p for p in pools}.values())
     groups.append({"name": "llmfleet-gpu-capacity", "rules": [
-        _missing_gpus_rule(p, mig_strategy, alerts.missing_gpu_minutes) for p in pools]})
+        _missing_gpus_rule(p, mig_strategy, alerts.missing_gpu_minutes) for p in per_pool]})
     return groups

@@ -10,10 +10,12 @@ from pulumi import ResourceOptions
 
 from components.descriptors import PoolDescriptor
 from components.platform import MANAGED_BY
+from components.rag.dashboard import rag_dashboard_json
 from components.rag.embedding import EmbeddingService
 from components.rag.frontend import FrontEnd
 from components.rag.vectorstore import API_KEY_SECRET, VectorStore
 from components.serving.common import PORT as LLM_PORT
+from spec.platform import MONITORING_NAMESPACE
 from spec.rag import RagSpec
 
 PRIORITY = "standard"
@@ -58,6 +60,12 @@ class RagSystem(pulumi.ComponentResource):
             "vector_store": r.vector_store, "model": r.embedding.model, "namespace": r.namespace,
             "descriptors": args["descriptors"], "priority": PRIORITY, "depends_on": deps},
             opts=ResourceOptions(parent=self))
+        # Grafana's sidecar loads dashboards from every namespace; this one sits with the others in monitoring.
+        k8s.core.v1.ConfigMap(
+            f"{name}-dashboard", metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="llmfleet-dashboard-rag", namespace=MONITORING_NAMESPACE,
+                labels={**MANAGED_BY, "grafana_dashboard": "1"}),
+            data={"llmfleet-rag.json": rag_dashboard_json(r.namespace)}, opts=ResourceOptions(parent=self))
         self.urls = {"llm": llm_url(r.llm, args["serving_namespace"]), "embeddings": self.embedding.url,
                      "qdrant": self.vector_store.url}
         self.front_end = None
