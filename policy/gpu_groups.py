@@ -34,9 +34,12 @@ def _aws_node_group(r, siblings) -> Optional[tuple]:
     p = r.props
     types = list(p.get("instanceTypes") or [])
     if not types:
-        # Capacity Block groups name their type in the launch template (a child of the same component).
-        types = [s.props["instanceType"] for s in siblings
-                 if s.resource_type == "aws:ec2/launchTemplate:LaunchTemplate" and s.props.get("instanceType")]
+        # Capacity Block groups name their type in the launch template, and in the tag the program puts on them
+        # (components/aws/nodegroups.py INSTANCE_TYPE_TAG): a resource policy sees only the group, not its siblings.
+        tagged = (p.get("tags") or {}).get("llmfleet.io/instance-type")
+        types = [tagged] if tagged else [s.props["instanceType"] for s in siblings
+                                         if s.resource_type == "aws:ec2/launchTemplate:LaunchTemplate"
+                                         and s.props.get("instanceType")]
     capacity = {"SPOT": "spot", "CAPACITY_BLOCK": "reserved"}.get(p.get("capacityType"), "on-demand")
     scaling = p.get("scalingConfig") or {}
     return "aws", types[:1], capacity, _int(scaling.get("minSize")), _int(scaling.get("maxSize"))

@@ -117,8 +117,6 @@ def read_budget(o: Obj, cloud: str) -> Optional[BudgetSpec]:
         o.error("gcpBillingAccount", "is required on GCP: budgets belong to a billing account")
     if known and cloud != "gcp" and billing is not None:
         o.error("gcpBillingAccount", "only applies when cloud is gcp")
-    if known and cloud == "azure" and start is None:
-        o.error("azureStartDate", "is required on Azure: the first day of the first month the budget covers")
     if known and cloud != "azure" and start is not None:
         o.error("azureStartDate", "only applies when cloud is azure")
     return BudgetSpec(monthly, currency, tuple(alerts), contacts, billing or "", start or "")

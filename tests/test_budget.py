@@ -71,6 +71,16 @@ def test_azure_budget_covers_the_subscription_filtered_by_the_cluster_tag():
         assert pool.inputs["tags"]["llmfleet-cluster"] == "llm-azure-prod", pool.name
 
 
+def test_azure_budget_starts_this_month_unless_given_and_keeps_its_start():
+    from components.cost.budget import first_of_this_month
+    cfg, secrets = _config("azure-prod")
+    del cfg["budget"]["azureStartDate"]
+    plan = run_config(cfg, stack="azure-prod", secrets=secrets)
+    budget = plan.one("azure-native:consumption:Budget")
+    assert budget.inputs["timePeriod"] == {"startDate": first_of_this_month()}
+    assert budget.options["ignoreChanges"] == ["timePeriod"]
+
+
 def test_a_production_stack_needs_a_budget_and_others_may_go_without():
     cfg, secrets = _config("prod")
     del cfg["budget"]
@@ -96,8 +106,6 @@ def test_a_production_stack_needs_a_budget_and_others_may_go_without():
     ("gcp-prod", {"monthly": 10, "contacts": ["a@b.io"], "azureStartDate": "2027-01-15"},
      ["llmfleet:budget.azureStartDate: must be the first day of a month, YYYY-MM-01, got '2027-01-15'",
       "llmfleet:budget.gcpBillingAccount: is required on GCP: budgets belong to a billing account"]),
-    ("azure-prod", {"monthly": 10, "contacts": ["a@b.io"]},
-     ["llmfleet:budget.azureStartDate: is required on Azure: the first day of the first month the budget covers"]),
     ("edge", {"monthly": 10, "contacts": ["a@b.io"]},
      ["llmfleet:budget.monthly: budgets are cloud resources; an existing cluster has no cloud account here"]),
 ])

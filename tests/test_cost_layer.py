@@ -51,8 +51,11 @@ def test_custom_gpu_price_on_existing_clusters_only(stack):
     custom = _opencost(stack).inputs["values"]["opencost"].get("customPricing")
     if stack.spec.cloud == "existing":
         # edge declares pricePerHour 0 for its one-GPU node.
+        # Every price set: Helm would otherwise keep the chart's sample CPU 1.25 / RAM 0.50 per hour.
         assert custom == {"enabled": True, "provider": "custom", "costModel": {
-            "description": "llmfleet: GPU price from llmfleet:gpuPools pricePerHour", "GPU": 0.0}}
+            "description": "llmfleet: GPU price from llmfleet:gpuPools pricePerHour; the rest OpenCost's defaults",
+            "CPU": 0.031611, "spotCPU": 0.006655, "RAM": 0.004237, "spotRAM": 0.000892, "storage": 0.00005479452,
+            "zoneNetworkEgress": 0.01, "regionNetworkEgress": 0.01, "internetNetworkEgress": 0.12, "GPU": 0.0}}
     else:
         assert custom is None
 

@@ -230,3 +230,19 @@ def test_one_rule_says_which_environments_are_production():
     from spec.environment import is_production
     assert [e for e in ("prod", "production", "prod-eu", "preprod", "dev", "prod_1", "production-us-2")
             if is_production(e)] == ["prod", "production", "prod-eu", "production-us-2"]
+
+
+def test_a_capacity_block_group_is_seen_by_the_per_resource_policies():
+    """A Capacity Block node group names no instance type (it is in the launch template); a resource policy sees
+    only the group itself, so the program tags it with the type (components/aws/nodegroups.py)."""
+    from pulumi_policy import ResourceValidationArgs
+    from components.aws.nodegroups import INSTANCE_TYPE_TAG
+    props = {"capacityType": "CAPACITY_BLOCK", "scalingConfig": {"minSize": 0, "maxSize": 4, "desiredSize": 0},
+             "tags": {INSTANCE_TYPE_TAG: "p5.48xlarge"}}
+    args = ResourceValidationArgs("aws:eks/nodeGroup:NodeGroup", props, "urn:x", "h100-reserved", None, None,
+                                  {"maxGpusPerPool": 16})
+    (group,) = gpu_groups([args])
+    assert (group.instance_type, group.capacity, group.max_nodes, group.gpus_per_node) == ("p5.48xlarge", "reserved", 4, 8)
+    found = []
+    next(p for p in POLICIES if p.name == "max-gpus-per-pool").validate(args, lambda m, u=None: found.append(m))
+    assert found == ["h100-reserved: up to 32 GPUs (4 x 8), over the cap of 16 per pool"]

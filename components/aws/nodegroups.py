@@ -26,6 +26,10 @@ DATA_DEVICE = {"AL2023_x86_64_STANDARD": "/dev/xvda", "AL2023_x86_64_NVIDIA": "/
 ASG_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
 
 
+# Tag on Capacity Block node groups naming their instance type (it lives in the launch template there).
+INSTANCE_TYPE_TAG = "llmfleet.io/instance-type"
+
+
 def template_tags(labels: dict, taints: Sequence[Taint], resources: dict) -> dict[str, str]:
     """cluster-autoscaler's scale-from-zero ASG tags (FACTS-cluster.md §2.1): label/<key> = value, taint/<key> =
     `<value>:<Effect>`, resources/<name> = quantity."""
@@ -164,7 +168,10 @@ class ManagedNodeGroup(pulumi.ComponentResource):
                 id=self.launch_template.id, version=self.launch_template.latest_version.apply(lambda v: str(int(v)))),
             labels=dict(args["labels"]),
             taints=taints or None,
-            tags={**tags, **args["node_group_tags"], "Name": ng_name},
+            # A Capacity Block group names no instance type itself; the tag says which (the cost-guard pack prices
+            # node groups from their own inputs: policy/gpu_groups.py).
+            tags={**tags, **args["node_group_tags"], "Name": ng_name,
+                  **({INSTANCE_TYPE_TAG: args["instance_type"]} if block else {})},
             # The cluster-autoscaler owns the desired size once the group exists; a later `pulumi up` must not
             # reset it to the minimum and drain running replicas. The name is fixed (the autoscaler's priority
             # regexes are built from it), so a replacement (new instance or AMI type) must delete the old group

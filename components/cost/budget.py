@@ -9,6 +9,7 @@ scoped to this stack's cluster, not its environment, since several stacks may sh
 - Azure consumption budget: the subscription's cost filtered by the tag `llmfleet-cluster` (the cluster's own
   resource group would miss the node resource group where AKS keeps the VMs; the agent pools carry the tag).
 """
+import datetime
 from typing import Optional, TypedDict
 
 import pulumi
@@ -19,6 +20,12 @@ from spec.costguards import BudgetSpec
 AWS_CLUSTER_TAG = "llmfleet.io/cluster"
 GCP_CLUSTER_LABEL = "llmfleet-cluster"
 AZURE_CLUSTER_TAG = "llmfleet-cluster"
+
+
+def first_of_this_month() -> str:
+    """Azure budgets start on the first of a month, not before the current one (its consumption API)."""
+    today = datetime.date.today()
+    return f"{today.year:04d}-{today.month:02d}-01"
 
 
 class CloudBudgetArgs(TypedDict):
@@ -74,13 +81,16 @@ class CloudBudget(pulumi.ComponentResource):
             self.budget = consumption.Budget(
                 f"{name}-azure", budget_name=f"llmfleet-{cluster}",
                 scope=me.subscription_id.apply(lambda sub: f"/subscriptions/{sub}"),
-                amount=b.monthly, category="Cost", time_grain="Monthly", time_period={"start_date": b.start_date},
+                amount=b.monthly, category="Cost", time_grain="Monthly",
+                time_period={"start_date": b.start_date or first_of_this_month()},
                 filter={"tags": {"name": AZURE_CLUSTER_TAG, "operator": "In", "values": [cluster]}},
                 notifications={f"{a.kind}-{a.percent:g}pct": {
                     "enabled": True, "operator": "GreaterThan", "threshold": a.percent,
                     "threshold_type": "Forecasted" if a.kind == "forecasted" else "Actual",
                     "contact_emails": list(b.contacts)} for a in b.alerts},
-                opts=child)
+                # Azure takes a start in the current month or up to a year ahead, and keeps it: set once, at the
+                # first `up`, and never sent again (a later run's "this month" would be a change it refuses).
+                opts=ResourceOptions(parent=self, ignore_changes=["timePeriod"]))
         else:
             raise ValueError(f"no budget resource for cloud {cloud!r} (spec/costguards.py rejects it)")
         self.register_outputs({"budget": self.budget.id})

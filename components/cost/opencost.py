@@ -12,6 +12,12 @@ from components.descriptors import LABEL_ROLE, PoolDescriptor
 from spec.platform import MONITORING_NAMESPACE, PROMETHEUS_RELEASE
 
 RELEASE = "opencost"
+# OpenCost's own default prices (docs/configuration/on-prem.mdx, default.json; "based on GCP us-central1"): per
+# vCPU-hour, GB-hour, GB-hour of storage, and per GB of egress (shared/FACTS-wave2.md section 4; egress from the
+# chart's values).
+ON_PREM_DEFAULTS = {"CPU": 0.031611, "spotCPU": 0.006655, "RAM": 0.004237, "spotRAM": 0.000892,
+                    "storage": 0.00005479452, "zoneNetworkEgress": 0.01, "regionNetworkEgress": 0.01,
+                    "internetNetworkEgress": 0.12}
 PROMETHEUS_PORT = 9090
 
 
@@ -31,6 +37,9 @@ def opencost_values(cluster: str, cloud: str, pools: Sequence[PoolDescriptor]) -
         "nodeSelector": {LABEL_ROLE: "system"} if cloud != "existing" else {},
     }
     if cloud == "existing":
+        # Every price of the model, not only the GPU's: Helm merges these into the chart's sample costModel
+        # (CPU 1.25, RAM 0.50 per hour: 40x and 118x OpenCost's own defaults), which would otherwise stay.
         opencost["customPricing"] = {"enabled": True, "provider": "custom", "costModel": {
-            "description": "llmfleet: GPU price from llmfleet:gpuPools pricePerHour", "GPU": gpu_hour_price(pools)}}
+            "description": "llmfleet: GPU price from llmfleet:gpuPools pricePerHour; the rest OpenCost's defaults",
+            **ON_PREM_DEFAULTS, "GPU": gpu_hour_price(pools)}}
     return {"opencost": opencost}
