@@ -14,6 +14,7 @@ from spec.clouds import CHECKS
 from spec.cluster import CLOUDS, ClusterSpec, read_cluster
 from spec.costguards import BudgetSpec, CostGuardsSpec, read_budget, read_cost_guards, read_cost_tags
 from spec.environment import is_production
+from spec.gateway import GatewaySpec, read_gateway
 from spec.models import ModelSpec, place_models, read_model
 from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
@@ -65,6 +66,7 @@ class StackSpec:
     cost_guards: CostGuardsSpec = CostGuardsSpec()
     budget: Optional[BudgetSpec] = None
     rag: Optional[RagSpec] = None
+    gateway: Optional[GatewaySpec] = None     # the public HTTPS endpoint (spec/gateway.py)
     security: SecuritySpec = SecuritySpec()
 
     @property
@@ -205,12 +207,17 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
         # The RAG front end calls its LLM's Service: the RAG namespace is a model client.
         security = replace(security, model_clients=(*security.model_clients, rag.namespace))
 
+    gateway_obj = o.obj("gateway")
+    gateway = read_gateway(gateway_obj, environment)
+    gateway_obj.done()
+
     o.done()
     problems.raise_if_any()
     return StackSpec(project=PROJECT, stack=stack, environment=environment, cluster=cluster, platform=platform,
                      pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
                      nvidia=nvidia, observability=observability, serving=serving,
-                     cost_guards=cost_guards, budget=budget, rag=rag, security=security)
+                     cost_guards=cost_guards, budget=budget, rag=rag, security=security,
+                     gateway=gateway)
 
 
 ENVIRONMENT = r"[a-z0-9-]{1,20}"

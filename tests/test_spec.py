@@ -27,7 +27,7 @@ def errors(cfg, secrets=KUBE):
 
 CASES = [
     ({"cloud": "aws", "gpuPools": [pool()], "modles": []},
-     ["llmfleet:modles: unknown key (did you mean 'models'?); allowed: budget, cloud, cluster, costGuards, costTags, environment, gpuPools, "
+     ["llmfleet:modles: unknown key (did you mean 'models'?); allowed: budget, cloud, cluster, costGuards, costTags, environment, gateway, gpuPools, "
       "hfToken, kubeconfig, models, nvidia, observability, platform, prices, rag, security, serving"]),
     ({"cloud": "ibm", "gpuPools": [pool()]},
      ["llmfleet:cloud: must be one of aws, azure, existing, gcp, got 'ibm'"]),
