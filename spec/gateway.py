@@ -20,6 +20,7 @@ from spec.environment import is_production
 from spec.reader import Obj
 
 GATEWAY_NAMESPACE = "llm-gateway"
+GATEWAY_NAME = "llm-gateway"          # the one Gateway per cluster: RAG, /v1 routes and federation attach to it
 ISSUERS = ("acme", "selfSigned")
 LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 # RFC 1123 subdomain, at least two labels: a Gateway listener's hostname (Gateway API: no wildcard here, since the
