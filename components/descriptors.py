@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from catalog.gpus import GpuModel
+from catalog.drivers import OWNERS, DriverOwnership, driver_ownership  # noqa: F401 (re-exported)
 from spec.pools import PoolSpec, Sharing, Taint
 
 # Every GPU node this program creates carries these labels, whatever the cloud.
@@ -17,38 +18,6 @@ LABEL_GPU = "llmfleet.io/gpu"
 LABEL_ROLE = "llmfleet.io/node-role"
 GPU_TAINT = Taint("nvidia.com/gpu", "present", "NoSchedule")
 GKE_COMPUTE_CLASS = "cloud.google.com/compute-class"
-
-OWNERS = ("image", "cloud", "operator", "host")
-
-
-@dataclass(frozen=True)
-class DriverOwnership:
-    """Exactly one owner per component; `operator` means the GPU Operator / device plugin chart must install it."""
-    driver: str
-    toolkit: str
-    device_plugin: str
-    note: str = ""
-
-
-def driver_ownership(cloud: str, image: str, driver: str) -> DriverOwnership:
-    """The table in shared/FACTS.md, as this program implements it."""
-    if cloud == "aws":
-        if image == "bottlerocket-nvidia":
-            return DriverOwnership("image", "image", "image", "Bottlerocket NVIDIA variant ships all three")
-        return DriverOwnership("image", "image", "operator", "AL2023 NVIDIA AMI: driver+toolkit in the image")
-    if cloud == "gcp":
-        if driver == "operator":
-            return DriverOwnership("operator", "operator", "operator", "GKE driver INSTALLATION_DISABLED")
-        return DriverOwnership("cloud", "cloud", "cloud", "GKE-managed driver and device plugin")
-    if cloud == "azure":
-        if driver == "operator":
-            return DriverOwnership("operator", "operator", "operator", "AKS gpuProfile.driver None")
-        return DriverOwnership("cloud", "cloud", "operator", "AKS gpuProfile.driver Install")
-    # existing clusters: `cloud` means the host already has the driver (e.g. k3s on a GPU box)
-    if driver == "operator":
-        return DriverOwnership("operator", "operator", "operator", "existing cluster, operator owns all")
-    return DriverOwnership("host", "operator", "operator", "existing cluster, driver preinstalled on the host")
-
 
 @dataclass(frozen=True)
 class PoolDescriptor:

@@ -17,9 +17,8 @@ Example stack config:
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from components.descriptors import driver_ownership
-from components.nvidia.labels import (DEPLOY_LABELS, cloud_managed, mig_partitioned_by, nvidia_node_labels,
-                                      operator_flags)
+from catalog.drivers import driver_ownership
+from spec.nvidia_labels import DEPLOY_LABELS, cloud_managed, mig_partitioned_by, nvidia_node_labels, operator_flags
 from spec.platform import QUANTITY, QUANTITY_HINT
 from spec.pools import PoolSpec
 from spec import limits as L
