@@ -115,8 +115,8 @@ def load(raw: dict[str, Any], stack: str, other_keys: Iterable[str] = ()) -> Fed
             problems.add(path, f"{item!r} is listed twice")
         else:
             hubs.append(name)
-    if len(f.raw.get("hubs") or []) > MAX_HUBS and f.valid("hubs"):
-        f.reject("hubs", f"lists at most {MAX_HUBS} stacks (a primary and a standby, one DNS failover pair), got "
+    if isinstance(f.raw.get("hubs"), list) and len(f.raw["hubs"]) > MAX_HUBS:
+        f.error("hubs", f"lists at most {MAX_HUBS} stacks (a primary and a standby, one DNS failover pair), got "
                          f"{len(f.raw['hubs'])}")
 
     hostname = f.str("hostname", pattern=HOSTNAME, hint=HOSTNAME_HINT)
