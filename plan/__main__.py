@@ -31,7 +31,7 @@ def plan(stack: str, out: Path, quiet: bool = False, stack_root: Path = ROOT) ->
     problems = list(stack_file.problems)
     if not stack_file.fatal and federation.is_federation(stack_file.config):
         # StackReferences resolve from the referenced stacks' own plans: plan (or reuse) them first.
-        code, lines = federation.prepare(stack_file.config, stack_root, out.parent,
+        code, lines = federation.prepare(stack_file.config, stack_root,
                                          lambda s, o: plan(s, o, quiet=True, stack_root=stack_root), say)
         if lines:
             print(f"plan: stack {stack}: {CONFIG_ERROR_HEADER}\n" + "\n".join(problems + lines), file=sys.stderr)

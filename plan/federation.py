@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from plan import fakes
-from plan.runtime import SECRET
+from plan.runtime import ROOT as PROGRAM_ROOT, SECRET
 from plan.stackfile import SECRET_PLACEHOLDER
 from spec.stack import PROJECT
 
@@ -63,10 +63,11 @@ def _newest_source(root: Path) -> float:
     return newest
 
 
-def fresh(outputs: Path, stack_file: Path, root: Path) -> bool:
+def fresh(outputs: Path, stack_file: Path) -> bool:
+    """Newer than its stack file and every source file of the program that made it (plan/runtime.py ROOT)."""
     if not outputs.exists():
         return False
-    return outputs.stat().st_mtime >= max(stack_file.stat().st_mtime, _newest_source(root))
+    return outputs.stat().st_mtime >= max(stack_file.stat().st_mtime, _newest_source(PROGRAM_ROOT))
 
 
 def load_outputs(path: Path) -> tuple[dict, list]:
@@ -76,11 +77,13 @@ def load_outputs(path: Path) -> tuple[dict, list]:
     return {k: (SECRET_PLACEHOLDER if k in secret else v) for k, v in outputs.items()}, secret
 
 
-def prepare(config: dict, stack_root: Path, out_root: Path, plan_stack: Callable[[str, Path], int],
+def prepare(config: dict, stack_root: Path, plan_stack: Callable[[str, Path], int],
             say=print) -> tuple[int, list[str]]:
-    """Plans (or reuses) every referenced stack and loads its outputs for the StackReference mock.
+    """Plans (or reuses) every referenced stack into `<stack_root>/out/<stack>` (whatever --out the federation
+    stack itself has) and loads its outputs for the StackReference mock.
     Returns (exit code, problem lines): 0 and no lines when every reference resolves."""
     fakes.STACK_OUTPUTS.clear()
+    out_root = stack_root / "out"
     lines, code = [], 0
     available = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stack_root.glob("Pulumi.*.yaml"))
     for path, name in referenced(config):
@@ -91,8 +94,12 @@ def prepare(config: dict, stack_root: Path, out_root: Path, plan_stack: Callable
                          f"stacks: {', '.join(available)})")
             code = max(code, 2)
             continue
+        if _is_federation_file(stack_root, short):
+            lines.append(f"{path}: {name} is a federation stack; a federation references cloud stacks")
+            code = max(code, 2)
+            continue
         outputs = out_root / short / "outputs.json"
-        if fresh(outputs, stack_file, stack_root):
+        if fresh(outputs, stack_file):
             say(f"plan: {name}: reusing {outputs} (newer than its stack file and the program)")
         else:
             say(f"plan: {name}: planning stack {short} first (its outputs are missing or older than the program)")
@@ -104,6 +111,14 @@ def prepare(config: dict, stack_root: Path, out_root: Path, plan_stack: Callable
                 continue
         fakes.STACK_OUTPUTS[name] = load_outputs(outputs)
     return code, lines
+
+
+def _is_federation_file(root: Path, stack: str) -> bool:
+    from plan.stackfile import StackFileError, read_stack_file
+    try:
+        return is_federation(read_stack_file(root, stack).config)
+    except StackFileError:
+        return False
 
 
 def hub_of(provider: str) -> Optional[str]:
@@ -120,12 +135,14 @@ def write_routes(routing, out: Path, title: str) -> None:
 
 def order(root: Path) -> list[str]:
     """Every stack of `root`, federation stacks after the cloud stacks (so they reuse the fresh outputs)."""
-    from plan.stackfile import StackFileError, read_stack_file
     names = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+    return sorted(names, key=lambda n: (_is_federation_file(root, n), n))
 
-    def is_fed(name: str) -> bool:
-        try:
-            return is_federation(read_stack_file(root, name).config)
-        except StackFileError:
-            return False
-    return sorted(names, key=lambda n: (is_fed(n), n))
+
+def cloud_stacks(root: Path) -> list[str]:
+    """The stacks with a cluster of their own (what tests of clusters iterate over)."""
+    return [n for n in order(root) if not _is_federation_file(root, n)]
+
+
+def federation_stacks(root: Path) -> list[str]:
+    return [n for n in order(root) if _is_federation_file(root, n)]
