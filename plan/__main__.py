@@ -137,7 +137,9 @@ def plan_federation(result, composed, out: Path, duration: int, say) -> int:
                 print(f"validation: hub {hub}: {obj}: {p}", file=sys.stderr)
         failed += len(invalid)
         ctx = Context(doc["cloud"], version, objs, hub_resources)
-        found += [checks.Check(c.name, f"{hub}: {c.object}", c.verdict, c.message) for c in checks.run(ctx)]
+        from plan.checks import federation as federation_refs
+        found += [checks.Check(c.name, f"{hub}: {c.object}", c.verdict, c.message)
+                  for c in checks.run(ctx) + federation_refs.check(ctx)]
         say(f"hub {hub} ({doc['cloud']}): {len(objs)} Kubernetes objects, "
             f"{len(objs) - len(invalid)} valid (Kubernetes {version} strict schema / CRDs)")
     checks.write(found, out / "checks.json")

@@ -199,3 +199,25 @@ def test_cli_exit_codes_for_the_federation_stack(tmp_path, real_outputs, monkeyp
     (root / "Pulumi.federation.yaml").write_text(FED.replace("hubs: [prod, gcp-prod]", "hubs: []"))
     assert plan_cli.main(["--stack", "federation"]) == 2
     assert "llmfleet:federation.hubs: must have at least 1 item(s), got 0" in capsys.readouterr().err
+
+
+def test_the_reference_checks_fail_when_a_referenced_object_is_missing(tmp_path, real_outputs, capsys):
+    """plan/checks/federation.py is not a pass over nothing: drop a key Secret and a Backend, and it says so."""
+    import yaml
+    from plan.checks import federation as refs
+    from plan.checks.context import Context
+    root = scratch(tmp_path, real_outputs)
+    assert run(root, capsys)[0] == 0
+    objs = [yaml.safe_load(p.read_text()) for p in (root / "out" / "federation" / "manifests" / "prod").rglob("*.yaml")]
+    assert all(c.verdict != "fail" for c in refs.check(Context("aws", "1.34", objs)))
+    kept = [o for o in objs if (o["kind"], o["metadata"]["name"]) not in
+            {("Secret", "fed-gcp-prod-api-key"), ("Backend", "fed-prod"), ("Secret", "llm-federation-dns01")}]
+    failed = sorted(f"{c.object}: {c.message}" for c in refs.check(Context("aws", "1.34", kept)) if c.verdict == "fail")
+    assert failed == [
+        "AIServiceBackend llm-federation/fed-prod: backendRef Backend llm-federation/fed-prod is not in the plan",
+        "BackendSecurityPolicy llm-federation/fed-gcp-prod: API key Secret llm-federation/fed-gcp-prod-api-key is not "
+        "in the plan",
+        "Issuer llm-federation/llm-federation-acme: route53 accessKeyIDSecretRef Secret llm-federation/"
+        "llm-federation-dns01 is not in the plan",
+        "Issuer llm-federation/llm-federation-acme: route53 secretAccessKeySecretRef Secret llm-federation/"
+        "llm-federation-dns01 is not in the plan"]
