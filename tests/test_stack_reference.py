@@ -221,3 +221,25 @@ def test_the_reference_checks_fail_when_a_referenced_object_is_missing(tmp_path,
         "llm-federation-dns01 is not in the plan",
         "Issuer llm-federation/llm-federation-acme: route53 secretAccessKeySecretRef Secret llm-federation/"
         "llm-federation-dns01 is not in the plan"]
+
+
+from tests.test_cli import _run, checkout  # noqa: E402,F401  (the scratch checkout fixture of the real CLI tests)
+
+
+def test_python_m_plan_exit_codes_for_federation(checkout):
+    """The real command line: a federation whose referenced stacks are not in the checkout exits 2 with one line
+    per stack, and `--all` plans it after the cloud stacks and exits 2."""
+    import sys
+    fed = checkout / "Pulumi.federation.yaml"
+    fed.write_text(FED)
+    try:
+        single = _run(checkout, sys.executable, "-m", "plan", "--stack", "federation")
+        everything = _run(checkout, sys.executable, "-m", "plan", "--all")
+    finally:
+        fed.unlink()
+    assert single.returncode == 2 and "Traceback" not in single.stderr, single.stderr
+    assert single.stderr.splitlines()[1:] == [
+        f"llmfleet:federation.stacks[{i}].name: acme/llmfleet/{s} maps to no stack file here (<org>/llmfleet/<stack> "
+        f"-> Pulumi.<stack>.yaml; stacks: edge, federation)" for i, s in enumerate(CLOUD)]
+    assert everything.returncode == 2
+    assert "planned 2 stacks: edge, federation; FAILED: federation" in everything.stdout
