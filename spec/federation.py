@@ -123,21 +123,27 @@ def load(raw: dict[str, Any], stack: str, other_keys: Iterable[str] = ()) -> Fed
     if hostname and f.valid("hostname") and hostname.endswith(PRIVATE_SUFFIXES):
         f.reject("hostname", f"{hostname!r} is a private name: the global endpoint needs a public name in the DNS "
                              f"zone below")
+    # A missing block is one line ("is required"), not one more per key inside it.
     t = f.obj("tls", required=True)
-    email = t.str("email")
-    if email and t.valid("email") and not re.fullmatch(EMAIL, email):
-        t.reject("email", f"must be an email address, got {email!r}")
-    server = t.str("server", LETSENCRYPT)
-    if server and t.valid("server") and not server.startswith("https://"):
-        t.reject("server", f"must be an https:// ACME directory URL, got {server!r}")
-    t.done()
+    email, server = "", LETSENCRYPT
+    if t.given:
+        email = t.str("email")
+        if email and t.valid("email") and not re.fullmatch(EMAIL, email):
+            t.reject("email", f"must be an email address, got {email!r}")
+        server = t.str("server", LETSENCRYPT)
+        if server and t.valid("server") and not server.startswith("https://"):
+            t.reject("server", f"must be an https:// ACME directory URL, got {server!r}")
+        t.done()
 
     d = f.obj("dns", required=True)
-    r = d.obj("route53", required=True)
-    zone = r.str("zoneId", pattern=ROUTE53_ZONE, hint="a Route53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ")
-    region = r.str("region", "us-east-1", pattern=AWS_REGION, hint="an AWS region, e.g. us-east-1")
-    r.done()
-    d.done()
+    zone, region = "", "us-east-1"
+    if d.given:
+        r = d.obj("route53", required=True)
+        if r.given:
+            zone = r.str("zoneId", pattern=ROUTE53_ZONE, hint="a Route53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ")
+            region = r.str("region", "us-east-1", pattern=AWS_REGION, hint="an AWS region, e.g. us-east-1")
+            r.done()
+        d.done()
 
     if f.has("models"):
         models = tuple(f.str_list("models", min_items=1))
