@@ -54,8 +54,8 @@ def compose_federation(spec: FederationSpec) -> FederationStack:
         spec, dict(zip(shorts, a[0])), dict(zip(shorts, a[1])), dict(zip(spec.hubs, a[2])))))
 
     # The tenants' keys: one per client, the same at every hub (a failover must not change a client's key).
-    client_keys = {c: pulumi.Output.secret(random.RandomPassword(f"client-{c}", length=KEY_LENGTH, special=False).result)
-                   for c in spec.clients}
+    client_keys = {c: pulumi.Output.secret(
+        random.RandomPassword(f"client-{c}", length=KEY_LENGTH, special=False).result) for c in spec.clients}
     api_keys = {s: pulumi.Output.secret(refs[s].get_output(KEY_OUTPUT)) for s in shorts}
     stack = FederationStack(spec, routing)
     # DNS-01 credentials first (every hub's Issuer uses them), the records last (they need the hubs' addresses).

@@ -129,8 +129,9 @@ class FederationHub(pulumi.ComponentResource):
                   "issuerRef": {"name": ISSUER, "kind": "Issuer", "group": "cert-manager.io"}},
             opts=ResourceOptions(parent=self, depends_on=[issuer]))
         tls = {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "group": "", "name": TLS_SECRET}]}
+        wait = {"pulumi.com/waitFor": "condition=Programmed"}
         self.gateway = Gateway(
-            f"{name}-gateway", metadata=meta(FEDERATION_GATEWAY, annotations={"pulumi.com/waitFor": "condition=Programmed"}),
+            f"{name}-gateway", metadata=meta(FEDERATION_GATEWAY, annotations=wait),
             spec={"gatewayClassName": GATEWAY_CLASS, "listeners": [
                 {"name": listener, "hostname": host, "port": 443, "protocol": "HTTPS", "tls": tls,
                  "allowedRoutes": {"namespaces": {"from": "Same"}}}
