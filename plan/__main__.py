@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pulumi
 
-from plan import cost, manifests, policy, preview, validate
+from plan import cost, federation, manifests, policy, preview, validate
 from plan.checks.stage import run_stage
 from plan.runtime import ROOT, run_program
 from plan.stackfile import with_secret_placeholders, StackFileError, read_stack_file
@@ -29,6 +29,13 @@ def plan(stack: str, out: Path, quiet: bool = False, stack_root: Path = ROOT) ->
         print(f"plan: {e}", file=sys.stderr)
         return 2
     problems = list(stack_file.problems)
+    if not stack_file.fatal and federation.is_federation(stack_file.config):
+        # StackReferences resolve from the referenced stacks' own plans: plan (or reuse) them first.
+        code, lines = federation.prepare(stack_file.config, stack_root,
+                                         lambda s, o: plan(s, o, quiet=True, stack_root=stack_root), say)
+        if lines:
+            print(f"plan: stack {stack}: {CONFIG_ERROR_HEADER}\n" + "\n".join(problems + lines), file=sys.stderr)
+            return code
     started = time.perf_counter_ns()
     result = None
     if not stack_file.fatal:
@@ -55,10 +62,12 @@ def plan(stack: str, out: Path, quiet: bool = False, stack_root: Path = ROOT) ->
     (out / "outputs.json").write_text(json.dumps(result.outputs, indent=2) + "\n")
     # Resource options per URN (not part of `pulumi preview --json`); the day-2 diff reads them (plan/diff.py).
     (out / "options.json").write_text(json.dumps({r.urn: r.options for r in result.resources}, indent=2) + "\n")
+    composed = result.globals["STACK"]
+    if getattr(composed, "federation", False):
+        return plan_federation(result, composed, out, duration, say)
     objs = manifests.objects(result.resources)
     manifests.write(objs, out / "manifests")
 
-    composed = result.globals["STACK"]
     k8s_version = composed.spec.cluster.kubernetes_version
     invalid = validate.validate_all(objs, k8s_version)
     report = cost.report(composed)
@@ -103,6 +112,49 @@ def plan(stack: str, out: Path, quiet: bool = False, stack_root: Path = ROOT) ->
     return 1 if failed_checks or blocked else 0
 
 
+def plan_federation(result, composed, out: Path, duration: int, say) -> int:
+    """The federation stack's objects per hub (manifests/<hub>/), validated against that hub's Kubernetes version
+    and checked; the routing table to routes.json and routes.md (plan/federation.py)."""
+    from components.federation.routing import resolve
+    from plan.checks.context import Context
+    from plan import checks
+    spec = composed.spec
+    outputs = {s.short: federation.fakes.STACK_OUTPUTS[s.name][0] for s in spec.stacks}
+    routing = resolve(spec, {s: o.get("federation") for s, o in outputs.items()},
+                      {s: "federationApiKey" in o for s, o in outputs.items()})
+    federation.write_routes(routing, out, f"stack {result.stack}")
+    failed = 0
+    found = []
+    for hub in spec.hubs:
+        doc = outputs[hub]["federation"]
+        hub_resources = [r for r in result.resources if federation.hub_of(r.provider) == hub]
+        objs = manifests.objects(hub_resources)
+        manifests.write(objs, out / "manifests" / hub)
+        version = doc["kubernetesVersion"]
+        invalid = validate.validate_all(objs, version)
+        for obj, problems in invalid.items():
+            for p in problems:
+                print(f"validation: hub {hub}: {obj}: {p}", file=sys.stderr)
+        failed += len(invalid)
+        ctx = Context(doc["cloud"], version, objs, hub_resources)
+        from plan.checks import federation as federation_refs
+        found += [checks.Check(c.name, f"{hub}: {c.object}", c.verdict, c.message)
+                  for c in checks.run(ctx) + federation_refs.check(ctx)]
+        say(f"hub {hub} ({doc['cloud']}): {len(objs)} Kubernetes objects, "
+            f"{len(objs) - len(invalid)} valid (Kubernetes {version} strict schema / CRDs)")
+    checks.write(found, out / "checks.json")
+    s = checks.summary(found)
+    bad = [c for c in found if c.verdict == "fail"]
+    say(f"cluster checks: {s['pass']} pass, {s['fail']} fail, {s['unchecked']} unchecked -> {out / 'checks.json'}")
+    for c in bad:
+        print(f"  {c.object}: [{c.name}] {c.message}", file=sys.stderr)
+    say(f"stack {result.stack} (federation over {', '.join(s.short for s in spec.stacks)}): "
+        f"{len(result.resources)} resources, planned in {duration / 1e9:.2f}s -> {out}; routes -> {out / 'routes.md'}")
+    for v in routing.models:
+        say(f"  {v.name}: " + " > ".join(f"{b.name} (${b.usd_per_1m_tokens:.2f}/1M)" for b in v.backends))
+    return 1 if failed or bad else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="plan", description=__doc__)
     ap.add_argument("--stack", default="dev")
@@ -112,7 +164,7 @@ def main(argv=None) -> int:
                     "second `pulumi up` would do relative to it (plan/diff.py)")
     args = ap.parse_args(argv)
     if args.all:
-        stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+        stacks = federation.order(ROOT)
         if not stacks:
             print(f"plan: no Pulumi.<stack>.yaml in {ROOT}", file=sys.stderr)
             return 2

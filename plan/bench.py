@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from plan import checks, manifests, validate
+from plan import checks, federation, manifests, validate
 from plan.checks.context import Context
 from plan.runtime import ROOT, run_program
 from plan.stackfile import encode, load_stack_config
@@ -74,11 +74,27 @@ def whole_process(stack: str, repeats: int = REPEATS) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
+def federation_row(stack: str) -> str:
+    """A federation stack: its references resolved first (planned once if stale, then reused), the program alone
+    in process (its objects are validated per hub by the whole-process run)."""
+    from plan.__main__ import plan
+    project, config, secrets = load_stack_config(ROOT, stack)
+    code, lines = federation.prepare(config, ROOT, lambda s, o: plan(s, o, quiet=True, stack_root=ROOT),
+                                     say=lambda *a: None)
+    if code:
+        raise SystemExit(f"bench: {stack}: " + "; ".join(lines))
+    run_program(project, stack, config, secrets)                  # warm-up
+    secs, result = _timed(lambda: run_program(project, stack, config, secrets))
+    wall, cpu = whole_process(stack)
+    return (f"| {stack} (program only in process) | {len(result.resources)} | "
+            f"{len(manifests.objects(result.resources))} | {secs:.2f} | {wall:.2f} | {cpu:.2f} |")
+
+
 def main() -> int:
     t = time.perf_counter()
     validate.crd_index()
     print(f"one-off: indexing {len(validate.crd_index())} CRD schemas (cached per file hash) took {time.perf_counter() - t:.2f}s\n")
-    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+    stacks = federation.cloud_stacks(ROOT)
     print("| stack | resources | k8s objects | in-process plan s (median of %d) | whole process wall s | "
           "whole process CPU s |" % REPEATS)
     print("|---|---|---|---|---|---|")
@@ -90,6 +106,8 @@ def main() -> int:
         wall, cpu = whole_process(stack)
         print(f"| {stack} | {len(result.resources)} | {len(manifests.objects(result.resources))} | {secs:.2f} | "
               f"{wall:.2f} | {cpu:.2f} |")
+    for stack in federation.federation_stacks(ROOT):
+        print(federation_row(stack))
     print("\n| models | resources | k8s objects | plan s (median of %d) | ms per model |" % REPEATS)
     print("|---|---|---|---|---|")
     for n in (1, 10, 50):

@@ -67,7 +67,8 @@ def redact(value: Any) -> Any:
 class _Mocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs):
         state = fakes.outputs_for(args.typ, args.name, args.inputs)
-        return f"{args.name}-id", state
+        # A read (StackReference: id = the referenced stack's name) keeps the id it was read with.
+        return args.resource_id or f"{args.name}-id", state
 
     def call(self, args: mocks.MockCallArgs):
         return fakes.call(args.token, args.args), []   # no check failures

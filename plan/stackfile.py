@@ -314,8 +314,9 @@ def _config_key(key: str, project: str) -> Optional[str]:
 
 
 def _program_keys() -> tuple[str, ...]:
+    from spec.federation import KEY
     from spec.stack import TOP_LEVEL_KEYS
-    return TOP_LEVEL_KEYS
+    return (*TOP_LEVEL_KEYS, KEY)
 
 
 def _shape(value: Any) -> str:

@@ -23,6 +23,7 @@ from spec.platform import GPU_OPERATOR_NAMESPACE, MONITORING_NAMESPACE, SYSTEM_N
 from spec.cluster import METRICS_API_BUILTIN
 from spec.pools import pool_groups
 from spec.stack import StackSpec
+from stacks.exports import export_federation
 
 
 @dataclass
@@ -142,4 +143,5 @@ def compose(spec: StackSpec) -> Stack:
                                for p in cluster.pools])
     pulumi.export("models", [{"name": m.name, "pool": m.placement.pool, "tensorParallel": m.placement.tensor_parallel,
                               "kvTokens": m.placement.kv_tokens} for m in spec.models if m.placement])
+    export_federation(spec)     # the federation stack's view of this one (docs/federation.md)
     return Stack(spec, cluster, platform, observability, nvidia, serving, cost)

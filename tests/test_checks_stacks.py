@@ -6,12 +6,12 @@ import json
 import pytest
 
 from plan import __main__ as plan_cli
-from plan import checks, manifests
+from plan import checks, federation, manifests
 from plan.checks.context import Context
 from plan.runtime import ROOT
 from tests.harness import run_stack
 
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+STACKS = federation.cloud_stacks(ROOT)
 # Rules every stack must actually exercise, so a pass is not a pass over nothing.
 ALWAYS = {"admission.limitrange", "admission.pod-security", "scheduling.gpu-fit", "references.pod",
           "references.service", "helm.values"}
@@ -25,6 +25,17 @@ def test_every_shipped_stack_passes_the_cluster_checks(stack):
     assert ALWAYS <= {c.name for c in found if c.verdict != "unchecked"}, "a rule saw nothing to check"
     failures = [f"{c.object}: [{c.name}] {c.message}" for c in found if c.verdict == "fail"]
     assert failures == []
+
+
+@pytest.mark.parametrize("stack", federation.federation_stacks(ROOT))
+def test_every_shipped_federation_stack_passes_the_cluster_checks(stack, tmp_path):
+    """A federation stack's hub objects go through the same checks (plus their references, plan/checks/federation.py)
+    in its own plan, which resolves the cloud stacks' outputs first."""
+    assert plan_cli.plan(stack, tmp_path / stack, quiet=True, stack_root=ROOT) == 0
+    found = json.loads((tmp_path / stack / "checks.json").read_text())["checks"]
+    ran = {c["name"] for c in found if c["verdict"] == "pass"}
+    assert {"api.cel", "references.federation"} <= ran, "a rule saw nothing to check"
+    assert [c for c in found if c["verdict"] == "fail"] == []
 
 
 def test_checks_json_is_written_and_a_failing_check_fails_the_plan(monkeypatch, tmp_path, capsys):

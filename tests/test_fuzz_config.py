@@ -6,9 +6,11 @@ plans successfully with every object valid (`accepted`). Never a traceback, neve
 The default run is short and deterministic (`make test`); LLMFLEET_FUZZ_EXAMPLES=3000 runs a long, random one.
 Every failing example a run finds is added to tests/test_config_errors.py as a regular test.
 """
+import functools
 import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -42,8 +44,37 @@ def accepted(outcome: Outcome) -> bool:
     return failed_checks == 0 and bool(blocked)
 
 
+@functools.cache
+def _referenced_outputs() -> dict:
+    """The cloud stacks the shipped federation stacks reference, with their outputs.json (planned once if stale)."""
+    from plan import __main__ as plan_cli, federation
+    from plan.stackfile import read_stack_file
+    out = {}
+    for stack in federation.federation_stacks(ROOT):
+        config = read_stack_file(ROOT, stack).config
+        code, lines = federation.prepare(config, ROOT, lambda s, o: plan_cli.plan(s, o, quiet=True, stack_root=ROOT),
+                                         say=lambda *a: None)
+        assert (code, lines) == (0, []), lines
+        for _, name in federation.referenced(config):
+            short = federation.local_stack(name)
+            out[short] = (ROOT / "out" / short / "outputs.json").read_text()
+    return out
+
+
+def _with_references(text: str, workdir: Path) -> None:
+    """A federation stack file plans against the referenced stacks' outputs: put them beside it, so a mutation
+    reaches the program instead of stopping at 'maps to no stack file'."""
+    if "llmfleet:federation" not in text:
+        return
+    for stack, outputs in _referenced_outputs().items():
+        shutil.copy(ROOT / f"Pulumi.{stack}.yaml", workdir / f"Pulumi.{stack}.yaml")
+        (workdir / "out" / stack).mkdir(parents=True)
+        (workdir / "out" / stack / "outputs.json").write_text(outputs)
+
+
 def check(text: str) -> None:
     with tempfile.TemporaryDirectory(prefix="llmfleet-fuzz-") as workdir:
+        _with_references(text, Path(workdir))
         outcome = plan_text(text, Path(workdir))
         event(f"plan exit {outcome.code}")     # --hypothesis-show-statistics: how many planned, how many were errors
         assert "Traceback" not in outcome.stderr, outcome.stderr

@@ -9,10 +9,12 @@ import promql_parser
 import pytest
 
 from catalog.serving_metrics import VLLM_METRICS, series
+from plan.federation import cloud_stacks, federation_stacks
 from tests.harness import run_stack
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+# Cloud stacks: a federation stack renders no rules, dashboards or scalers (test below).
+STACKS = cloud_stacks(ROOT)
 ENGINE_PREFIX = re.compile(r"^(vllm:|ray_vllm_)")
 SUFFIXES = ("_bucket", "_count", "_sum", "_total", "")
 KNOWN_ENGINE_SERIES = {series(e, n, s) for e in ("vllm", "kserve", "rayserve") for n in VLLM_METRICS for s in SUFFIXES}
@@ -121,3 +123,11 @@ def test_the_stacks_render_every_engine_and_every_source_kind():
 def test_the_parser_rejects_broken_promql(bad):
     with pytest.raises(Exception):
         promql_parser.parse(bad)
+
+
+@pytest.mark.parametrize("stack", federation_stacks(ROOT))
+def test_federation_stacks_render_no_promql(stack, tmp_path):
+    from plan import __main__ as plan_cli
+    assert plan_cli.plan(stack, tmp_path / stack, quiet=True, stack_root=ROOT) == 0
+    kinds = {p.name.split("-")[0] for p in (tmp_path / stack / "manifests").rglob("*.yaml")}
+    assert kinds and not kinds & {"PrometheusRule", "ConfigMap", "ScaledObject", "InferenceService"}, kinds

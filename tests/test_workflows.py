@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from plan.federation import cloud_stacks, federation_stacks
 from plan.runtime import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -39,11 +40,19 @@ def _actionlint(folder: Path) -> subprocess.CompletedProcess:
 
 
 def _stack_clouds() -> dict[str, str]:
+    """Every cloud stack with its cloud. A federation stack is not in these matrices: it deploys after the cloud
+    stacks, with the DNS cloud's and every hub cloud's credentials (docs/federation.md, "Deploying")."""
     out = {}
-    for path in ROOT.glob("Pulumi.*.yaml"):
-        stack = path.name[len("Pulumi."):-len(".yaml")]
-        out[stack] = yaml.safe_load(path.read_text())["config"]["llmfleet:cloud"]
+    for stack in cloud_stacks(ROOT):
+        out[stack] = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["llmfleet:cloud"]
+    assert set(out) | set(federation_stacks(ROOT)) == {p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml")}
     return out
+
+
+def test_federation_stacks_stay_out_of_the_per_cloud_matrices():
+    rows = {row["stack"] for name in ("preview.yml", "up.yml")
+            for row in next(iter(_load(name)["jobs"].values()))["strategy"]["matrix"]["include"]}
+    assert federation_stacks(ROOT) and not rows & set(federation_stacks(ROOT))
 
 
 def test_actionlint_passes(tmp_path):
