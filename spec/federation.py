@@ -29,6 +29,12 @@ from spec.reader import DNS_LABEL, DNS_LABEL_HINT, ConfigError, Obj, Problems, d
 from spec.stack import PROJECT, _Root, _check_namespaces, _read_environment, project_config
 
 KEY = "federation"
+# The output contract between cloud stacks (stacks/exports.py writes it) and a federation stack (reads it).
+# SCHEMA_VERSION: a federation stack refuses a shape it does not know, so a change that renames or drops a field
+# bumps it (adding a field does not).
+OUTPUT = "federation"
+KEY_OUTPUT = "federationApiKey"
+SCHEMA_VERSION = 1
 FEDERATION_NAMESPACE = "llm-federation"   # the hub's namespace for the global layer (its own Gateway, routes, keys)
 FEDERATION_GATEWAY = "llm-federation"
 MAX_HUBS = 2                              # primary + standby: a DNS failover pair

@@ -10,16 +10,12 @@ import pulumi
 import pulumi_random as random
 
 from sizing.token_cost import token_cost
+from spec.federation import KEY_OUTPUT, OUTPUT, SCHEMA_VERSION  # noqa: F401 (the export's contract)
 from spec.gateway import GATEWAY_NAME, GATEWAY_NAMESPACE
 
-# Version of the `federation` output shape: a federation stack refuses a shape it does not know, so a change that
-# renames or drops a field bumps this (adding a field does not).
-SCHEMA_VERSION = 1
 # Engines the stack's Gateway routes by model name on `/v1` (the gateway contract: every vLLM model is routable by
 # its ModelSpec.name). A model served by another engine is not offered to federation.
 ROUTABLE_ENGINES = ("vllm",)
-OUTPUT = "federation"
-KEY_OUTPUT = "federationApiKey"
 # The API key: long enough to be unguessable, letters and digits only so it travels in a header unquoted.
 KEY_LENGTH = 48
 

@@ -13,7 +13,7 @@ level is a fallback that Envoy uses when the levels before it are ejected as unh
 from dataclasses import dataclass, field
 from typing import Optional
 
-from stacks.exports import KEY_OUTPUT, OUTPUT, SCHEMA_VERSION
+from spec.federation import KEY_OUTPUT, OUTPUT, SCHEMA_VERSION
 
 PREFIX = "llmfleet:federation"
 
