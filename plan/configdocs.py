@@ -3,10 +3,10 @@ the readers themselves: `make docs` writes both, tests/test_docs_generated.py fa
 
 How: while generating (never during a plan), every accessor call of spec/reader.py `Obj` is recorded: the key's
 path (list positions as `[]`), its kind, default, choices, bounds and pattern, and the cloud of the config being
-loaded. Every shipped stack and a few synthetic configs (SYNTHETIC, reaching blocks no stack writes) are loaded; a
-reader call site in spec/ that none of them reaches fails the generator, as does a key without a meaning in
-spec/keydocs.py. Types, defaults and allowed values thus come from the code; only the one-line meaning is written
-by hand.
+loaded. Every shipped stack and a few synthetic configs (spec/keydocs.py `synthetic`, reaching blocks no stack
+writes) are loaded; a reader call site in spec/ that none of them reaches fails the generator, as does a key
+without a meaning in spec/keydocs.py. Types, defaults and allowed values thus come from the code; only the
+one-line meaning is written by hand.
 """
 import ast
 import copy
@@ -117,7 +117,8 @@ def recording(rec: Recorder) -> Iterator[Recorder]:
             if rec._active and rec._active[-1] == mark:     # str_list -> list, objs -> items -> list
                 return real(self, key, *args, **kwargs)
             caller = sys._getframe(1)
-            site = (Path(caller.f_code.co_filename).resolve().relative_to(ROOT).as_posix(), caller.f_lineno)
+            where = Path(caller.f_code.co_filename).resolve()
+            site = (where.relative_to(ROOT).as_posix() if where.is_relative_to(ROOT) else str(where), caller.f_lineno)
             bound = sig.bind(self, key, *args, **kwargs)
             bound.apply_defaults()
             path = rec.record(self, name, str(key), dict(bound.arguments), site)
@@ -190,37 +191,6 @@ def load_recorded(rec: Recorder, raw: dict, secrets: set, stack: str) -> list[st
     return []
 
 
-# Blocks and branches no shipped stack writes, merged into a shipped stack of the cloud (dicts merged, lists
-# extended). They need not be valid: every reader call runs on a wrong config too; they only have to reach it.
-def _synthetic() -> list[tuple[str, dict]]:
-    from spec.costguards import POLICY_NAMES
-    custom = {"name": "custom", "architecture": {"hfId": "org/model", "paramsB": 7, "layers": 32,
-                                                 "attentionHeads": 32, "kvHeads": 8, "headDim": 128,
-                                                 "context": 32768, "weightGiB": 14}}
-    scaled = [{"name": f"scaled-{kind.lower()}", "model": "qwen2.5-7b", "replicas": {"min": 1, "max": 2},
-               "autoscaling": {kind: {"schedule": {"days": ["Mon"]}}}} for kind in ("hpa", "keda", "kedaRedis")]
-    common = {
-        "costGuards": {"enforcement": {name: "advisory" for name in POLICY_NAMES}},
-        "prices": {"aws/p5.48xlarge": {"onDemand": 55.0}},
-        "platform": {"namespaces": [{"name": "team-a", "quota": {"gpus": 1}, "limits": {"defaultCpu": "1"}}]},
-        "gpuPools": [{"name": "extra", "gpu": "l4-24gb", "taints": [{"key": "example.com/team"}],
-                      "sharing": {"mode": "time-slicing"}}],
-        "models": [custom, *scaled, {"name": "served", "model": "qwen2.5-7b", "engine": "kserve",
-                                     "kserve": {"mode": "Serverless"}, "cache": {"mode": "per-replica"},
-                                     "slo": {"availability": 0.99}, "extraArgs": ["--seed=1"]}],
-        "observability": {"alertmanager": {"email": "a@example.com"}},
-        "budget": {"monthly": 1000},
-        "rag": {"llm": "served", "embedding": {}},
-        "gateway": {"hostname": "llm.example.com", "tls": {}},
-    }
-    return [
-        ("prod", {**common, "cluster": {"aws": {"subnetCidrs": {"us-east-1a": {"private": "10.0.0.0/18"}}}}}),
-        ("gcp-prod", common),
-        ("azure-prod", common),
-        ("edge", common),
-    ]
-
-
 def _merge(base: Any, extra: Any) -> Any:
     if isinstance(base, dict) and isinstance(extra, dict):
         out = dict(base)
@@ -238,7 +208,8 @@ def record_all() -> Recorder:
     for s in stacks():
         raw, secrets = stack_config(s)
         load_recorded(rec, raw, secrets, s)
-    for base, extra in _synthetic():
+    from spec.keydocs import synthetic
+    for base, extra in synthetic():
         raw, secrets = stack_config(base)
         load_recorded(rec, _merge(raw, extra), secrets | {"observability"}, base)
     return rec
@@ -274,7 +245,7 @@ def entries(rec: Recorder) -> list[Entry]:
     from spec.keydocs import KEYS, Doc
     problems = []
     missed = sorted(call_sites() - rec.sites)
-    problems += [f"{f}:{line}: a reader call no stack or synthetic config reaches (plan/configdocs.py _synthetic)"
+    problems += [f"{f}:{line}: a reader call no stack or synthetic config reaches (spec/keydocs.py synthetic)"
                  for f, line in missed]
     keys = dict(rec.keys)
     for path, doc in KEYS.items():
@@ -499,7 +470,10 @@ def _leaf(e: Entry) -> dict:
         if k.path in MAPS:
             out = {"type": "object", "additionalProperties": {"type": "object", "properties": {},
                                                               "additionalProperties": False}}
-    description = e.doc.meaning + (f" Default: {e.default.replace('`', '')}." if e.default else "")
+    # Editors show this text: links as plain paths, "required" as such.
+    meaning = re.sub(r"\[([^\]]+)\]\(([^)#]+)[^)]*\)", r"docs/\2", e.doc.meaning)
+    default = e.default.replace("`", "")
+    description = meaning + (" Required." if default == "required" else f" Default: {default}." if default else "")
     if len(e.clouds) < len(ALL_CLOUDS):
         description += f" Applies to: {', '.join(e.clouds)}."
     out["description"] = description

@@ -11,10 +11,14 @@ naming the key, until it has one. `Doc(...)` instead of a plain string when the 
 - `allowed`: values the reader checks by hand (no `choices=`); `items`: the type of a hand-checked list's items;
 - `secret`: the value is set with `pulumi config set --secret` (the schema then accepts `{secure: ...}`);
 - `type`: for a key no accessor reads (`str`, the secrets read by name in spec/stack.py).
+A reader call that neither a shipped stack nor `synthetic()` below reaches fails the generator, naming its line: add
+a fragment that reaches it (it need not be valid), so its keys are recorded.
 Markdown links are relative to docs/.
 """
 from dataclasses import dataclass
 from typing import Optional
+
+from spec.costguards import POLICY_NAMES
 
 
 @dataclass(frozen=True)
@@ -348,7 +352,8 @@ KEYS = {
     "observability.alerts.gpuIdlePercent": "GPU utilisation under which a GPU counts as idle, %.",
     "observability.alerts.gpuIdleMinutes": "How long a GPU must be idle before the alert fires, minutes.",
     "observability.alerts.gpuTemperatureC": "GPU temperature above which an alert fires, °C.",
-    "observability.alerts.missingGpuMinutes": "How long a pool's node may expose fewer GPUs than its type has before the alert fires, minutes.",
+    "observability.alerts.missingGpuMinutes": "How long a node may expose fewer GPUs than its type has before the "
+                                              "alert fires, minutes.",
     "observability.alertmanager": "Where alerts go; URLs are secrets (`pulumi config set --secret --path`).",
     "observability.alertmanager.webhookUrl": D("Webhook receiver URL.", secret=True),
     "observability.alertmanager.slackUrl": D("Slack incoming-webhook URL.", secret=True),
@@ -455,3 +460,34 @@ KEYS = {
                                 "unchecked).",
     "security.restrictedPods": "Model servers meet Pod Security `restricted` and the serving namespace enforces it.",
 }
+
+
+# Blocks and branches no shipped stack writes (plan/configdocs.py loads them), each merged into a shipped stack of a
+# cloud (dicts merged, lists extended). They need not be valid: the readers read every key of a wrong config too;
+# a fragment only has to reach the reader calls.
+def synthetic() -> list[tuple[str, dict]]:
+    custom = {"name": "custom", "architecture": {"hfId": "org/model", "paramsB": 7, "layers": 32,
+                                                 "attentionHeads": 32, "kvHeads": 8, "headDim": 128,
+                                                 "context": 32768, "weightGiB": 14}}
+    scaled = [{"name": f"scaled-{kind.lower()}", "model": "qwen2.5-7b", "replicas": {"min": 1, "max": 2},
+               "autoscaling": {kind: {"schedule": {"days": ["Mon"]}}}} for kind in ("hpa", "keda", "kedaRedis")]
+    common = {
+        "costGuards": {"enforcement": {name: "advisory" for name in POLICY_NAMES}},
+        "prices": {"aws/p5.48xlarge": {"onDemand": 55.0}},
+        "platform": {"namespaces": [{"name": "team-a", "quota": {"gpus": 1}, "limits": {"defaultCpu": "1"}}]},
+        "gpuPools": [{"name": "extra", "gpu": "l4-24gb", "taints": [{"key": "example.com/team"}],
+                      "sharing": {"mode": "time-slicing"}}],
+        "models": [custom, *scaled, {"name": "served", "model": "qwen2.5-7b", "engine": "kserve",
+                                     "kserve": {"mode": "Serverless"}, "cache": {"mode": "per-replica"},
+                                     "slo": {"availability": 0.99}, "extraArgs": ["--seed=1"]}],
+        "observability": {"alertmanager": {"email": "a@example.com"}},
+        "budget": {"monthly": 1000},
+        "rag": {"llm": "served", "embedding": {}},
+        "gateway": {"hostname": "llm.example.com", "tls": {}},
+    }
+    return [
+        ("prod", {**common, "cluster": {"aws": {"subnetCidrs": {"us-east-1a": {"private": "10.0.0.0/18"}}}}}),
+        ("gcp-prod", common),
+        ("azure-prod", common),
+        ("edge", common),
+    ]
