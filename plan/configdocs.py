@@ -254,7 +254,8 @@ def entries(rec: Recorder) -> list[Entry]:
             keys[path] = Key(path, doc.type, clouds=set(doc.clouds or ALL_CLOUDS))
         elif path not in keys:
             problems.append(f"{path}: documented in spec/keydocs.py, but no reader reads it")
-    out = []
+    out: list[Entry] = []
+    placed: dict[str, Entry] = {}
     for path in _reading_order(list(keys)):
         k = keys[path]
         doc = KEYS.get(path)
@@ -263,7 +264,13 @@ def entries(rec: Recorder) -> list[Entry]:
             continue
         doc = doc if isinstance(doc, Doc) else Doc(doc)
         default = doc.default if doc.default is not None else _default(k, problems)
-        out.append(Entry(k, doc, _type(k, doc), default, _allowed(k, doc), _clouds(k, doc)))
+        # A key applies where its block does (budget.monthly: where llmfleet:budget does).
+        clouds = _clouds(k, doc)
+        parent = placed.get(_parent(path))
+        if parent is not None:
+            clouds = tuple(c for c in clouds if c in parent.clouds)
+        out.append(Entry(k, doc, _type(k, doc), default, _allowed(k, doc), clouds))
+        placed[path] = out[-1]
     if problems:
         raise DocsError("\n".join(problems))
     return out
@@ -344,7 +351,7 @@ def _yaml(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, float):
-        return f"{value:g}"
+        return _num(value)
     if isinstance(value, list):
         return "[" + ", ".join(_yaml(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -358,11 +365,11 @@ def _allowed(k: Key, doc) -> str:
     if choices:
         parts.append(", ".join(f"`{c}`" for c in (sorted(choices) if not doc.allowed else choices)))
     if k.lo is not None and k.hi is not None:
-        parts.append(f"{k.lo:g}–{k.hi:g}" if isinstance(k.lo, (int, float)) else f"{k.lo}–{k.hi}")
+        parts.append(f"{_num(k.lo)}–{_num(k.hi)}")
     elif k.lo is not None:
-        parts.append(f">= {k.lo:g}")
+        parts.append(f">= {_num(k.lo)}")
     elif k.hi is not None:
-        parts.append(f"<= {k.hi:g}")
+        parts.append(f"<= {_num(k.hi)}")
     if k.pattern:
         parts.append(k.hint or f"`{k.pattern}`")
     if k.key_pattern:
@@ -372,6 +379,13 @@ def _allowed(k: Key, doc) -> str:
     if k.min_items:
         parts.append(f"at least {k.min_items} item{'s' if k.min_items > 1 else ''}")
     return "; ".join(parts)
+
+
+def _num(x: Any) -> str:
+    """A bound as written in a stack file: 4194304, 0.9999, 7680 (never 4.1943e+06)."""
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    return str(x) if isinstance(x, int) else repr(x)
 
 
 def _clouds(k: Key, doc) -> tuple:

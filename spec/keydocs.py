@@ -275,10 +275,11 @@ KEYS = {
     "models[].autoscaling.keda.targetQueueDepth": "Waiting requests per pod KEDA aims at.",
     "models[].autoscaling.keda.cooldownSeconds": D("Scale-down stabilization, seconds (at most 3600, the HPA "
                                                    "limit).", default="from a load estimate"),
-    "models[].autoscaling.keda.schedule": "A cron trigger holding `replicas.max` during working hours (vllm).",
+    "models[].autoscaling.keda.schedule": "When the model runs (vllm): outside these hours a cron trigger scales "
+                                          "it to zero and its nodes drain.",
     "models[].autoscaling.keda.schedule.days": "Days of the window.",
     "models[].autoscaling.keda.schedule.from": "Start of the window.",
-    "models[].autoscaling.keda.schedule.to": "End of the window (same day, after `from`).",
+    "models[].autoscaling.keda.schedule.to": "End of the window, exclusive (same day, after `from`).",
     "models[].autoscaling.keda.schedule.timezone": "IANA time zone of the window.",
     "models[].autoscaling.kedaRedis": "KEDA Redis-list trigger for queue-fed workers.",
     "models[].autoscaling.kedaRedis.address": "host:port of the Redis server.",
@@ -286,10 +287,11 @@ KEYS = {
     "models[].autoscaling.kedaRedis.listLength": "List entries per pod KEDA aims at.",
     "models[].autoscaling.kedaRedis.cooldownSeconds": D("Scale-down stabilization, seconds (at most 3600).",
                                                         default="from a load estimate"),
-    "models[].autoscaling.kedaRedis.schedule": "A cron trigger holding `replicas.max` during working hours (vllm).",
+    "models[].autoscaling.kedaRedis.schedule": "When the model runs (vllm): outside these hours a cron trigger "
+                                               "scales it to zero and its nodes drain.",
     "models[].autoscaling.kedaRedis.schedule.days": "Days of the window.",
     "models[].autoscaling.kedaRedis.schedule.from": "Start of the window.",
-    "models[].autoscaling.kedaRedis.schedule.to": "End of the window (same day, after `from`).",
+    "models[].autoscaling.kedaRedis.schedule.to": "End of the window, exclusive (same day, after `from`).",
     "models[].autoscaling.kedaRedis.schedule.timezone": "IANA time zone of the window.",
     "models[].kserve": "KServe options (engine kserve).",
     "models[].kserve.mode": "A Deployment (Standard) or Knative (Serverless).",
