@@ -12,7 +12,7 @@ from plan import configdocs
 from plan.runtime import ROOT
 from plan.stackfile import parse_yaml
 from spec import reader
-from spec.keydocs import KEYS, SECTIONS, Doc
+from spec.keydocs import KEYS, MAPS, SECTIONS, Doc
 from spec.stack import load
 
 
@@ -203,3 +203,55 @@ def test_reference_rows_carry_the_readers_facts(generated):
     assert _schema_at(cfg, "gpuPools[].diskSizeGb")["minimum"] == 100
     assert _schema_at(cfg, "cluster.aws.subnetCidrs.<zone>.private")["type"] == "string"
     assert cfg["llmfleet:hfToken"]["anyOf"][1]["required"] == ["secure"]
+
+
+def test_a_new_key_in_a_reader_must_be_documented(monkeypatch):
+    """End to end: a reader that starts reading a key nobody documented fails the generator, naming the key."""
+    import spec.stack
+    real = spec.stack.read_gateway
+
+    def read_gateway(o, environment):
+        o.int("zzNewKey", 3, min=1)
+        return real(o, environment)
+
+    monkeypatch.setattr(spec.stack, "read_gateway", read_gateway)
+    rec = configdocs.record_all()
+    assert rec.keys["gateway.zzNewKey"].kind == "int" and rec.keys["gateway.zzNewKey"].lo == 1
+    with pytest.raises(configdocs.DocsError) as e:
+        configdocs.entries(rec)
+    assert str(e.value).splitlines() == [
+        "gateway.zzNewKey: no meaning in spec/keydocs.py KEYS (add one line: what the key does)"]
+    monkeypatch.setitem(KEYS, "gateway.zzNewKey", "A new knob.")
+    items = configdocs.entries(rec)
+    gateway = configdocs.markdown(items).split("\n## llmfleet:gateway\n", 1)[1]
+    assert "| `zzNewKey` | integer | `3` | >= 1 | all | A new knob. |" in gateway
+
+
+def test_every_key_a_stack_file_writes_is_documented(generated):
+    """Independent of the recorder: walk the stack files themselves; every key they set has a row."""
+    _, items, md, _ = generated
+    documented = {e.key.path for e in items}
+    kinds = {e.key.path: e.key.kind for e in items}
+    written: set[str] = set()
+
+    def walk(path: str, value) -> None:
+        written.add(path)
+        if kinds.get(path) == "str_map":
+            return                                  # user-named keys (labels, tags)
+        if isinstance(value, dict):
+            for k, v in value.items():
+                name = MAPS.get(path, k)
+                walk(f"{path}.{name}", v)
+        elif isinstance(value, list) and kinds.get(path) in ("list", "objs", "items"):
+            for v in value:
+                if isinstance(v, dict):
+                    for k, w in v.items():
+                        walk(f"{path}[].{k}", w)
+
+    for name, doc in _stack_docs().items():
+        for key, value in doc["config"].items():
+            if key.startswith("llmfleet:"):
+                walk(key.partition(":")[2], value)
+    assert len(written) > 100
+    assert written <= documented, sorted(written - documented)
+    assert all(_in_markdown(md, path) for path in written)
