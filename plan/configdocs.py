@@ -29,8 +29,8 @@ ACCESSORS = ("str", "int", "float", "bool", "str_map", "str_list", "obj", "list"
 class Key:
     """Everything recorded about one key path, over every config loaded."""
     path: str                                   # "gpuPools[].sharing.mode"; top level without "llmfleet:"
-    kind: str                                   # accessor name, "item" for an object inside a list
-    defaults: dict = field(default_factory=dict)   # cloud -> set of repr(default) seen
+    kind: str                                   # the accessor that read it: str, int, obj, items, ...
+    defaults: dict = field(default_factory=dict)   # cloud -> defaults seen, as JSON text ("required" if none)
     choices: Optional[tuple] = None
     lo: Any = None
     hi: Any = None
