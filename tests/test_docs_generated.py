@@ -125,7 +125,11 @@ def _errors(validator, doc) -> list[str]:
     (["llmfleet:gpuPools", 0, "diskSizeGb"], 10, "config/llmfleet:gpuPools"),
     (["llmfleet:gpuPools", 0, "name"], "Bad_Name", "config/llmfleet:gpuPools"),
     (["llmfleet:observability", "alerts", "gpuIdlePercent"], True, "config/llmfleet:observability"),
-    # An unknown llmfleet key at the top, a key outside config:.
+    # A key of another cloud (prod is an AWS stack), as the readers refuse it.
+    (["llmfleet:cluster", "gcp"], {"project": "my-project"}, "config/llmfleet:cluster"),
+    (["llmfleet:gpuPools", 0, "pricePerHour"], 3.5, "config/llmfleet:gpuPools"),
+    (["llmfleet:budget", "gcpBillingAccount"], "012345-6789AB-CDEF01", "config/llmfleet:budget"),
+    # An unknown llmfleet key at the top.
     (["llmfleet:gpuPool"], [], "config"),
 ])
 def test_a_bad_stack_file_is_rejected(validator, path, value, where):
@@ -255,3 +259,16 @@ def test_every_key_a_stack_file_writes_is_documented(generated):
     assert len(written) > 100
     assert written <= documented, sorted(written - documented)
     assert all(_in_markdown(md, path) for path in written)
+
+
+def test_keys_of_other_clouds_are_refused_on_an_existing_cluster(validator):
+    doc = copy.deepcopy(_stack_docs()["Pulumi.edge.yaml"])
+    assert doc["config"]["llmfleet:cloud"] == "existing"
+    doc["config"]["llmfleet:budget"] = {"monthly": 100, "contacts": ["a@example.com"]}
+    doc["config"]["llmfleet:cluster"]["region"] = "us-east-1"
+    doc["config"]["llmfleet:gpuPools"][0]["image"] = "al2023-nvidia"
+    # jsonschema reports a `false` property schema at the object holding the key; editors mark the key itself.
+    errors = sorted(("/".join(map(str, e.absolute_path)), e.message) for e in validator.iter_errors(doc))
+    assert errors == [("config", "False schema does not allow {'monthly': 100, 'contacts': ['a@example.com']}"),
+                      ("config/llmfleet:cluster", "False schema does not allow 'us-east-1'"),
+                      ("config/llmfleet:gpuPools/0", "False schema does not allow 'al2023-nvidia'")]
