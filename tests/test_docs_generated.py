@@ -89,9 +89,7 @@ def _schema_at(config: dict, path: str):
 
 
 def _unwrap(node):
-    """A secret (`{secure: ...}` too) or a top-level JSON-string alternative: the first branch is the key's own."""
-    while node is not None and "anyOf" in node:
-        node = node["anyOf"][0]
+    assert node is None or "anyOf" not in node      # one schema per key: errors name what is wrong
     return node
 
 
@@ -206,7 +204,8 @@ def test_reference_rows_carry_the_readers_facts(generated):
     cfg = schema["properties"]["config"]["properties"]
     assert _schema_at(cfg, "gpuPools[].diskSizeGb")["minimum"] == 100
     assert _schema_at(cfg, "cluster.aws.subnetCidrs.<zone>.private")["type"] == "string"
-    assert cfg["llmfleet:hfToken"]["anyOf"][1]["required"] == ["secure"]
+    assert cfg["llmfleet:hfToken"]["required"] == ["secure"]
+    assert cfg["llmfleet:hfToken"]["type"] == ["string", "object"]
 
 
 def test_a_new_key_in_a_reader_must_be_documented(monkeypatch):
@@ -272,3 +271,12 @@ def test_keys_of_other_clouds_are_refused_on_an_existing_cluster(validator):
     assert errors == [("config", "False schema does not allow {'monthly': 100, 'contacts': ['a@example.com']}"),
                       ("config/llmfleet:cluster", "False schema does not allow 'us-east-1'"),
                       ("config/llmfleet:gpuPools/0", "False schema does not allow 'al2023-nvidia'")]
+
+
+def test_a_missing_required_key_is_rejected(validator):
+    doc = copy.deepcopy(_stack_docs()["Pulumi.prod.yaml"])
+    del doc["config"]["llmfleet:gpuPools"][1]["name"]
+    doc["config"]["llmfleet:budget"].pop("monthly")
+    errors = sorted((("/".join(map(str, e.absolute_path))), e.message) for e in validator.iter_errors(doc))
+    assert errors == [("config/llmfleet:budget", "'monthly' is a required property"),
+                      ("config/llmfleet:gpuPools/1", "'name' is a required property")]
