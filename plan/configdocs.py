@@ -254,6 +254,16 @@ def entries(rec: Recorder) -> list[Entry]:
             keys[path] = Key(path, doc.type, clouds=set(doc.clouds or ALL_CLOUDS))
         elif path not in keys:
             problems.append(f"{path}: documented in spec/keydocs.py, but no reader reads it")
+    # Keys spec/stack.py reads by name, not through an accessor (the secrets): declared with a type in KEYS.
+    from spec.stack import SECRET_KEYS, TOP_LEVEL_KEYS
+    for name in (*TOP_LEVEL_KEYS, *SECRET_KEYS):
+        if name not in keys and name not in KEYS:
+            problems.append(f"{name}: read by name in spec/stack.py; declare it in spec/keydocs.py KEYS with "
+                            f"Doc(..., type=\"str\")")
+    for name in SECRET_KEYS:
+        doc = KEYS.get(name)
+        if doc is not None and not (isinstance(doc, Doc) and doc.secret):
+            problems.append(f"{name}: a secret (spec/stack.py SECRET_KEYS): say Doc(..., secret=True)")
     out: list[Entry] = []
     placed: dict[str, Entry] = {}
     for path in _reading_order(list(keys)):

@@ -181,6 +181,17 @@ def test_a_key_without_a_meaning_fails_the_generator(monkeypatch):
     assert any(line.startswith("spec/pools.py:") for line in lines)
 
 
+def test_a_secret_read_by_name_must_be_declared(monkeypatch):
+    import spec.stack
+    monkeypatch.setattr(spec.stack, "SECRET_KEYS", (*spec.stack.SECRET_KEYS, "vaultToken"))
+    monkeypatch.setitem(KEYS, "hfToken", Doc("Hugging Face token.", type="str"))   # not marked secret
+    with pytest.raises(configdocs.DocsError) as e:
+        configdocs.entries(configdocs.record_all())
+    assert str(e.value).splitlines() == [
+        'vaultToken: read by name in spec/stack.py; declare it in spec/keydocs.py KEYS with Doc(..., type="str")',
+        "hfToken: a secret (spec/stack.py SECRET_KEYS): say Doc(..., secret=True)"]
+
+
 def test_a_derived_default_must_be_described():
     """A default that differs between configs of one cloud comes from other keys: a literal would mislead."""
     rec = configdocs.record_all()
