@@ -83,7 +83,8 @@ class Recorder:
         elif "min" in bound:
             k.lo, k.hi = bound.get("min"), bound.get("max")
         if bound.get("choices") is not None:
-            k.choices = tuple(bound["choices"])
+            choices = bound["choices"]      # a set has no order of its own: sorted, so the files do not churn
+            k.choices = tuple(sorted(choices) if isinstance(choices, (set, frozenset)) else choices)
         for name in ("pattern", "hint", "key_pattern", "value_pattern", "value_hint"):
             if bound.get(name):
                 setattr(k, name, bound[name])
