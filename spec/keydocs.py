@@ -77,7 +77,8 @@ KEYS = {
     "cluster.kubernetesVersion": "Kubernetes minor version (catalog/versions.py `KUBERNETES_VERSIONS`).",
     "cluster.region": D("Cloud region of the cluster.", clouds=MANAGED,
                         default="aws: `us-east-1`; gcp: `us-central1`; azure: `eastus`"),
-    "cluster.zones": D("Zones of the region the cluster spans.", default="the region's default zones"),
+    "cluster.zones": D("Zones of the region the cluster spans.", default="the region's default zones (AWS: some "
+                       "regions only, [aws.md](aws.md))"),
     "cluster.context": D("Kubeconfig context to use.", clouds=EXISTING, default="the kubeconfig's current context"),
     "cluster.distribution": D("Kubernetes distribution: where the NVIDIA container toolkit finds containerd.",
                               clouds=EXISTING),
@@ -198,9 +199,9 @@ KEYS = {
     # --- gpuPools --------------------------------------------------------------------------------------------
     "gpuPools[].name": "Pool name, at most 20 characters (node group names derive from it).",
     "gpuPools[].gpu": D("Catalog GPU of the pool; with `gpusPerNode` it picks the instance type.",
-                        default="from `instanceType`"),
+                        default="from `instanceType`; required on an existing cluster"),
     "gpuPools[].gpusPerNode": D("GPUs per node; with `gpu` it picks the instance type.",
-                                default="the largest the cloud offers"),
+                                default="the largest the cloud offers; required on an existing cluster"),
     "gpuPools[].instanceType": D("The cloud's instance type, instead of `gpu`/`gpusPerNode` (must match them if "
                                  "given).", clouds=MANAGED, default="from `gpu` and `gpusPerNode`"),
     "gpuPools[].capacity": "Capacity fallback chain, most preferred first (`reserved` needs `reservation`).",
@@ -453,7 +454,7 @@ KEYS = {
     "gateway.tls.issuer": D("`acme` for a public name (e.g. Let's Encrypt), `selfSigned` for dev and edge.",
                             default="`acme` in production, else `selfSigned`"),
     "gateway.tls.email": D("Contact of the ACME account (acme only).", default="required with acme"),
-    "gateway.tls.server": "ACME directory URL (acme only).",
+    "gateway.tls.server": "ACME directory URL, https:// (acme only).",
 
     # --- security --------------------------------------------------------------------------------------------
     "security.modelClients": D("Namespaces whose pods may call the model Services (add your gateway's or app's).",
