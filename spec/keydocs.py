@@ -1,5 +1,5 @@
 """The one-line meaning of every stack config key: the only hand-written part of docs/config.md and
-schema/stack.schema.json, which `make docs` (plan/configdocs.py) generates from the readers in spec/.
+schema/stack.schema.json, which `make docs` (plan/configdocs/) generates from the readers in spec/.
 
 Type, default, bounds, allowed values and pattern come from the reader call itself (spec/reader.py `Obj.str(...)`
 etc.); this file adds what code cannot say. A key is its path without `llmfleet:`, list items as `[]`
@@ -465,7 +465,7 @@ KEYS = {
 }
 
 
-# Blocks and branches no shipped stack writes (plan/configdocs.py loads them), each merged into a shipped stack of a
+# Blocks and branches no shipped stack writes (plan/configdocs/ loads them), each merged into a shipped stack of a
 # cloud (dicts merged, lists extended). They need not be valid: the readers read every key of a wrong config too;
 # a fragment only has to reach the reader calls.
 def synthetic() -> list[tuple[str, dict]]:

@@ -1,5 +1,5 @@
 """docs/config.md and schema/stack.schema.json are what `make docs` writes from the readers in spec/
-(plan/configdocs.py), cover every key a reader reads, and the schema accepts every shipped stack file and rejects
+(plan/configdocs/), cover every key a reader reads, and the schema accepts every shipped stack file and rejects
 wrong ones."""
 import copy
 import json
