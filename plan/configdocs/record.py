@@ -207,5 +207,6 @@ def record_all() -> Recorder:
     from spec.keydocs import synthetic
     for base, extra in synthetic():
         raw, secrets = stack_config(base)
+        # As if `observability` were set with --secret --path: alert receiver URLs are read as the secrets they are.
         load_recorded(rec, _merge(raw, extra), secrets | {"observability"}, base)
     return rec
