@@ -6,7 +6,7 @@ STACK ?= dev
 OUT ?= out/$(STACK)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: plan plan-all test unit bench mutate clean promtool
+.PHONY: plan plan-all test unit bench mutate clean promtool docs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ promtool:
 test: $(VENV)/.installed promtool
 	$(PY) -m plan --all
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+## docs/config.md and schema/stack.schema.json from the spec readers and spec/keydocs.py (a test keeps them current)
+docs: $(VENV)/.installed
+	$(PY) -m plan.configdocs
 
 ## Plan time per stack, and how it grows with the number of models
 bench: $(VENV)/.installed
