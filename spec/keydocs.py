@@ -38,7 +38,7 @@ EXISTING = ("existing",)
 AWS_IMAGES = ("al2023-nvidia", "bottlerocket-nvidia")
 
 # Blocks whose keys the user names (a zone, an instance type): one placeholder stands for every key.
-MAPS = {"prices": "<cloud>/<instanceType>", "cluster.aws.subnetCidrs": "<zone>"}
+MAPS = {"prices": "<cloud>/<instanceType>", "cluster.aws.subnetCidrs": "<zone>", "federation.tiers": "<tier>"}
 # Blocks that get a section of their own in docs/config.md (besides each top-level key).
 SECTIONS = ("cluster.aws", "cluster.gcp", "cluster.azure")
 
@@ -455,6 +455,29 @@ KEYS = {
                             default="`acme` in production, else `selfSigned`"),
     "gateway.tls.email": D("Contact of the ACME account (acme only).", default="required with acme"),
     "gateway.tls.server": "ACME directory URL, https:// (acme only).",
+
+    # --- federation (a federation stack: no cluster of its own; docs/federation.md) --------------------------
+    "federation": D("Makes this a federation stack: one global endpoint over the cloud stacks' Gateways "
+                    "([federation.md](federation.md)); no other llmfleet block applies.",
+                    default="absent: a cloud stack"),
+    "federation.stacks": "The cloud stacks federated, read through StackReferences (their `federation` output).",
+    "federation.stacks[].name": "Full stack name, `<org>/llmfleet/<stack>` (the offline plan maps it to "
+                                "Pulumi.<stack>.yaml).",
+    "federation.hubs": "The stacks whose clusters run the global routing: a primary and an optional standby "
+                       "(the DNS failover pair).",
+    "federation.hostname": "Global public DNS name clients call (in the Route53 zone below).",
+    "federation.tls": "The hubs' certificate for the global name (ACME DNS-01 through Route53).",
+    "federation.tls.email": "Contact of the ACME account.",
+    "federation.tls.server": "ACME directory URL, https://.",
+    "federation.dns": "Where the global name's failover records and health checks live.",
+    "federation.dns.route53": "The Route53 hosted zone of the global name.",
+    "federation.dns.route53.zoneId": "Hosted zone id.",
+    "federation.dns.route53.region": "AWS region of the provider that manages the records (Route53 is global).",
+    "federation.models": "Models the global endpoint offers, by the name the stacks serve them under.",
+    "federation.tiers": "Virtual model names (`cheap`) resolving to the cheapest healthy backend among the listed "
+                        "models.",
+    "federation.tiers.<tier>": "The models a tier may answer with.",
+    "federation.clients": "Client names; each gets a generated API key (a secret output).",
 
     # --- security --------------------------------------------------------------------------------------------
     "security.modelClients": D("Namespaces whose pods may call the model Services (add your gateway's or app's).",

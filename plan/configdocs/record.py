@@ -177,11 +177,15 @@ def stack_config(stack: str) -> tuple[dict, set]:
 
 def load_recorded(rec: Recorder, raw: dict, secrets: set, stack: str) -> list[str]:
     """Loads one config under `rec`; returns its problem lines (synthetic configs need not be valid)."""
+    from spec import federation
     from spec.stack import load
     rec.cloud = raw.get("cloud") if isinstance(raw.get("cloud"), str) else ""
     with recording(rec):
         try:
-            load(raw, secrets, stack)
+            if federation.is_federation(raw):      # a federation stack has a loader of its own
+                federation.load(raw, stack)
+            else:
+                load(raw, secrets, stack)
         except reader.ConfigError as e:
             return e.lines
     return []
