@@ -19,6 +19,11 @@ HF_SECRET_NAME = "hf-token"
 # pkg/credentials/hf/hf_secret.go `HFTokenKey`); the other engines read the same key through env.
 HF_SECRET_KEY = "HF_TOKEN"
 KSERVE_SERVICE_ACCOUNT = "kserve-hf"
+# Every container the program renders pulls its image only when the node lacks it. The images are pinned (an exact
+# tag, or a digest given in llmfleet:images) and ~10 GB for the model servers: `Always` would re-check the registry
+# on every start (a registry outage then stops scale-ups) and buy nothing for a digest. The cost: a tag re-pushed
+# upstream is not picked up by nodes that have the old one, which is what a digest override prevents.
+IMAGE_PULL_POLICY = "IfNotPresent"
 CACHE_MOUNT = "/models"               # HF_HOME: the Hugging Face hub cache lives under it
 TERMINATION_GRACE_SECONDS = 120       # lets in-flight generations finish after the endpoint is removed
 PRESTOP_SLEEP_SECONDS = 10            # endpoints controllers drop the pod before vLLM gets SIGTERM

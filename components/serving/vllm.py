@@ -36,6 +36,7 @@ def pod_spec(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescrip
     container = {
         "name": "vllm",
         "image": image,
+        "imagePullPolicy": c.IMAGE_PULL_POLICY,
         "command": ["vllm", "serve"],
         "args": vllm_args(model),
         "ports": [{"name": "http", "containerPort": c.PORT, "protocol": "TCP"}],
