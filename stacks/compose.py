@@ -139,6 +139,7 @@ def compose(spec: StackSpec) -> Stack:
             "project": getattr(spec.cluster.settings, "project", None), "tags": spec.cluster.tags},
             opts=ResourceOptions(providers=cloud_providers(cluster)))
 
+    pulumi.export("opencostAdminToken", cost.admin_token)
     if observability.grafana_admin_password is not None:
         pulumi.export("grafanaAdmin", {"user": "admin", "password": observability.grafana_admin_password})
     pulumi.export("cloud", spec.cloud)
