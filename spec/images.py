@@ -21,7 +21,8 @@ IMAGES: dict[str, tuple[str, Optional[str]]] = {
     "rag-job": ("the RAG collection Job", RAG_JOB_IMAGE),
 }
 # [registry[:port]/]path[:tag][@sha256:<64 hex>], with a tag or a digest (or both); a bare name would mean latest.
-REFERENCE = (r"(?P<name>(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*)"
+_COMPONENT = r"[a-z0-9]+(?:[._-]+[a-z0-9]+)*"
+REFERENCE = (rf"(?P<name>(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*)"
              r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?")
 REFERENCE_HINT = "an image reference with a tag or a digest, e.g. repo/name:v1.2.3 or repo/name@sha256:<64 hex>"
 

@@ -75,9 +75,9 @@ def read_secrets(o: Obj, cloud: Optional[str]) -> SecretsSpec:
     if isinstance(ciphertext, str):
         text = re.sub(r"\s", "", ciphertext)
         if not re.fullmatch(SEALED_CIPHERTEXT, text) or len(text) < SEALED_MIN_CHARS:
+            shown = describe(ciphertext[:20] + "..." if len(ciphertext) > 20 else ciphertext)
             sealed.reject("hfToken", f"must be the output of `kubeseal --raw` (base64, at least {SEALED_MIN_CHARS} "
-                                     f"characters), got {describe(ciphertext[:20] + '...' if len(ciphertext) > 20 else ciphertext)}; "
-                                     f"never the token itself")
+                                     f"characters), got {shown}; never the token itself")
         ciphertext = text
     sealed.done()
     return SecretsSpec(source=source, sealed_controller=controller, sealed_hf_token=ciphertext,

@@ -234,10 +234,11 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
 
 def apply_images(images: ImagesSpec, serving, rag, raw: dict, o: Obj):
     """`llmfleet:images` overrides of images that also have their own key: one of the two, not both."""
-    for name, key, given in (("vllm", "serving.vllmImage", isinstance(raw.get("serving"), dict)
-                              and "vllmImage" in raw["serving"]),
-                             ("tei", "rag.embedding.image", isinstance(raw.get("rag"), dict)
-                              and isinstance(raw["rag"].get("embedding"), dict) and "image" in raw["rag"]["embedding"])):
+    serving_raw = raw.get("serving") if isinstance(raw.get("serving"), dict) else {}
+    rag_raw = raw.get("rag") if isinstance(raw.get("rag"), dict) else {}
+    embedding_raw = rag_raw.get("embedding") if isinstance(rag_raw.get("embedding"), dict) else {}
+    for name, key, given in (("vllm", "serving.vllmImage", "vllmImage" in serving_raw),
+                             ("tei", "rag.embedding.image", "image" in embedding_raw)):
         if name in images.overrides and given:
             o.problems.add(f"{PROJECT}:images.{name}", f"and {PROJECT}:{key} both set the image: keep one")
     if "vllm" in images.overrides and serving is not None:

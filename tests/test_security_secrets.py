@@ -51,6 +51,8 @@ def external_secret_wiring(p):
     sa = p.manifest("ServiceAccount", "llmfleet-secrets", "llm-serving")
     assert es["spec"]["secretStoreRef"] == {"name": "llmfleet-vault", "kind": "SecretStore"}
     assert es["spec"]["target"]["name"] == "hf-token-vault" and es["spec"]["target"]["creationPolicy"] == "Owner"
+    # `up` waits for the first sync rather than starting pods that cannot read their Secret.
+    assert es["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
     assert [d["secretKey"] for d in es["spec"]["data"]] == ["HF_TOKEN"]
     # The pods read exactly the Secret the ExternalSecret writes; no Pulumi-made token Secret exists.
     assert pod_secret_refs(p) == {"hf-token-vault"}

@@ -74,7 +74,8 @@ class AzureVault(pulumi.ComponentResource):
         self.remote_key = SECRET_NAME
         secret = keyvault.Secret(f"{name}-hf-token", resource_group_name=rg, vault_name=self.vault.name,
                                  secret_name=SECRET_NAME,
-                                 properties=keyvault.SecretPropertiesArgs(value=args["token"], content_type="text/plain"),
+                                 properties=keyvault.SecretPropertiesArgs(value=args["token"],
+                                                                          content_type="text/plain"),
                                  opts=child)
         self.identity = managedidentity.UserAssignedIdentity(
             f"{name}-reader", resource_group_name=rg, resource_name_=f"{args['cluster_name']}-secrets-reader",

@@ -73,7 +73,7 @@ class Observability(pulumi.ComponentResource):
         secrets = [receivers_secret(f"{name}-alertmanager-receivers", am, ns, self)] if am.webhook or am.slack else []
         self.grafana_admin_password = None
         if o.grafana:
-            # No chart-made admin password: ours, from a Secret the chart reads (components/observability/grafana_admin.py).
+            # No chart-made admin password: ours, in a Secret the chart reads (observability/grafana_admin.py).
             grafana_secret, self.grafana_admin_password = admin_secret(f"{name}-grafana-admin", ns, self)
             self.values["grafana"].update(admin_values())
             secrets.append(grafana_secret)

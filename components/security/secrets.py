@@ -29,6 +29,9 @@ STORE_NAME = "llmfleet-vault"
 # The ServiceAccount the SecretStore authenticates as: the subject of the cloud identity's trust.
 READER_SERVICE_ACCOUNT = "llmfleet-secrets"
 ESO_API = "external-secrets.io/v1"
+# `pulumi up` waits for ESO's first sync (condition Ready, reason SecretSynced) instead of starting model pods that
+# cannot read their Secret; the budget covers IAM propagation (minutes), which ESO's retries ride out.
+SYNC_TIMEOUT_SECONDS = 900
 SEALED_API = "bitnami.com/v1alpha1"
 
 
@@ -59,7 +62,9 @@ def external_secret(namespace: str, target: str, secret_key: str, remote_key: st
     """The store entry `remote_key` (a plain string value) becomes key `secret_key` of Secret `target`, owned by
     the ExternalSecret (deleted with it)."""
     return {"apiVersion": ESO_API, "kind": "ExternalSecret",
-            "metadata": {"name": target, "namespace": namespace, "labels": MANAGED_BY},
+            "metadata": {"name": target, "namespace": namespace, "labels": MANAGED_BY,
+                         "annotations": {"pulumi.com/waitFor": "condition=Ready",
+                                         "pulumi.com/timeoutSeconds": str(SYNC_TIMEOUT_SECONDS)}},
             "spec": {"refreshInterval": refresh,
                      "secretStoreRef": {"name": STORE_NAME, "kind": "SecretStore"},
                      "target": {"name": target, "creationPolicy": "Owner",
