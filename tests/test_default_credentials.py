@@ -40,7 +40,7 @@ def test_the_token_never_appears_in_plain_text(source):
     p = run_config(cfg, secrets=secrets)
     assert SECRETS["hfToken"] not in everything(p)
     # The token does reach a pod (the check above is not vacuous because nothing carries it).
-    assert '"HF_TOKEN"' in json.dumps(manifests.objects(p.resources))
+    assert '"HF_TOKEN_PATH"' in json.dumps(manifests.objects(p.resources))
 
 
 def test_vault_token_goes_into_the_vault_as_a_secret():

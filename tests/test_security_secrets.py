@@ -31,17 +31,23 @@ def azure():
 
 
 def pod_secret_refs(p, namespace="llm-serving") -> set:
-    """Every Secret a model pod's HF_TOKEN env names."""
+    """The Secret behind every model container's token file: HF_TOKEN_PATH names a file in a mounted Secret
+    volume, whose key HF_TOKEN is that file. No container carries the token as an env var."""
     out = set()
-    for obj in p.manifests:
-        text = json.dumps(obj)
-        if obj["metadata"].get("namespace") != namespace or '"HF_TOKEN"' not in text:
+    for pod in Context("x", "1.34", p.manifests).pods:
+        if pod.namespace != namespace:
             continue
-        for pod in Context("x", "1.34", [obj]).pods:
-            for c in pod.containers():
-                for e in c.get("env") or []:
-                    if e["name"] == "HF_TOKEN":
-                        out.add(e["valueFrom"]["secretKeyRef"]["name"])
+        volumes = {v["name"]: v for v in pod.spec.get("volumes") or []}
+        for c in pod.containers():
+            env = {e["name"]: e for e in c.get("env") or []}
+            assert "HF_TOKEN" not in env, pod.owner
+            if "HF_TOKEN_PATH" not in env:
+                continue
+            directory, _, file = env["HF_TOKEN_PATH"]["value"].rpartition("/")
+            (mount,) = [m for m in c["volumeMounts"] if m["mountPath"] == directory]
+            secret = volumes[mount["name"]]["secret"]
+            assert mount["readOnly"] is True and secret["items"] == [{"key": "HF_TOKEN", "path": file}]
+            out.add(secret["secretName"])
     return out
 
 

@@ -276,11 +276,33 @@ def pod_security() -> dict:
     return {"seccompProfile": {"type": "RuntimeDefault"}}
 
 
+# The Hugging Face token reaches vLLM and Ray as a file, not an env var (an env var is readable in
+# /proc/<pid>/environ, inherited by every child process and printed by crash dumps): huggingface_hub's get_token()
+# reads HF_TOKEN, else the file at HF_TOKEN_PATH (huggingface_hub constants.py / utils/_auth.py). Mode 0440: with
+# restrictedPods the non-root server reads it through fsGroup; otherwise the server runs as root.
+HF_TOKEN_DIR = "/var/run/secrets/huggingface"
+HF_TOKEN_FILE = "token"
+HF_TOKEN_VOLUME = "hf-token"
+
+
 def hf_env(hf_secret: Optional[str], optional: bool = False) -> list[dict]:
     if hf_secret is None:
         return []
-    return [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": hf_secret, "key": HF_SECRET_KEY,
-                                                               "optional": optional}}}]
+    return [{"name": "HF_TOKEN_PATH", "value": f"{HF_TOKEN_DIR}/{HF_TOKEN_FILE}"}]
+
+
+def hf_volumes(hf_secret: Optional[str], optional: bool = False) -> list[dict]:
+    """The token Secret's one key as the file HF_TOKEN_PATH names; `optional` for models that are not gated."""
+    if hf_secret is None:
+        return []
+    return [{"name": HF_TOKEN_VOLUME, "secret": {"secretName": hf_secret, "optional": optional, "defaultMode": 0o440,
+                                                 "items": [{"key": HF_SECRET_KEY, "path": HF_TOKEN_FILE}]}}]
+
+
+def hf_mounts(hf_secret: Optional[str]) -> list[dict]:
+    if hf_secret is None:
+        return []
+    return [{"name": HF_TOKEN_VOLUME, "mountPath": HF_TOKEN_DIR, "readOnly": True}]
 
 
 def shm_volume(tp: int) -> dict:
