@@ -278,7 +278,9 @@ def pod_security() -> dict:
 
 # The Hugging Face token reaches vLLM and Ray as a file, not an env var (an env var is readable in
 # /proc/<pid>/environ, inherited by every child process and printed by crash dumps): huggingface_hub's get_token()
-# reads HF_TOKEN, else the file at HF_TOKEN_PATH (huggingface_hub constants.py / utils/_auth.py). Mode 0440: with
+# reads HF_TOKEN, else the file at HF_TOKEN_PATH (huggingface_hub constants.py / utils/_auth.py). vLLM 0.33.0 passes
+# no token of its own (engine/arg_utils.py `--hf-token` default None; envs.py reads no HF_TOKEN: read in the wheel),
+# so huggingface_hub resolves it; Ray Serve LLM runs the same vLLM in the worker's environment. Mode 0440: with
 # restrictedPods the non-root server reads it through fsGroup; otherwise the server runs as root.
 HF_TOKEN_DIR = "/var/run/secrets/huggingface"
 HF_TOKEN_FILE = "token"
