@@ -266,3 +266,15 @@ def test_store_identity_check_fails_without_the_binding_annotation():
     # Without its ServiceAccount the store cannot authenticate at all.
     found = [c.verdict for c in secrets.check(Context("gcp", "1.34", [store])) if c.name == "secrets.store-identity"]
     assert found == ["fail"]
+
+
+def test_irsa_reader_on_a_pod_identity_cluster():
+    p = run_stack("prod-karpenter")
+    assert p.spec.cluster.settings.identity == "pod-identity"
+    role = p.one("aws:iam/role:Role", "llm-prod-kp-vault-reader")
+    (stmt,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert stmt["Action"] == "sts:AssumeRoleWithWebIdentity" and "Federated" in stmt["Principal"]
+    # No Pod Identity association for the reader: the store's own ServiceAccount carries the role.
+    assert not [a for a in p.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+                if a.inputs["serviceAccount"] == "llmfleet-secrets"]
+    assert pod_secret_refs(p) == {"hf-token-vault"}
