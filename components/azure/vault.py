@@ -73,7 +73,7 @@ class AzureVault(pulumi.ComponentResource):
             tags=args["tags"], opts=child)
         self.remote_key = SECRET_NAME
         secret = keyvault.Secret(f"{name}-hf-token", resource_group_name=rg, vault_name=self.vault.name,
-                                 secret_name=SECRET_NAME,
+                                 secret_name=SECRET_NAME, tags=args["tags"],
                                  properties=keyvault.SecretPropertiesArgs(value=args["token"],
                                                                           content_type="text/plain"),
                                  opts=child)
