@@ -278,3 +278,13 @@ def test_irsa_reader_on_a_pod_identity_cluster():
     assert not [a for a in p.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
                 if a.inputs["serviceAccount"] == "llmfleet-secrets"]
     assert pod_secret_refs(p) == {"hf-token-vault"}
+
+
+def test_default_key_vault_names_are_valid_and_stable():
+    import re
+    from spec.secrets import KEY_VAULT_NAME, default_key_vault_name
+    for cluster in ("llm-azure-prod", "a", "x" * 40, "9-weird--Name", "llm-azure-prod-westeurope-gpu"):
+        name = default_key_vault_name("prod", cluster)
+        assert re.fullmatch(KEY_VAULT_NAME, name) and len(name) <= 24, name
+        assert name == default_key_vault_name("prod", cluster)
+    assert default_key_vault_name("prod", "c") != default_key_vault_name("staging", "c")
