@@ -47,6 +47,12 @@ CRD_INSTALL: dict[str, CrdInstall] = {
                                "cert-manager-v1.21.1.yaml; crds.keep keeps them on uninstall)"),
     "kserve-crd": CrdInstall(
         "templates", True, "", "kserve/kserve charts/kserve-crd/templates/serving.kserve.io_*.yaml"),
+    "external-secrets": CrdInstall(
+        "templates", True, "", "external-secrets/external-secrets deploy/charts/external-secrets/templates/crds/ "
+                               "(each wrapped in `installCRDs`, shared/chart-values/external-secrets-2.9.0.yaml)"),
+    "sealed-secrets": CrdInstall(
+        "crds/", False, "kubectl apply --server-side -f <chart>/crds/bitnami.com_sealedsecrets.yaml",
+        "bitnami-labs/sealed-secrets helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml (shared/crds/SOURCES.md)"),
     "gpu-operator": CrdInstall(
         "hook", True, "", "NVIDIA/gpu-operator deployments/gpu-operator/templates/upgrade_crd.yaml, "
                           "operator.upgradeCRD true (shared/chart-values/gpu-operator-v26.7.0.yaml)"),

@@ -42,6 +42,12 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
     Chart("qdrant", "1.19.0", "https://qdrant.github.io/qdrant-helm"),
     # Open WebUI 0.11.0 (chart 2026-07-30, open-webui/helm-charts a6305e70; shared/chart-values): the RAG front end.
     Chart("open-webui", "16.0.0", "https://helm.openwebui.com/"),
+    # External Secrets Operator v2.9.0 (chart 2.9.0, external-secrets/external-secrets cc5bfbc2; shared/chart-values):
+    # syncs the cloud vault's entry into a Secret (llmfleet:security.secrets.source vault). API external-secrets.io/v1.
+    Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io"),
+    # Sealed Secrets controller 0.36.6 (chart 2.18.5, bitnami-labs/sealed-secrets e12ae821; shared/chart-values):
+    # decrypts SealedSecrets (llmfleet:security.secrets.source sealed).
+    Chart("sealed-secrets", "2.18.5", "https://bitnami-labs.github.io/sealed-secrets"),
 )}
 
 # OCI references for charts with no Helm repository.

@@ -38,6 +38,9 @@ def _gcp_service_account(name: str, inputs: dict) -> dict:
 
 OUTPUTS["gcp:container/cluster:Cluster"] = _gke_cluster
 OUTPUTS["gcp:serviceaccount/account:Account"] = _gcp_service_account
+# The vault's secret (components/gcp/vault.py): Secret Manager answers its full name as `name`.
+OUTPUTS["gcp:secretmanager/secret:Secret"] = lambda name, inputs: {
+    "name": f"projects/{inputs.get('project')}/secrets/{inputs.get('secretId') or name}"}
 
 
 # --- AWS (components/aws): the EKS endpoint, CA and OIDC issuer feed the kubeconfig and IRSA; role/provider ARNs
@@ -100,6 +103,9 @@ OUTPUTS["aws:eks/nodeGroup:NodeGroup"] = _eks_node_group
 OUTPUTS["aws:iam/role:Role"] = _aws_arn("iam", "role")
 OUTPUTS["aws:iam/openIdConnectProvider:OpenIdConnectProvider"] = lambda name, inputs: {
     "arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{str(inputs.get('url', name)).removeprefix('https://')}"}
+# The vault's entry (components/aws/vault.py): its ARN scopes the reader role's policy.
+OUTPUTS["aws:secretsmanager/secret:Secret"] = lambda name, inputs: {
+    "arn": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:{inputs.get('name') or name}-AbCdEf"}
 OUTPUTS["aws:kms/key:Key"] = lambda name, inputs: {"arn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{name}"}
 OUTPUTS["aws:ec2/launchTemplate:LaunchTemplate"] = lambda name, inputs: {"latestVersion": 1, "defaultVersion": 1}
 # Karpenter (components/aws/karpenter.py): the queue's ARN and URL feed the controller policy, the queue policy and
@@ -185,6 +191,11 @@ OUTPUTS.update({
         "tenantId": AZURE_TENANT},
     "azure-native:containerservice:ManagedCluster": _aks_cluster,
     "azure-native:containerservice:AgentPool": _azure_named("agentPoolName"),
+    # The vault (components/azure/vault.py): ARM answers its data-plane URI under properties.
+    "azure-native:keyvault:Vault": lambda name, inputs: {
+        "name": inputs.get("vaultName") or name,
+        "properties": {**(inputs.get("properties") or {}),
+                       "vaultUri": f"https://{inputs.get('vaultName') or name}.vault.example.invalid/"}},
 })
 CALLS.update({
     "azure-native:authorization:getClientConfig": lambda args: {

@@ -29,10 +29,13 @@ TAG_PATHS: dict[str, tuple[str, ...]] = {
         "aws:eks/addon:Addon", "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup",
         "aws:eks/podIdentityAssociation:PodIdentityAssociation", "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
         "aws:iam/role:Role", "aws:kms/key:Key", "aws:sqs/queue:Queue", "aws:budgets/budget:Budget",
+        "aws:secretsmanager/secret:Secret", "azure-native:keyvault:Secret", "azure-native:keyvault:Vault",
         "azure-native:containerservice:AgentPool", "azure-native:containerservice:ManagedCluster",
         "azure-native:managedidentity:UserAssignedIdentity", "azure-native:network:VirtualNetwork",
         "azure-native:resources:ResourceGroup")},
     "gcp:container/cluster:Cluster": ("resourceLabels",),
+    # Its `tags` are Resource Manager tag bindings (tagKeys/..: tagValues/..), not cost labels: labels carry those.
+    "gcp:secretmanager/secret:Secret": ("labels",),
     "gcp:container/nodePool:NodePool": ("nodeConfig", "resourceLabels"),
 }
 

@@ -484,6 +484,25 @@ KEYS = {
                                default="the serving namespace"),
     "security.networkPolicies": "Render NetworkPolicies (`false`: none, and the cluster checks report them "
                                 "unchecked).",
+    "security.secrets": "Where the Hugging Face token comes from ([security.md](security.md#secrets)).",
+    "security.secrets.source": "`pulumi`: llmfleet:hfToken becomes a Secret; `vault`: the cloud's secret store "
+                               "through External Secrets; `sealed`: a Sealed Secrets ciphertext (existing clusters).",
+    "security.secrets.vault": "The cloud store (source vault only).",
+    "security.secrets.vault.name": D("Azure Key Vault name (globally unique; Azure only).",
+                                     default="derived from the cluster name", clouds=("azure",)),
+    "security.secrets.vault.refreshInterval": "How often External Secrets re-reads the store entry.",
+    "security.secrets.sealed": "Sealed Secrets (source sealed only).",
+    "security.secrets.sealed.controller": D("Install the Sealed Secrets controller under kubeseal's default name.",
+                                            default="on with source sealed"),
+    "security.secrets.sealed.hfToken": "`kubeseal --raw` ciphertext of the Hugging Face token (not a secret: only "
+                                       "the controller decrypts it).",
+    "images": "Per-image overrides, a tag or `repo@sha256:<digest>` from your registry mirror "
+              "([security.md](security.md#images)).",
+    "images.vllm": "vLLM model servers (same as serving.vllmImage: set one).",
+    "images.ray-llm": "Ray Serve LLM head and workers.",
+    "images.tei": D("The RAG embedding service (same as rag.embedding.image: set one).",
+                    default="the TEI image for the pool's GPU, or the CPU image"),
+    "images.rag-job": "The RAG collection Job.",
     "security.restrictedPods": "Model servers meet Pod Security `restricted` and the serving namespace enforces it.",
 }
 

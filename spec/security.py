@@ -2,9 +2,11 @@
 
 The paths themselves are one table, components/security/paths.py; this reads only what a user chooses.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Optional
 
 from spec.reader import DNS_LABEL, Obj
+from spec.secrets import SecretsSpec, read_secrets
 
 
 @dataclass(frozen=True)
@@ -16,9 +18,11 @@ class SecuritySpec:
     # Model servers as non-root (components/serving/hardening.py) and the serving namespace Pod Security
     # `restricted`. Off by default: the vLLM image's non-root operation was not verified for the pinned version.
     restricted_pods: bool = False
+    # Where the Hugging Face token comes from (spec/secrets.py): Pulumi config, the cloud's vault, or Sealed Secrets.
+    secrets: SecretsSpec = field(default_factory=SecretsSpec)
 
 
-def read_security(o: Obj, serving_namespace: str) -> SecuritySpec:
+def read_security(o: Obj, serving_namespace: str, cloud: Optional[str] = None) -> SecuritySpec:
     import re
     clients = o.str_list("modelClients", default=[serving_namespace], min_items=1)
     for i, name in enumerate(clients):
@@ -26,9 +30,12 @@ def read_security(o: Obj, serving_namespace: str) -> SecuritySpec:
             o.problems.add(f"{o.key_path('modelClients')}[{i}]", f"must be a namespace name (a DNS label), got {name!r}")
     if len(set(clients)) != len(clients):
         o.error("modelClients", "lists a namespace twice")
+    secrets_obj = o.obj("secrets")
+    secrets = read_secrets(secrets_obj, cloud)
+    secrets_obj.done()
     return SecuritySpec(model_clients=tuple(dict.fromkeys(clients)),
                         network_policies=o.bool("networkPolicies", True),
-                        restricted_pods=o.bool("restrictedPods", False))
+                        restricted_pods=o.bool("restrictedPods", False), secrets=secrets)
 
 
 def restrict_serving_namespace(platform, namespace: str):

@@ -99,7 +99,7 @@ class ServingSpec:
 
 def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: Optional[str], platform: PlatformSpec,
                  root: Obj, kubernetes_version: Optional[str] = None,
-                 model_paths: Optional[Sequence[str]] = None) -> ServingSpec:
+                 model_paths: Optional[Sequence[str]] = None, hf_token_required: bool = True) -> ServingSpec:
     """`cloud` is None when llmfleet:cloud was rejected (cloud-dependent rules are skipped); `model_paths` are the
     models' own paths (list items that are not objects are skipped, so positions may differ)."""
     paths = list(model_paths) if model_paths is not None else \
@@ -124,7 +124,8 @@ def read_serving(o: Obj, models: Sequence, secrets: dict, cloud: Optional[str], 
                           pattern=r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", hint="a StorageClass name")
 
     hf_token = secrets.get("hfToken")
-    if hf_token is None:
+    # Not required when the token reaches the cluster another way (llmfleet:security.secrets.source sealed).
+    if hf_token is None and hf_token_required:
         for m in models:
             if m.gated:
                 root.problems.secret_missing(root.key_path("hfToken"), "hfToken",

@@ -22,6 +22,8 @@ from spec.rag import RagSpec, read_rag
 from spec.pools import PoolSpec, check_untainted_node, read_pool
 from spec import limits as L
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
+from spec.images import ImagesSpec, read_images
+from spec.secrets import check_secrets
 from spec.security import SecuritySpec, read_security, restrict_serving_namespace
 from spec.serving import read_serving
 from spec.slo import read_alertmanager
@@ -29,7 +31,7 @@ from spec.slo import read_alertmanager
 PROJECT = "llmfleet"
 # Every key `load` reads; a stack file that puts one of them outside `config:` is told so (plan/stackfile.py).
 TOP_LEVEL_KEYS = ("cloud", "environment", "cluster", "gpuPools", "models", "platform", "nvidia", "observability",
-                  "serving", "prices", "kubeconfig", "hfToken")
+                  "serving", "prices", "kubeconfig", "hfToken", "images")
 # Keys that carry credentials: they must be set with `pulumi config set --secret`.
 SECRET_KEYS = ("kubeconfig", "hfToken")
 
@@ -68,6 +70,7 @@ class StackSpec:
     rag: Optional[RagSpec] = None
     gateway: Optional[GatewaySpec] = None     # the public HTTPS endpoint (spec/gateway.py)
     security: SecuritySpec = SecuritySpec()
+    images: ImagesSpec = ImagesSpec()         # per-image overrides (spec/images.py)
 
     @property
     def cloud(self) -> str:
@@ -169,10 +172,13 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     if cloud in ("aws", "gcp", "azure") and "kubeconfig" in raw:
         o.error("kubeconfig", f"only applies when cloud is existing; the {cloud} cluster's kubeconfig is built")
 
+    # The token's source decides whether llmfleet:hfToken is required (spec/secrets.py); read here only to know it.
+    raw_secrets = (raw.get("security") or {}).get("secrets") if isinstance(raw.get("security"), dict) else None
+    sealed = isinstance(raw_secrets, dict) and raw_secrets.get("source") == "sealed"
     serving_obj = o.obj("serving")
     serving = read_serving(serving_obj, [m for m in models], secrets, cloud, platform, o,
                            kubernetes_version=cluster.kubernetes_version if cluster_obj.valid("kubernetesVersion")
-                           else None, model_paths=model_paths)
+                           else None, model_paths=model_paths, hf_token_required=not sealed)
     serving_obj.done()
 
     guards_obj = o.obj("costGuards")
@@ -185,7 +191,10 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
         o.error("budget", f"is required in a production environment ({environment!r}): {{monthly, contacts, "
                           f"alerts}}, so the cloud alerts before a month overruns (docs/cost-guards.md)")
     security_obj = o.obj("security")
-    security = read_security(security_obj, serving.namespace if serving is not None else "llm-serving")
+    serving_ns = serving.namespace if serving is not None else "llm-serving"
+    security = read_security(security_obj, serving_ns, cloud)
+    check_secrets(problems, security_obj.key_path("secrets"), security.secrets, models, serving_ns,
+                  "hfToken" in secrets, o.key_path("hfToken"))
     security_obj.done()
     if security.network_policies and cloud == "azure" and getattr(cluster.settings, "network_policy", None) == "none":
         o.problems.add(f"{PROJECT}:cluster.azure.networkPolicy",
@@ -210,6 +219,9 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     gateway_obj = o.obj("gateway")
     gateway = read_gateway(gateway_obj, environment)
     gateway_obj.done()
+    images_obj = o.obj("images")
+    images = read_images(images_obj)
+    serving, rag = apply_images(images, serving, rag, raw, o)
 
     o.done()
     problems.raise_if_any()
@@ -217,7 +229,23 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
                      pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
                      nvidia=nvidia, observability=observability, serving=serving,
                      cost_guards=cost_guards, budget=budget, rag=rag, security=security,
-                     gateway=gateway)
+                     gateway=gateway, images=images)
+
+
+def apply_images(images: ImagesSpec, serving, rag, raw: dict, o: Obj):
+    """`llmfleet:images` overrides of images that also have their own key: one of the two, not both."""
+    serving_raw = raw.get("serving") if isinstance(raw.get("serving"), dict) else {}
+    rag_raw = raw.get("rag") if isinstance(raw.get("rag"), dict) else {}
+    embedding_raw = rag_raw.get("embedding") if isinstance(rag_raw.get("embedding"), dict) else {}
+    for name, key, given in (("vllm", "serving.vllmImage", "vllmImage" in serving_raw),
+                             ("tei", "rag.embedding.image", "image" in embedding_raw)):
+        if name in images.overrides and given:
+            o.problems.add(f"{PROJECT}:images.{name}", f"and {PROJECT}:{key} both set the image: keep one")
+    if "vllm" in images.overrides and serving is not None:
+        serving = replace(serving, vllm_image=images.overrides["vllm"])
+    if "tei" in images.overrides and rag is not None:
+        rag = replace(rag, embedding=replace(rag.embedding, image=images.overrides["tei"]))
+    return serving, rag
 
 
 ENVIRONMENT = r"[a-z0-9-]{1,20}"

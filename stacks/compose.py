@@ -65,7 +65,7 @@ def cloud_providers(cluster) -> dict:
     return {"aws": aws_provider} if aws_provider is not None else {}
 
 
-def network_policies(spec: StackSpec, cluster, platform, serving) -> None:
+def network_policies(spec: StackSpec, cluster, platform, serving, extra_charts: dict = None) -> None:
     """Default deny plus the path table's rules in every namespace the program owns (components/security)."""
     from components.observability.stack import gke_managed_dcgm
     from components.security import NetworkPolicies
@@ -74,7 +74,7 @@ def network_policies(spec: StackSpec, cluster, platform, serving) -> None:
     from components.serving.kserve import HF_RUNTIME_PORT
     from components.serving.rayserve import METRICS_PORT
     charts = {"kube-prometheus-stack": MONITORING_NAMESPACE,
-              **{chart: SYSTEM_NAMESPACE for chart in serving.controllers.values}}
+              **{chart: SYSTEM_NAMESPACE for chart in serving.controllers.values}, **(extra_charts or {})}
     dcgm = (("gpu-namespace",) if dcgm_source(spec.nvidia.stack, spec.nvidia.dcgm_exporter, cluster.pools) else ()) \
         + (("gke",) if gke_managed_dcgm(spec.nvidia, cluster.pools) else ())
     clients, scrapes = tuple(spec.security.model_clients), ()
@@ -113,13 +113,18 @@ def compose(spec: StackSpec) -> Stack:
     # shared-cache claims need the StorageClass the cluster made for them (EKS `efs-sc`).
     # Claims without a class (per-replica caches) need the cluster's default class (EKS `gp3`).
     storage = [c for c in (getattr(cluster, "model_cache", None), getattr(cluster, "block_storage", None)) if c]
+    # The Hugging Face token from a vault or a SealedSecret instead of Pulumi config (stacks/secrets.py).
+    from stacks.secrets import deliver_token
+    token = deliver_token(spec, cluster, platform)
+    external = {"external_token": (token.secret_name, token.resources)} if token.resources else {}
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
         "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage],
-        "metrics_server": not METRICS_API_BUILTIN[spec.cloud], "restricted": spec.security.restricted_pods},
+        "metrics_server": not METRICS_API_BUILTIN[spec.cloud], "restricted": spec.security.restricted_pods,
+        "ray_image": spec.images.get("ray-llm"), **external},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
     if spec.security.network_policies:
-        network_policies(spec, cluster, platform, serving)
+        network_policies(spec, cluster, platform, serving, token.charts)
     cost = CostLayer(f"{spec.cluster.name}-cost", {
         "cost_guards": spec.cost_guards, "models": spec.models, "pools": cluster.pools, "cluster": spec.cluster.name,
         "cloud": spec.cloud, "namespace": MONITORING_NAMESPACE, "serving_namespace": spec.serving.namespace,
@@ -135,6 +140,9 @@ def compose(spec: StackSpec) -> Stack:
             "project": getattr(spec.cluster.settings, "project", None), "tags": spec.cluster.tags},
             opts=ResourceOptions(providers=cloud_providers(cluster)))
 
+    pulumi.export("opencostAdminToken", cost.admin_token)
+    if observability.grafana_admin_password is not None:
+        pulumi.export("grafanaAdmin", {"user": "admin", "password": observability.grafana_admin_password})
     pulumi.export("cloud", spec.cloud)
     pulumi.export("clusterName", spec.cluster.name)
     pulumi.export("kubeconfig", cluster.kubeconfig)

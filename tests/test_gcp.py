@@ -67,7 +67,7 @@ def test_prod_network_has_secondary_ranges_and_nat(prod):
 
 
 def test_prod_node_service_account_is_least_privilege(prod):
-    sa = prod.one("gcp:serviceaccount/account:Account").inputs
+    sa = prod.one("gcp:serviceaccount/account:Account", "llm-gcp-prod-nodes-sa").inputs
     assert sa["accountId"] == "llm-gcp-prod-nodes"
     grants = sorted((g.inputs["role"], g.inputs["member"]) for g in prod.of_type("gcp:projects/iAMMember:IAMMember"))
     member = "serviceAccount:llm-gcp-prod-nodes@example-llmfleet-prod.iam.gserviceaccount.com"

@@ -46,6 +46,7 @@ def test_embedding_deployment_runs_tei_on_cpu_nodes_only(gcp_prod):
     assert d["spec"]["replicas"] == 2
     assert pod["containers"] == [{
         "name": "tei", "image": "ghcr.io/huggingface/text-embeddings-inference:cpu-1.9",
+        "imagePullPolicy": "IfNotPresent",
         "args": ["--model-id", "BAAI/bge-base-en-v1.5", "--served-model-name", "bge-base-en-v1.5", "--port", "80",
                  "--json-output"],
         "ports": [{"name": "http", "containerPort": 80, "protocol": "TCP"}],
@@ -119,6 +120,10 @@ def test_open_webui_values(gcp_prod):
         {"name": "ENABLE_PERSISTENT_CONFIG", "value": "False"},
         {"name": "WEBUI_SECRET_KEY", "valueFrom": {"secretKeyRef": {"name": "open-webui-secret-key",
                                                                     "key": "webui-secret-key"}}},
+        # The admin account exists from the first start (no first-come admin); its password from our Secret.
+        {"name": "WEBUI_ADMIN_EMAIL", "value": "admin@llmfleet.local"},
+        {"name": "WEBUI_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "open-webui-secret-key",
+                                                                        "key": "admin-password"}}},
         {"name": "VECTOR_DB", "value": "qdrant"},
         {"name": "QDRANT_URI", "value": "http://qdrant.rag-system.svc:6333"},
         {"name": "QDRANT_API_KEY", "valueFrom": {"secretKeyRef": {"name": "qdrant-api-key", "key": "api-key"}}},

@@ -128,10 +128,9 @@ def test_vllm_deployment_pod_spec_is_exact(plan):
     assert ctr["resources"] == {"requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"},
                                 "limits": {"memory": "16Gi", "nvidia.com/gpu": "1"}}
     assert ctr["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
-    assert ctr["env"] == [
-        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "HF_TOKEN",
-                                                           "optional": False}}},
-        {"name": "HF_HOME", "value": "/models"}]
+    # The token as a file (huggingface_hub reads HF_TOKEN_PATH), not an env var.
+    assert ctr["env"] == [{"name": "HF_TOKEN_PATH", "value": "/var/run/secrets/huggingface/token"},
+                          {"name": "HF_HOME", "value": "/models"}]
     # 8.03B bf16 = 15.0 GiB: 180 s + 6 s/GiB = 270 s, rounded up to 300 s = 30 x 10 s.
     assert ctr["startupProbe"] == {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 10,
                                    "timeoutSeconds": 5, "failureThreshold": 30}
@@ -139,9 +138,13 @@ def test_vllm_deployment_pod_spec_is_exact(plan):
     assert ctr["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
                                       "seccompProfile": {"type": "RuntimeDefault"}}
     assert ctr["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"},
-                                   {"name": "model-cache", "mountPath": "/models"}]
+                                   {"name": "model-cache", "mountPath": "/models"},
+                                   {"name": "hf-token", "mountPath": "/var/run/secrets/huggingface", "readOnly": True}]
     assert pod["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}},
-                              {"name": "model-cache", "persistentVolumeClaim": {"claimName": "chat-cache"}}]
+                              {"name": "model-cache", "persistentVolumeClaim": {"claimName": "chat-cache"}},
+                              {"name": "hf-token", "secret": {"secretName": "hf-token", "optional": False,
+                                                              "defaultMode": 0o440,
+                                                              "items": [{"key": "HF_TOKEN", "path": "token"}]}}]
     assert pod["priorityClassName"] == "llm-standard"
     assert pod["terminationGracePeriodSeconds"] == 120
     assert pod["affinity"] == {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
@@ -169,7 +172,8 @@ def test_per_replica_cache_makes_a_statefulset_with_claim_templates(plan):
     assert args[args.index("--tensor-parallel-size") + 1] == "4"
     assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "4"
     assert pod["priorityClassName"] == "llm-critical"
-    assert pod["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}}]
+    assert pod["volumes"][:1] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}}]
+    assert [v["name"] for v in pod["volumes"][1:]] == ["hf-token"]     # the token file; the cache is a claim
     # 70.6B bf16 = 131.5 GiB: 180 + 789 = 969 s -> 1020 s -> 102 probes; Pulumi waits 900 s of pull more.
     assert pod["containers"][0]["startupProbe"]["failureThreshold"] == 102
     assert s["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": "1920"}

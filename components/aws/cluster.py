@@ -154,6 +154,10 @@ class EksCluster(pulumi.ComponentResource):
     """EBS CSI add-on and the default StorageClass `gp3` (Prometheus' and per-replica cache claims)."""
     aws_provider: aws.Provider
     """The AWS provider every AWS resource of the cluster uses: region from `llmfleet:cluster.region`."""
+    oidc_provider_arn: pulumi.Output
+    """The cluster's IAM OIDC provider (IRSA trust policies)."""
+    oidc_issuer: pulumi.Output
+    """The cluster's OIDC issuer URL."""
 
     def __init__(self, name: str, args: EksClusterArgs, opts: Optional[ResourceOptions] = None):
         spec: ClusterSpec = args["cluster"]
@@ -224,6 +228,8 @@ class EksCluster(pulumi.ComponentResource):
         issuer = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"],
                                              tags=tags, opts=child)
+        # For IRSA roles of later layers (the vault reader, components/aws/vault.py).
+        self.oidc_provider_arn, self.oidc_issuer = oidc.arn, issuer
 
         # Extra cluster admins (a CI role next to whoever created the cluster). Named by principal, not list
         # position: removing the first entry must not re-point (replace) the others; the alias keeps entries made

@@ -5,10 +5,12 @@ from typing import Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 from pulumi import ResourceOptions
 
 from components.cost.dashboard import gpu_cost_json
-from components.cost.opencost import RELEASE, opencost_values
+from components.cost.opencost import (ADMIN_TOKEN_KEY, ADMIN_TOKEN_SECRET, RELEASE, admin_token_values,
+                                      opencost_values)
 from components.cost.rules import cost_rule_groups
 from components.descriptors import PoolDescriptor
 from components.helm import chart_release
@@ -43,13 +45,25 @@ class CostLayerArgs(TypedDict):
 class CostLayer(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
     """The OpenCost release."""
+    admin_token: pulumi.Output
+    """OpenCost's generated admin token for its write endpoints (secret output)."""
 
     def __init__(self, name: str, args: CostLayerArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:cost:CostLayer", name, None, opts)
         ns, deps = args["namespace"], list(args["depends_on"])
-        self.release = chart_release(f"{name}-opencost", "opencost", ns,
-                                     opencost_values(args["cluster"], args["cloud"], args["pools"]),
-                                     parent=self, depends_on=deps, release_name=RELEASE)
+        # OpenCost's write endpoints (service keys, cloud configuration) take a token; ours is generated and
+        # reaches the pod from our Secret, never through the chart's `value` (components/cost/opencost.py).
+        token = random.RandomPassword(f"{name}-opencost-admin-token", length=40, special=False,
+                                      opts=ResourceOptions(parent=self))
+        self.admin_token = pulumi.Output.secret(token.result)
+        token_secret = k8s.core.v1.Secret(
+            f"{name}-opencost-admin-token",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ADMIN_TOKEN_SECRET, namespace=ns, labels=MANAGED_BY),
+            type="Opaque", string_data={ADMIN_TOKEN_KEY: token.result}, opts=ResourceOptions(parent=self))
+        values = opencost_values(args["cluster"], args["cloud"], args["pools"])
+        values["opencost"]["exporter"].update(admin_token_values())
+        self.release = chart_release(f"{name}-opencost", "opencost", ns, values,
+                                     parent=self, depends_on=[*deps, token_secret], release_name=RELEASE)
         if args["grafana"]:
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-gpu-cost",

@@ -19,6 +19,14 @@ ON_PREM_DEFAULTS = {"CPU": 0.031611, "spotCPU": 0.006655, "RAM": 0.004237, "spot
                     "storage": 0.00005479452, "zoneNetworkEgress": 0.01, "regionNetworkEgress": 0.01,
                     "internetNetworkEgress": 0.12}
 PROMETHEUS_PORT = 9090
+# The exporter's admin token (chart value opencost.exporter.adminToken, off by default: its write endpoints then
+# have no token): from our Secret via `existingSecret`, so the value is never a Helm value.
+ADMIN_TOKEN_SECRET = "opencost-admin-token"
+ADMIN_TOKEN_KEY = "ADMIN_TOKEN"
+
+
+def admin_token_values() -> dict:
+    return {"adminToken": {"enabled": True, "existingSecret": ADMIN_TOKEN_SECRET, "secretKey": ADMIN_TOKEN_KEY}}
 
 
 def gpu_hour_price(pools: Sequence[PoolDescriptor]) -> float:

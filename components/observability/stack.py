@@ -16,6 +16,7 @@ from components.helm import chart_release
 from components.nvidia.labels import cloud_managed, dcgm_source
 from components.observability.alertmanager import receivers_secret
 from components.observability.dashboards import DASHBOARDS, dashboard_json
+from components.observability.grafana_admin import admin_secret, admin_values
 from components.observability.rules import node_label_keys, rule_groups
 from components.observability.values import kps_values
 from components.platform import MANAGED_BY
@@ -59,6 +60,8 @@ class Observability(pulumi.ComponentResource):
     """Values passed to kube-prometheus-stack (plain data)."""
     rule_groups: list
     """`spec.groups` of the GPU PrometheusRule (plain data)."""
+    grafana_admin_password: Optional[pulumi.Output]
+    """Grafana's generated admin password (secret output), when Grafana is on."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:observability:Observability", name, None, opts)
@@ -68,6 +71,12 @@ class Observability(pulumi.ComponentResource):
         # Alertmanager mounts the receivers' Secret: it must exist before the chart's Alertmanager pod starts.
         am = o.alertmanager
         secrets = [receivers_secret(f"{name}-alertmanager-receivers", am, ns, self)] if am.webhook or am.slack else []
+        self.grafana_admin_password = None
+        if o.grafana:
+            # No chart-made admin password: ours, in a Secret the chart reads (observability/grafana_admin.py).
+            grafana_secret, self.grafana_admin_password = admin_secret(f"{name}-grafana-admin", ns, self)
+            self.values["grafana"].update(admin_values())
+            secrets.append(grafana_secret)
         self.release = chart_release(f"{name}-kube-prometheus-stack", "kube-prometheus-stack", ns, self.values,
                                      parent=self, timeout=900, release_name=RELEASE_NAME, depends_on=secrets)
         after_crds = ResourceOptions(parent=self, depends_on=[self.release])

@@ -37,6 +37,8 @@ class RagSystemArgs(TypedDict):
     """Cluster minor, for the namespace's Pod Security version labels."""
     depends_on: Sequence[pulumi.Resource]
     """Layers that must exist first: monitoring CRDs, NVIDIA device plugin, the cluster's storage classes."""
+    job_image: str
+    """Image of the collection Job (llmfleet:images rag-job); optional, default the catalog's."""
 
 
 class RagSystem(pulumi.ComponentResource):
@@ -58,7 +60,8 @@ class RagSystem(pulumi.ComponentResource):
             "priority": PRIORITY, "depends_on": deps}, opts=ResourceOptions(parent=self))
         self.vector_store = VectorStore(f"{name}-vectorstore", {
             "vector_store": r.vector_store, "model": r.embedding.model, "namespace": r.namespace,
-            "descriptors": args["descriptors"], "priority": PRIORITY, "depends_on": deps},
+            "descriptors": args["descriptors"], "priority": PRIORITY, "depends_on": deps,
+            **({"job_image": args["job_image"]} if args.get("job_image") else {})},
             opts=ResourceOptions(parent=self))
         # Grafana's sidecar loads dashboards from every namespace; this one sits with the others in monitoring.
         k8s.core.v1.ConfigMap(
@@ -87,7 +90,12 @@ def rag_system(spec, cluster, after: Sequence[pulumi.Resource], depends_on: Sequ
         return None
     rag = RagSystem(f"{spec.cluster.name}-rag", {
         "rag": spec.rag, "serving_namespace": spec.serving.namespace, "descriptors": cluster.pools,
-        "kubernetes_version": spec.cluster.kubernetes_version, "depends_on": list(depends_on)},
+        "kubernetes_version": spec.cluster.kubernetes_version, "depends_on": list(depends_on),
+        "job_image": spec.images.get("rag-job")},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=list(after)))
     pulumi.export("rag", {**rag.urls, "collection": spec.rag.vector_store.collection})
+    if rag.front_end is not None:
+        # Open WebUI's admin account (components/rag/frontend.py): the password only as a secret output.
+        pulumi.export("openWebuiAdmin", {"email": rag.front_end.admin_email,
+                                         "password": pulumi.Output.secret(rag.front_end.admin_password)})
     return rag

@@ -15,7 +15,7 @@ from pulumi import ResourceOptions
 from catalog.embeddings import TEI_PORT
 from components.descriptors import LABEL_POOL, PoolDescriptor, all_tolerations
 from components.platform import MANAGED_BY
-from components.serving.common import affinity, container_security, pod_security
+from components.serving.common import IMAGE_PULL_POLICY, affinity, container_security, pod_security
 from spec.platform import PRIORITY_TIERS
 from spec.rag import EmbeddingSpec
 
@@ -63,6 +63,7 @@ def container(e: EmbeddingSpec) -> dict:
     return {
         "name": "tei",
         "image": e.image,
+        "imagePullPolicy": IMAGE_PULL_POLICY,
         "args": ["--model-id", e.model.hf_repo, "--served-model-name", e.model.key, "--port", str(TEI_PORT),
                  "--json-output"],
         "ports": [{"name": "http", "containerPort": TEI_PORT, "protocol": "TCP"}],

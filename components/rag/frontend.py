@@ -7,6 +7,12 @@ manager suffices), and the chart's well-known default OpenAI key. The configurat
 on every start (ENABLE_PERSISTENT_CONFIG=False): otherwise values saved in Open WebUI's database at first start
 would silently win over a redeploy. WEBUI_SECRET_KEY (session signing) is a generated secret, so sessions
 survive pod restarts.
+
+No default or first-come admin: Open WebUI makes the first account that signs up its administrator. The admin is
+created at start from WEBUI_ADMIN_EMAIL / WEBUI_ADMIN_PASSWORD when the database has no user yet, and sign-up is
+then turned off (open-webui backend/open_webui/main.py `lifespan` and env.py, read at several 2025-2026 upstream revisions; not
+re-read at the pinned v0.11.0 tag).
+The password is generated here and exported only as a secret stack output (`openWebuiAdmin`).
 """
 from typing import Optional, Sequence, TypedDict
 
@@ -26,6 +32,8 @@ from spec.rag import FrontEndSpec
 RELEASE = "open-webui"
 SECRET = "open-webui-secret-key"
 SECRET_KEY = "webui-secret-key"
+ADMIN_PASSWORD_KEY = "admin-password"
+ADMIN_EMAIL = "admin@llmfleet.local"     # the login name; change the account in Open WebUI after the first login
 MEMORY = "2Gi"
 
 
@@ -35,6 +43,8 @@ def env(llm_url: str, embeddings_url: str, qdrant_url: str, model: EmbeddingMode
     return [
         {"name": "ENABLE_PERSISTENT_CONFIG", "value": "False"},
         {"name": "WEBUI_SECRET_KEY", "valueFrom": secret(SECRET, SECRET_KEY)},
+        {"name": "WEBUI_ADMIN_EMAIL", "value": ADMIN_EMAIL},
+        {"name": "WEBUI_ADMIN_PASSWORD", "valueFrom": secret(SECRET, ADMIN_PASSWORD_KEY)},
         {"name": "VECTOR_DB", "value": "qdrant"},
         {"name": "QDRANT_URI", "value": qdrant_url},
         {"name": "QDRANT_API_KEY", "valueFrom": secret(API_KEY_SECRET, API_KEY_KEY)},
@@ -94,15 +104,21 @@ class FrontEndArgs(TypedDict):
 class FrontEnd(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
     values: dict
+    admin_email: str
+    admin_password: pulumi.Output
+    """The generated admin password (a secret output)."""
 
     def __init__(self, name: str, args: FrontEndArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:rag:FrontEnd", name, None, opts)
         ns, deps = args["namespace"], list(args["depends_on"])
         key = random.RandomPassword(f"{name}-secret-key", length=48, special=False, opts=ResourceOptions(parent=self))
+        admin = random.RandomPassword(f"{name}-admin-password", length=32, special=False,
+                                      opts=ResourceOptions(parent=self))
+        self.admin_email, self.admin_password = ADMIN_EMAIL, pulumi.Output.secret(admin.result)
         secret = k8s.core.v1.Secret(
             f"{name}-secret",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SECRET, namespace=ns, labels=MANAGED_BY),
-            string_data={SECRET_KEY: key.result},
+            string_data={SECRET_KEY: key.result, ADMIN_PASSWORD_KEY: admin.result},
             opts=ResourceOptions(parent=self, depends_on=deps))
         self.values = values(args["front_end"], args["llm_url"], args["embeddings_url"], args["qdrant_url"],
                              args["model"], args["descriptors"], args["priority"])

@@ -20,7 +20,7 @@ from components.descriptors import LABEL_POOL, PoolDescriptor
 from components.helm import chart_release
 from components.platform import MANAGED_BY
 from components.rag.collection import SCRIPT
-from components.serving.common import container_security, pod_security
+from components.serving.common import IMAGE_PULL_POLICY, container_security, pod_security
 from spec.platform import PRIORITY_TIERS
 from spec.rag import QDRANT_RELEASE, VectorStoreSpec
 
@@ -89,6 +89,8 @@ class VectorStoreArgs(TypedDict):
     """Priority tier key of spec.platform.PRIORITY_TIERS."""
     depends_on: Sequence[pulumi.Resource]
     """Namespace, monitoring CRDs (the chart's ServiceMonitor) and the cluster's storage."""
+    job_image: str
+    """Image of the collection Job; optional, default catalog.versions.RAG_JOB_IMAGE (llmfleet:images rag-job)."""
 
 
 class VectorStore(pulumi.ComponentResource):
@@ -127,7 +129,8 @@ class VectorStore(pulumi.ComponentResource):
                 "affinity": off_gpu_nodes(args["descriptors"]),
                 "securityContext": {**pod_security(), "runAsNonRoot": True, "runAsUser": 65534},
                 "containers": [{
-                    "name": "collection", "image": RAG_JOB_IMAGE,
+                    "name": "collection", "image": args.get("job_image") or RAG_JOB_IMAGE,
+                    "imagePullPolicy": IMAGE_PULL_POLICY,
                     "command": ["python", "/script/collection.py"],
                     "env": job_env(v, model, ns),
                     "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},

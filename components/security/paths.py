@@ -80,6 +80,7 @@ WEBHOOKS = {
     "keda": tcp(9443, 6443),                  # webhooks.port 9443; metricsServer portHttpsTarget 6443
     "prometheus-adapter": tcp(6443),          # listenPort 6443
     "vpa": tcp(8000, 10250),                  # admission controller --port 8000; metrics-server subchart 10250
+    "external-secrets": tcp(10250),           # webhook.port 10250 (validates SecretStores and ExternalSecrets)
 }
 # KServe Serverless runs on Knative, which the user installs: its activator and autoscaler (knative-serving) call
 # the queue-proxy sidecar (8012 traffic, 9090 the autoscaler's metrics), and so does the ingress gateway (Kourier

@@ -36,6 +36,11 @@ class ServingLayerArgs(TypedDict):
     """Whether the VPA install must bring metrics-server (spec.cluster.METRICS_API_BUILTIN is false)."""
     restricted: bool
     """Model servers meet Pod Security `restricted` (llmfleet:security.restrictedPods); optional, default off."""
+    external_token: tuple
+    """(Secret name, resources that write it): the token Secret comes from a vault or a SealedSecret
+    (stacks/secrets.py) instead of llmfleet:hfToken; optional, default none."""
+    ray_image: str
+    """Ray Serve LLM image (llmfleet:images ray-llm); optional, default the catalog's."""
 
 
 class ServingLayer(pulumi.ComponentResource):
@@ -59,7 +64,11 @@ class ServingLayer(pulumi.ComponentResource):
 
         self.hf_secret = None
         hf_name = None
-        if s.hf_token is not None:
+        external = args.get("external_token")
+        token_writers = list(external[1]) if external else []
+        if external:
+            hf_name = external[0]
+        elif s.hf_token is not None:
             # The value stays a Pulumi secret end to end: encrypted in state, `[secret]` in previews.
             self.hf_secret = k8s.core.v1.Secret(
                 f"{name}-hf-token",
@@ -70,15 +79,16 @@ class ServingLayer(pulumi.ComponentResource):
             hf_name = HF_SECRET_NAME
 
         self.kserve_service_account = None
-        if self.hf_secret is not None and any(m.engine == "kserve" for m in args["models"]):
+        if hf_name is not None and any(m.engine == "kserve" for m in args["models"]):
             # KServe's storage initializer reads HF_TOKEN only from Secrets its pod's ServiceAccount lists (kserve
             # v0.20.0 pkg/credentials/service_account_credentials.go). The model server needs no API token.
             self.kserve_service_account = k8s.core.v1.ServiceAccount(
                 f"{name}-kserve-sa",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=KSERVE_SERVICE_ACCOUNT, namespace=ns, labels=MANAGED_BY),
-                secrets=[k8s.core.v1.ObjectReferenceArgs(name=HF_SECRET_NAME)],
+                secrets=[k8s.core.v1.ObjectReferenceArgs(name=hf_name)],
                 automount_service_account_token=False,
-                opts=ResourceOptions(parent=self, depends_on=serving_ns + [self.hf_secret]))
+                opts=ResourceOptions(parent=self, depends_on=serving_ns + [r for r in (self.hf_secret,) if r]
+                                     + token_writers))
 
         self.controllers = ServingControllers(
             f"{name}-controllers",
@@ -87,7 +97,7 @@ class ServingLayer(pulumi.ComponentResource):
              "metrics_server": args["metrics_server"]},
             opts=ResourceOptions(parent=self))
         ctl = self.controllers
-        base = serving_ns + layers + [r for r in (self.hf_secret, ctl.vpa) if r is not None]
+        base = serving_ns + layers + [r for r in (self.hf_secret, ctl.vpa) if r is not None] + token_writers
         sa_name = KSERVE_SERVICE_ACCOUNT if self.kserve_service_account is not None else None
 
         self.models = {}
@@ -105,8 +115,9 @@ class ServingLayer(pulumi.ComponentResource):
                     **common, "service_account": sa_name, "prometheus_url": s.prometheus_url,
                     "depends_on": deps}, opts=child)
             elif m.engine == "rayserve":
+                ray = {"image": args["ray_image"]} if args.get("ray_image") else {}
                 self.models[m.name] = RayServeModel(f"{name}-{m.name}", {
-                    **common, **hardening, "depends_on": base + [ctl.kuberay]}, opts=child)
+                    **common, **hardening, **ray, "depends_on": base + [ctl.kuberay]}, opts=child)
             else:
                 self.models[m.name] = VllmServer(f"{name}-{m.name}", {
                     **common, **hardening, "image": s.vllm_image, "storage_class": s.storage_class_for(m),

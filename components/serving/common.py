@@ -19,6 +19,11 @@ HF_SECRET_NAME = "hf-token"
 # pkg/credentials/hf/hf_secret.go `HFTokenKey`); the other engines read the same key through env.
 HF_SECRET_KEY = "HF_TOKEN"
 KSERVE_SERVICE_ACCOUNT = "kserve-hf"
+# Every container the program renders pulls its image only when the node lacks it. The images are pinned (an exact
+# tag, or a digest given in llmfleet:images) and ~10 GB for the model servers: `Always` would re-check the registry
+# on every start (a registry outage then stops scale-ups) and buy nothing for a digest. The cost: a tag re-pushed
+# upstream is not picked up by nodes that have the old one, which is what a digest override prevents.
+IMAGE_PULL_POLICY = "IfNotPresent"
 CACHE_MOUNT = "/models"               # HF_HOME: the Hugging Face hub cache lives under it
 TERMINATION_GRACE_SECONDS = 120       # lets in-flight generations finish after the endpoint is removed
 PRESTOP_SLEEP_SECONDS = 10            # endpoints controllers drop the pod before vLLM gets SIGTERM
@@ -271,11 +276,35 @@ def pod_security() -> dict:
     return {"seccompProfile": {"type": "RuntimeDefault"}}
 
 
+# The Hugging Face token reaches vLLM and Ray as a file, not an env var (an env var is readable in
+# /proc/<pid>/environ, inherited by every child process and printed by crash dumps): huggingface_hub's get_token()
+# reads HF_TOKEN, else the file at HF_TOKEN_PATH (huggingface_hub constants.py / utils/_auth.py). vLLM 0.33.0 passes
+# no token of its own (engine/arg_utils.py `--hf-token` default None; envs.py reads no HF_TOKEN: read in the wheel),
+# so huggingface_hub resolves it; Ray Serve LLM runs the same vLLM in the worker's environment. Mode 0440: with
+# restrictedPods the non-root server reads it through fsGroup; otherwise the server runs as root.
+HF_TOKEN_DIR = "/var/run/secrets/huggingface"
+HF_TOKEN_FILE = "token"
+HF_TOKEN_VOLUME = "hf-token"
+
+
 def hf_env(hf_secret: Optional[str], optional: bool = False) -> list[dict]:
     if hf_secret is None:
         return []
-    return [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": hf_secret, "key": HF_SECRET_KEY,
-                                                               "optional": optional}}}]
+    return [{"name": "HF_TOKEN_PATH", "value": f"{HF_TOKEN_DIR}/{HF_TOKEN_FILE}"}]
+
+
+def hf_volumes(hf_secret: Optional[str], optional: bool = False) -> list[dict]:
+    """The token Secret's one key as the file HF_TOKEN_PATH names; `optional` for models that are not gated."""
+    if hf_secret is None:
+        return []
+    return [{"name": HF_TOKEN_VOLUME, "secret": {"secretName": hf_secret, "optional": optional, "defaultMode": 0o440,
+                                                 "items": [{"key": HF_SECRET_KEY, "path": HF_TOKEN_FILE}]}}]
+
+
+def hf_mounts(hf_secret: Optional[str]) -> list[dict]:
+    if hf_secret is None:
+        return []
+    return [{"name": HF_TOKEN_VOLUME, "mountPath": HF_TOKEN_DIR, "readOnly": True}]
 
 
 def shm_volume(tp: int) -> dict:

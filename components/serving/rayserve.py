@@ -49,7 +49,7 @@ def serve_config(model: ModelSpec) -> str:
 
 
 def worker_group(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescriptor],
-                 hf_secret: Optional[str], restricted: bool = False) -> dict:
+                 hf_secret: Optional[str], restricted: bool = False, image: str = RAY_LLM_IMAGE) -> dict:
     tp = model.placement.tensor_parallel
     group = {
         "groupName": "gpu",
@@ -62,14 +62,15 @@ def worker_group(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDes
             "spec": {
                 "containers": [{
                     "name": "ray-worker",
-                    "image": RAY_LLM_IMAGE,
+                    "image": image,
+                    "imagePullPolicy": c.IMAGE_PULL_POLICY,
                     "ports": [METRICS_PORT],
                     "env": c.hf_env(hf_secret, optional=not model.gated),
                     "resources": c.resources(model, pool),
-                    "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],
+                    "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}] + c.hf_mounts(hf_secret),
                     "securityContext": c.container_security(),
                 }],
-                "volumes": [c.shm_volume(tp)],
+                "volumes": [c.shm_volume(tp)] + c.hf_volumes(hf_secret, optional=not model.gated),
                 **c.gpu_pod_scheduling(model, descriptors),
             },
         },
@@ -84,7 +85,7 @@ def metrics_selector(model: ModelSpec) -> dict:
     return {"app.kubernetes.io/name": model.name, c.LABEL_ENGINE: model.engine}
 
 
-def head_group(model: ModelSpec, restricted: bool = False) -> dict:
+def head_group(model: ModelSpec, restricted: bool = False, image: str = RAY_LLM_IMAGE) -> dict:
     head_labels = {k: v for k, v in c.labels(model, "ray-head").items() if k != c.LABEL_MODEL}
     group = {
         "rayStartParams": {"num-cpus": "0"},
@@ -93,7 +94,8 @@ def head_group(model: ModelSpec, restricted: bool = False) -> dict:
             "spec": {
                 "containers": [{
                     "name": "ray-head",
-                    "image": RAY_LLM_IMAGE,
+                    "image": image,
+                    "imagePullPolicy": c.IMAGE_PULL_POLICY,
                     "ports": [{"containerPort": 6379, "name": "gcs"}, {"containerPort": 8265, "name": "dashboard"},
                               {"containerPort": 10001, "name": "client"}, {"containerPort": c.PORT, "name": "serve"},
                               METRICS_PORT],
@@ -125,6 +127,8 @@ class RayServeModelArgs(TypedDict):
     """KubeRay operator release, namespace, HF Secret."""
     restricted: bool
     """Run head and workers as the image's non-root user (components/serving/hardening.py); default off."""
+    image: str
+    """Ray Serve LLM image; optional, default catalog.versions.RAY_LLM_IMAGE (llmfleet:images ray-llm)."""
 
 
 class RayServeModel(pulumi.ComponentResource):
@@ -135,6 +139,7 @@ class RayServeModel(pulumi.ComponentResource):
         super().__init__("llmfleet:serving:RayServeModel", name, None, opts)
         m, ns = args["model"], args["namespace"]
         restricted = args.get("restricted", False)
+        image = args.get("image") or RAY_LLM_IMAGE
         self.ray_service = k8s.apiextensions.CustomResource(
             f"{name}-rayservice",
             api_version="ray.io/v1",
@@ -151,9 +156,9 @@ class RayServeModel(pulumi.ComponentResource):
                     "rayVersion": RAY_VERSION,
                     # Ray's autoscaler adds worker pods when Serve asks for replicas beyond the running ones.
                     "enableInTreeAutoscaling": m.replicas.max > m.replicas.min,
-                    "headGroupSpec": head_group(m, restricted),
+                    "headGroupSpec": head_group(m, restricted, image),
                     "workerGroupSpecs": [worker_group(m, args["pool"], args["descriptors"], args["hf_secret"],
-                                                      restricted)],
+                                                      restricted, image)],
                     # KubeRay injects the autoscaler sidecar into the head pod with this context.
                     **({"autoscalerOptions": {"securityContext": restricted_container()}}
                        if restricted and m.replicas.max > m.replicas.min else {}),

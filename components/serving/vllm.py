@@ -36,13 +36,14 @@ def pod_spec(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescrip
     container = {
         "name": "vllm",
         "image": image,
+        "imagePullPolicy": c.IMAGE_PULL_POLICY,
         "command": ["vllm", "serve"],
         "args": vllm_args(model),
         "ports": [{"name": "http", "containerPort": c.PORT, "protocol": "TCP"}],
         "env": c.hf_env(hf_secret, optional=not model.gated) + [{"name": "HF_HOME", "value": c.CACHE_MOUNT}],
         "resources": c.resources(model, pool),
         "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"},
-                         {"name": "model-cache", "mountPath": c.CACHE_MOUNT}],
+                         {"name": "model-cache", "mountPath": c.CACHE_MOUNT}] + c.hf_mounts(hf_secret),
         "securityContext": c.container_security(),
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(c.PRESTOP_SLEEP_SECONDS)]}}},
         **c.probes(model),
@@ -50,6 +51,7 @@ def pod_spec(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescrip
     volumes = [c.shm_volume(tp)]
     if cache_volume is not None:
         volumes.append(cache_volume)
+    volumes += c.hf_volumes(hf_secret, optional=not model.gated)
     spec = {
         "containers": [container],
         "volumes": volumes,

@@ -27,8 +27,9 @@ class Check:
 def rule_modules():
     # Imported here so that `import plan.checks` stays cheap for code that only reads checks.json.
     from plan.checks import (admission, api_rules, cel, helm_values, network, references, scale_from_zero,
-                             scheduling, storage)
-    return (admission, scheduling, scale_from_zero, storage, references, api_rules, cel, helm_values, network)
+                             scheduling, secrets, storage)
+    return (admission, scheduling, scale_from_zero, storage, references, api_rules, cel, helm_values, network,
+            secrets)
 
 
 def run(ctx) -> list[Check]:

@@ -1,6 +1,7 @@
 """References (issue 8 rule 5): what an object names must exist and select something real."""
 from plan.checks import Check
 from plan.checks.match import selector_matches
+from plan.checks.secrets import secret_keys, written_secrets
 
 # Objects a named chart creates, listed once (release chart -> kind -> names; "{release}" = the release name,
 # "{fullname}" = fullnameOverride or the release name). Only what the plan's objects refer to needs a row.
@@ -31,6 +32,8 @@ def _exists(ctx, kind, ns, name) -> bool:
         return True
     if ctx.get(kind, None if kind == "PriorityClass" else ns, name) is not None:
         return True
+    if kind == "Secret" and (ns, name) in written_secrets(ctx):
+        return True     # an ExternalSecret's target or a SealedSecret's Secret (plan/checks/secrets.py)
     for r in ctx.releases:
         full = r.values.get("fullnameOverride") or r.name
         names = [n.format(release=r.name, fullname=full) for n in CHART_CREATES.get(r.chart, {}).get(kind, [])]
@@ -182,9 +185,7 @@ def _kserve_credentials(ctx) -> list[Check]:
         sa = ctx.get("ServiceAccount", m.get("namespace"), sa_name)
         ok = False
         for ref in (sa or {}).get("secrets") or []:
-            sec = ctx.get("Secret", m.get("namespace"), ref.get("name"))
-            keys = set((sec or {}).get("stringData") or {}) | set((sec or {}).get("data") or {})
-            ok = ok or "HF_TOKEN" in keys
+            ok = ok or "HF_TOKEN" in secret_keys(ctx, m.get("namespace"), ref.get("name"))
         out.append(Check("references.kserve-hf-credentials", f"InferenceService {m.get('namespace')}/{m['name']}",
                          "pass" if ok else "fail",
                          f"ServiceAccount {sa_name} carries a Secret with key HF_TOKEN" if ok else
