@@ -18,8 +18,10 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import yaml
 
@@ -49,8 +51,9 @@ class Skip:
     reason: str
 
 
-def load_skips(path: Path = SKIPS) -> list[Skip]:
-    """The skip file, checked: every entry needs a check id, at least one object and a written reason."""
+def load_skips(path: Optional[Path] = None) -> list[Skip]:
+    """The skip file (default SKIPS), checked: every entry needs a check id, at least one object and a reason."""
+    path = path or SKIPS
     doc = yaml.safe_load(path.read_text()) or {}
     out, errors = [], []
     for i, e in enumerate(doc.get("skips") or []):
@@ -114,17 +117,20 @@ def main(argv=None) -> int:
         return 2
     skips = load_skips()
     found, start = [], time.monotonic()
+    # Two checkov processes at a time (CI has 2 cores); each report is kept beside the stack's plan.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = dict(zip(stacks, pool.map(lambda s: run_checkov(out / s / "manifests"), stacks)))
     for s in stacks:
-        report = run_checkov(out / s / "manifests")
-        mine = failures(report, s)
+        (out / s / "checkov.json").write_text(json.dumps(reports[s], indent=1) + "\n")
+        mine = failures(reports[s], s)
         found += mine
-        print(f"scan {s}: checkov {len(mine)} failed before skips")
+        print(f"scan {s}: checkov {len(mine)} failed before skips -> {out / s / 'checkov.json'}")
     left, stale = apply(found, skips, full=not args.stack)
+    where = SKIPS.relative_to(ROOT) if SKIPS.is_relative_to(ROOT) else SKIPS
     for f in left:
-        print(f"  {f.id}: [{f.check}] {f.name} (fix it, or skip it with a reason in {SKIPS.relative_to(ROOT)})",
-              file=sys.stderr)
+        print(f"  {f.id}: [{f.check}] {f.name} (fix it, or skip it with a reason in {where})", file=sys.stderr)
     for p in stale:
-        print(f"  stale skip {p}: matches no failure; remove it from {SKIPS.relative_to(ROOT)}", file=sys.stderr)
+        print(f"  stale skip {p}: matches no failure; remove it from {where}", file=sys.stderr)
     print(f"scan: {len(stacks)} stacks, {len(found)} failed checks, {len(found) - len(left)} skipped with a "
           f"reason, {len(left)} unskipped, {len(stale)} stale skips ({time.monotonic() - start:.1f}s)")
     return 1 if left or stale else 0

@@ -126,3 +126,30 @@ def test_checkov_on_the_collection_job_as_rendered(tmp_path):
     mine = f"Job.{job['metadata']['namespace']}.{job['metadata']['name']}"
     found = sorted(f.check for f in scan.failures(scan.run_checkov(tmp_path), "dev") if f.resource == mine)
     assert found == ["CKV_K8S_15", "CKV_K8S_43"], json.dumps(found)
+
+
+def test_main_fails_on_an_unskipped_failure_and_on_a_stale_skip(tmp_path, monkeypatch, capsys):
+    for s in ("a", "b"):
+        (tmp_path / s / "manifests").mkdir(parents=True)
+        (tmp_path / s / "preview.json").write_text("{}")
+    skips = tmp_path / "skips.yaml"
+    monkeypatch.setattr(scan, "SKIPS", skips)
+    monkeypatch.setattr(scan, "CHECKOV", tmp_path / "a" / "preview.json")      # exists: the venv check passes
+    monkeypatch.setattr(scan, "run_checkov", lambda manifests: REPORT if manifests.parent.name == "a" else {})
+    all_covered = [{"check": "CKV_K8S_11", "objects": ["a:Deployment.llm-serving.m"], "reason": REASON},
+                   {"check": "CKV_K8S_43", "objects": ["*:Deployment.llm-serving.*", "a:Job.rag-system.j"],
+                    "reason": REASON}]
+    skips.write_text(yaml.safe_dump({"skips": all_covered}))
+    assert scan.main(["--out", str(tmp_path)]) == 0
+    assert "scan: 2 stacks, 3 failed checks, 3 skipped with a reason, 0 unskipped, 0 stale skips" in capsys.readouterr().out
+    assert (tmp_path / "a" / "checkov.json").exists()
+    skips.write_text(yaml.safe_dump({"skips": all_covered[1:] + [
+        {"check": "CKV_K8S_11", "objects": ["b:Deployment.llm-serving.m"], "reason": REASON}]}))
+    assert scan.main(["--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "a:Deployment.llm-serving.m: [CKV_K8S_11] CPU limits should be set" in err
+    assert "stale skip CKV_K8S_11 b:Deployment.llm-serving.m: matches no failure" in err
+    # One stack alone: no staleness verdict (the other stacks' failures were not looked at).
+    skips.write_text(yaml.safe_dump({"skips": all_covered + [
+        {"check": "CKV_K8S_11", "objects": ["b:Deployment.llm-serving.m"], "reason": REASON}]}))
+    assert scan.main(["--out", str(tmp_path), "--stack", "a"]) == 0
