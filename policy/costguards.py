@@ -31,7 +31,7 @@ TAG_PATHS: dict[str, tuple[str, ...]] = {
         "aws:iam/role:Role", "aws:kms/key:Key", "aws:sqs/queue:Queue", "aws:budgets/budget:Budget",
         "azure-native:containerservice:AgentPool", "azure-native:containerservice:ManagedCluster",
         "azure-native:managedidentity:UserAssignedIdentity", "azure-native:network:VirtualNetwork",
-        "azure-native:resources:ResourceGroup")},
+        "azure-native:operationalinsights:Workspace", "azure-native:resources:ResourceGroup")},
     "gcp:container/cluster:Cluster": ("resourceLabels",),
     "gcp:container/nodePool:NodePool": ("nodeConfig", "resourceLabels"),
 }
