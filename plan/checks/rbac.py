@@ -45,7 +45,7 @@ def _tokens(ctx) -> list[Check]:
         elif _ray_autoscaled_head(p):
             out.append(Check("rbac.token", p.owner, "pass",
                              "in-tree autoscaling: KubeRay gives the head its own ServiceAccount bound to the "
-                             "autoscaler's Role (pods get/list/patch, rayclusters get/patch)"))
+                             "autoscaler's Role (pods get/list/watch/patch, rayclusters get/patch)"))
         else:
             out.append(Check("rbac.token", p.owner, "fail" if mounts else "pass",
                              f"mounts an API token of ServiceAccount {sa}, which no rendered binding grants "
