@@ -1,12 +1,13 @@
 # Everything sets up its own virtualenv on first use (pinned requirements), so a fresh clone needs only Python 3.11.
 PYTHON ?= python3
 VENV := .venv
+SCAN_VENV := .venv-scan
 PY := $(VENV)/bin/python
 STACK ?= dev
 OUT ?= out/$(STACK)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: plan plan-all test unit bench mutate clean promtool docs
+.PHONY: plan plan-all test unit bench mutate clean promtool docs scan scan-venv
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +28,22 @@ promtool:
 	command -v promtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus)
 	command -v amtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus-alertmanager)
 
-## The plan of every stack with validation (out/<stack>/), then the unit tests
-test: $(VENV)/.installed promtool
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
+
+## checkov in its own virtualenv (its pins conflict with the program's)
+scan-venv: $(SCAN_VENV)/.installed
+
+## checkov over every planned stack's manifests (run plan-all first); skips with reasons in security/checkov-skips.yaml
+scan: $(VENV)/.installed $(SCAN_VENV)/.installed
+	$(PY) -m plan.scan
+
+## The plan of every stack with validation (out/<stack>/), the security scan of its manifests, then the unit tests
+test: $(VENV)/.installed $(SCAN_VENV)/.installed promtool
 	$(PY) -m plan --all
+	$(PY) -m plan.scan
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 ## docs/config.md and schema/stack.schema.json from the spec readers and spec/keydocs.py (a test keeps them current)

@@ -32,7 +32,7 @@ TAG_PATHS: dict[str, tuple[str, ...]] = {
         "aws:secretsmanager/secret:Secret", "azure-native:keyvault:Secret", "azure-native:keyvault:Vault",
         "azure-native:containerservice:AgentPool", "azure-native:containerservice:ManagedCluster",
         "azure-native:managedidentity:UserAssignedIdentity", "azure-native:network:VirtualNetwork",
-        "azure-native:resources:ResourceGroup")},
+        "azure-native:operationalinsights:Workspace", "azure-native:resources:ResourceGroup")},
     "gcp:container/cluster:Cluster": ("resourceLabels",),
     # Its `tags` are Resource Manager tag bindings (tagKeys/..: tagValues/..), not cost labels: labels carry those.
     "gcp:secretmanager/secret:Secret": ("labels",),

@@ -149,6 +149,8 @@ KEYS = {
     # --- cluster.azure ---------------------------------------------------------------------------------------
     "cluster.azure.resourceGroup": D("Azure resource group name.", default="`<cluster name>-rg`"),
     "cluster.azure.vnetCidr": "Address space of the VNet.",
+    "cluster.azure.auditLogs": D("Send the API server's audit log (`kube-audit-admin`) to a Log Analytics workspace "
+                                 "the program creates.", default="on in production (and must stay on there)"),
     "cluster.azure.subnetCidr": "Node subnet inside the VNet.",
     "cluster.azure.podCidr": "Pod range (overlay); must not overlap the VNet or the service range.",
     "cluster.azure.serviceCidr": "Service range; must not overlap the VNet or the pod range.",

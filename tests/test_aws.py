@@ -118,7 +118,9 @@ def test_prod_bottlerocket_pool_uses_data_volume(prod):
     assert node_group(prod, "h200-on-demand").inputs["amiType"] == "BOTTLEROCKET_x86_64_NVIDIA"
     assert node_group(prod, "h100-on-demand").inputs["amiType"] == "AL2023_x86_64_NVIDIA"
     mapping = launch_template(prod, "h200-spot").inputs["blockDeviceMappings"]
-    assert [(m["deviceName"], m["ebs"]["volumeSize"]) for m in mapping] == [("/dev/xvdb", 1000.0)]
+    # The OS volume is listed too, so that both are encrypted (an unlisted device keeps the AMI's mapping).
+    assert [(m["deviceName"], m["ebs"]["volumeSize"], m["ebs"]["encrypted"]) for m in mapping] == [
+        ("/dev/xvda", 4.0, "true"), ("/dev/xvdb", 1000.0, "true")]
     # Bottlerocket runs its own driver, toolkit and device plugin: the GPU Operator keeps off these nodes
     # entirely (tests/test_aws_defects.py).
     for group in ("h200-on-demand", "h200-spot"):

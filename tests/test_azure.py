@@ -61,6 +61,9 @@ def test_cluster_component_owns_every_azure_resource(prod):
         *[(AGENT_POOL, f"{PREFIX}-{p}") for p in GPU_POOLS],
         ("pulumi:providers:kubernetes", f"{PREFIX}-k8s"),
         ("kubernetes:core/v1:ConfigMap", f"{PREFIX}-priority-expander"),
+        # prod: the API server's audit log (components/azure/audit.py)
+        ("azure-native:operationalinsights:Workspace", f"{PREFIX}-audit-workspace"),
+        ("azure-native:monitor:DiagnosticSetting", f"{PREFIX}-audit"),
     ])
 
 

@@ -5,8 +5,10 @@ import copy
 import json
 import subprocess
 import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -181,8 +183,14 @@ def test_wiring_between_the_parts(gcp_prod):
     assert env == {"QDRANT_URL": "http://qdrant.rag-system.svc:6333", "COLLECTION": "documents",
                    "DIMENSIONS": str(EMBEDDING_MODELS["bge-base-en-v1.5"].dimensions), "DISTANCE": "Cosine",
                    "SHARDS": "3", "REPLICATION_FACTOR": "2",
-                   "QDRANT_API_KEY": {"secretKeyRef": {"name": "qdrant-api-key", "key": "api-key"}}}
+                   "QDRANT_API_KEY_FILE": "/var/run/secrets/qdrant/api-key"}
     assert env["DIMENSIONS"] == "768"
+    # The key file is the Secret's `api-key` item on a read-only secret volume at that directory.
+    pod = job["spec"]["template"]["spec"]
+    vol = next(v for v in pod["volumes"] if v.get("secret"))
+    assert vol["secret"] == {"secretName": "qdrant-api-key", "items": [{"key": "api-key", "path": "api-key"}]}
+    assert {"name": vol["name"], "mountPath": "/var/run/secrets/qdrant", "readOnly": True} in \
+        pod["containers"][0]["volumeMounts"]
     out = gcp_prod.outputs["rag"]
     assert out == {"llm": "http://llama-70b.llm-serving.svc:8000/v1",
                    "embeddings": "http://embeddings.rag-system.svc:80/v1",
@@ -193,7 +201,7 @@ def test_wiring_between_the_parts(gcp_prod):
     fe_env = {e["name"]: e.get("value", e.get("valueFrom")) for e in fe["extraEnvVars"]}
     assert fe["openaiBaseApiUrl"] == out["llm"]
     assert fe_env["RAG_OPENAI_API_BASE_URL"] == out["embeddings"] and fe_env["QDRANT_URI"] == out["qdrant"]
-    assert fe_env["QDRANT_API_KEY"] == env["QDRANT_API_KEY"]
+    assert fe_env["QDRANT_API_KEY"] == {"secretKeyRef": {"name": vol["secret"]["secretName"], "key": "api-key"}}
     tei_args = gcp_prod.manifest("Deployment", "embeddings", "rag-system")["spec"]["template"]["spec"]["containers"][0]["args"]
     assert fe_env["RAG_EMBEDDING_MODEL"] == tei_args[tei_args.index("--served-model-name") + 1]
     llm_svc = gcp_prod.manifest("Service", "llama-70b", "llm-serving")
@@ -313,9 +321,12 @@ class _Qdrant(BaseHTTPRequestHandler):
 
 
 def _run_script(port: int, dims: int) -> subprocess.CompletedProcess:
-    env = {"QDRANT_URL": f"http://127.0.0.1:{port}", "COLLECTION": "documents", "DIMENSIONS": str(dims),
-           "DISTANCE": "Cosine", "SHARDS": "3", "REPLICATION_FACTOR": "2", "QDRANT_API_KEY": "k"}
-    return subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60)
+    with tempfile.TemporaryDirectory() as d:
+        key = Path(d) / "api-key"
+        key.write_text("k\n")      # a Secret item as mounted; the trailing newline must not reach the header
+        env = {"QDRANT_URL": f"http://127.0.0.1:{port}", "COLLECTION": "documents", "DIMENSIONS": str(dims),
+               "DISTANCE": "Cosine", "SHARDS": "3", "REPLICATION_FACTOR": "2", "QDRANT_API_KEY_FILE": str(key)}
+        return subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_collection_script_creates_then_accepts_then_rejects_a_dimension_change():

@@ -7,7 +7,7 @@ karpenter.k8s.aws/v1 EC2NodeClass).
 from typing import Any, Sequence
 
 from catalog.versions import KARPENTER_AMI_ALIASES
-from components.aws.nodegroups import DATA_DEVICE
+from components.aws.nodegroups import BOTTLEROCKET_OS_GB, DATA_DEVICE, OS_DEVICE
 from components.descriptors import PoolDescriptor
 from components.platform import MANAGED_BY
 from spec.pools import AWS_IMAGES, PoolSpec
@@ -17,7 +17,7 @@ NODECLASS_API = "karpenter.k8s.aws/v1"
 NODECLASS_GROUP = "karpenter.k8s.aws"
 DISCOVERY_TAG = "karpenter.sh/discovery"
 # Bottlerocket's OS volume (/dev/xvda); Karpenter's own default for the family. Images live on the data volume.
-BOTTLEROCKET_OS_VOLUME = "4Gi"
+BOTTLEROCKET_OS_VOLUME = f"{BOTTLEROCKET_OS_GB}Gi"
 # GPU nodes take minutes to boot and load a model: an empty node is kept this long before it is removed, so a
 # replica that is rescheduled (or a burst that returns) finds it still there. cluster-autoscaler's default
 # scale-down-unneeded-time is the same.
@@ -53,8 +53,8 @@ def block_devices(image: str, disk_gb: int) -> list[dict]:
     Karpenter replaces its defaults with this list, so Bottlerocket's OS volume is listed too."""
     data = DATA_DEVICE[AWS_IMAGES[image]]
     devices = []
-    if data != "/dev/xvda":
-        devices.append({"deviceName": "/dev/xvda", "ebs": _ebs(BOTTLEROCKET_OS_VOLUME)})
+    if data != OS_DEVICE:
+        devices.append({"deviceName": OS_DEVICE, "ebs": _ebs(BOTTLEROCKET_OS_VOLUME)})
     devices.append({"deviceName": data, "rootVolume": True, "ebs": _ebs(f"{disk_gb}Gi")})
     return devices
 

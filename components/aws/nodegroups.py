@@ -22,6 +22,20 @@ EKS_TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO
 # and ephemeral storage on a second, data volume (/dev/xvdb): the large disk must be that one.
 DATA_DEVICE = {"AL2023_x86_64_STANDARD": "/dev/xvda", "AL2023_x86_64_NVIDIA": "/dev/xvda",
                "BOTTLEROCKET_x86_64_NVIDIA": "/dev/xvdb"}
+# Bottlerocket's OS volume, listed too so that it is encrypted like the data volume (an unlisted device keeps the
+# AMI's mapping, encrypted only where the account turned on EBS encryption by default). Karpenter's size for it.
+OS_DEVICE, BOTTLEROCKET_OS_GB = "/dev/xvda", 4
+
+
+def block_device_mappings(ami_type: str, disk_gb: int) -> list:
+    """Every EBS volume of a node, encrypted (the account's default EBS key) and deleted with the instance."""
+    def ebs(size):
+        return aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+            volume_size=size, volume_type="gp3", encrypted="true", delete_on_termination="true")
+    data = DATA_DEVICE[ami_type]
+    os_volume = [] if data == OS_DEVICE else [
+        aws.ec2.LaunchTemplateBlockDeviceMappingArgs(device_name=OS_DEVICE, ebs=ebs(BOTTLEROCKET_OS_GB))]
+    return os_volume + [aws.ec2.LaunchTemplateBlockDeviceMappingArgs(device_name=data, ebs=ebs(disk_gb))]
 
 ASG_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
 
@@ -122,11 +136,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             name_prefix=f"{ng_name}-",
             description=f"EKS node group {ng_name}",
             update_default_version=True,
-            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                device_name=DATA_DEVICE[args["ami_type"]],
-                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                    volume_size=args["disk_gb"], volume_type="gp3", encrypted="true",
-                    delete_on_termination="true"))],
+            block_device_mappings=block_device_mappings(args["ami_type"], args["disk_gb"]),
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required",
                 http_put_response_hop_limit=args["imds_hop_limit"]),

@@ -19,6 +19,7 @@ import yaml
 from pulumi import ResourceOptions
 from pulumi_azure_native import authorization, containerservice
 
+from components.azure.audit import audit_logs
 from components.azure.identity import grant_subnet, make_control_plane_identity, role_definition_id
 from components.azure.network import make_network
 from components.azure.pools import AgentPoolPlan, agent_pool_inputs, plan_pools
@@ -128,6 +129,10 @@ class AksCluster(pulumi.ComponentResource):
                 # Prod: Pulumi refuses to delete or replace the cluster (a rename or a forces-new change plans a
                 # replacement of the whole cluster and its volumes).
                 protect=is_production(spec.environment)))
+
+        # API server audit log: on in production unless the stack says otherwise (spec/clouds/azure.py).
+        if settings.audit_logs if settings.audit_logs is not None else is_production(spec.environment):
+            audit_logs(name, spec.name, rg_name, spec.region, aks.id, tags, parent=self)
 
         if grant is None:
             grant_subnet(name, net.subnet, aks.identity.apply(lambda i: i.principal_id), parent=self,

@@ -4,8 +4,9 @@ otherwise write vectors Qdrant rejects, or search a space the old vectors do not
 
 Qdrant REST API (qdrant.tech/documentation/concepts/collections): PUT /collections/<name> with
 {"vectors": {"size", "distance"}, "shard_number", "replication_factor"}; GET /collections/<name> answers 404 when
-absent, else result.config.params.vectors.size. The key goes in the `api-key` header. Standard library only, so
-the Job runs on a plain Python image.
+absent, else result.config.params.vectors.size. The key goes in the `api-key` header; the script reads it from
+the file QDRANT_API_KEY_FILE names (a secret volume). Standard library only, so the Job runs on a plain Python
+image.
 """
 
 SCRIPT = r'''
@@ -13,7 +14,8 @@ import json, os, sys, time, urllib.error, urllib.request
 
 BASE, NAME = os.environ["QDRANT_URL"], os.environ["COLLECTION"]
 SIZE, DISTANCE = int(os.environ["DIMENSIONS"]), os.environ["DISTANCE"]
-HEADERS = {"api-key": os.environ["QDRANT_API_KEY"], "content-type": "application/json"}
+with open(os.environ["QDRANT_API_KEY_FILE"]) as f:
+    HEADERS = {"api-key": f.read().strip(), "content-type": "application/json"}
 
 
 def call(method, body=None):

@@ -84,6 +84,7 @@ def pod_spec(e: EmbeddingSpec, descriptors: Sequence[PoolDescriptor], priority: 
         "volumes": [{"name": "model-cache", "emptyDir": {"sizeLimit": f"{CACHE_GI}Gi"}}],
         "priorityClassName": PRIORITY_TIERS[priority].name,
         "securityContext": pod_security(),
+        "automountServiceAccountToken": False,     # TEI never calls the Kubernetes API
         "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
                                        "labelSelector": {"matchLabels": selector()}}
                                       for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")],

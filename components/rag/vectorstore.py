@@ -28,6 +28,7 @@ API_KEY_SECRET = "qdrant-api-key"
 API_KEY_KEY = "api-key"
 HTTP_PORT = 6333
 CPU_REQUEST = "500m"
+JOB_SECRET_MOUNT = "/var/run/secrets/qdrant"
 
 
 def url(namespace: str) -> str:
@@ -73,7 +74,8 @@ def job_env(v: VectorStoreSpec, model: EmbeddingModel, namespace: str) -> list[d
             {"name": "DISTANCE", "value": model.distance},
             {"name": "SHARDS", "value": str(v.shards)},
             {"name": "REPLICATION_FACTOR", "value": str(v.replication_factor)},
-            {"name": "QDRANT_API_KEY", "valueFrom": {"secretKeyRef": {"name": API_KEY_SECRET, "key": API_KEY_KEY}}}]
+            # The key as a file (a secret volume), not an env var: it stays out of the process environment.
+            {"name": "QDRANT_API_KEY_FILE", "value": f"{JOB_SECRET_MOUNT}/{API_KEY_KEY}"}]
 
 
 class VectorStoreArgs(TypedDict):
@@ -128,15 +130,22 @@ class VectorStore(pulumi.ComponentResource):
                 "restartPolicy": "Never",
                 "affinity": off_gpu_nodes(args["descriptors"]),
                 "securityContext": {**pod_security(), "runAsNonRoot": True, "runAsUser": 65534},
+                "automountServiceAccountToken": False,     # the script calls Qdrant only
                 "containers": [{
                     "name": "collection", "image": args.get("job_image") or RAG_JOB_IMAGE,
                     "imagePullPolicy": IMAGE_PULL_POLICY,
                     "command": ["python", "/script/collection.py"],
                     "env": job_env(v, model, ns),
-                    "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
-                    "volumeMounts": [{"name": "script", "mountPath": "/script", "readOnly": True}],
-                    "securityContext": container_security()}],
-                "volumes": [{"name": "script", "configMap": {"name": "qdrant-collection-script"}}]}}},
+                    "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
+                                  # A one-shot HTTP client: a CPU cap costs it nothing.
+                                  "limits": {"cpu": "500m", "memory": "128Mi"}},
+                    "volumeMounts": [{"name": "script", "mountPath": "/script", "readOnly": True},
+                                     {"name": "api-key", "mountPath": JOB_SECRET_MOUNT, "readOnly": True}],
+                    # The script writes nothing (Python skips its bytecode cache on a read-only file system).
+                    "securityContext": {**container_security(), "readOnlyRootFilesystem": True}}],
+                "volumes": [{"name": "script", "configMap": {"name": "qdrant-collection-script"}},
+                            {"name": "api-key", "secret": {"secretName": API_KEY_SECRET,
+                                                           "items": [{"key": API_KEY_KEY, "path": API_KEY_KEY}]}}]}}},
             # A Job's template is immutable: a changed collection or model replaces it (delete first, same name).
             opts=ResourceOptions(parent=self, depends_on=[self.release, script], delete_before_replace=True))
         self.register_outputs({"url": self.url, "collection": v.collection, "dimensions": model.dimensions})

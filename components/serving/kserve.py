@@ -50,6 +50,9 @@ def predictor(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDescri
         "labels": c.labels(model),
         # The predictor is a pod spec too: the same placement as every other engine's GPU pods.
         **c.gpu_pod_scheduling(model, descriptors),
+        # Neither the server nor the storage initializer calls the API (the controller reads the ServiceAccount's
+        # Secrets and injects them), so no token is mounted; KServe copies this PodSpec field to the Deployment.
+        "automountServiceAccountToken": False,
         "model": {
             "modelFormat": {"name": "huggingface"},
             "storageUri": f"hf://{model.hf_repo}",

@@ -71,6 +71,8 @@ def worker_group(model: ModelSpec, pool: PoolSpec, descriptors: Sequence[PoolDes
                     "securityContext": c.container_security(),
                 }],
                 "volumes": [c.shm_volume(tp)] + c.hf_volumes(hf_secret, optional=not model.gated),
+                # Workers never call the API (only the head's autoscaler sidecar does).
+                "automountServiceAccountToken": False,
                 **c.gpu_pod_scheduling(model, descriptors),
             },
         },
@@ -87,6 +89,7 @@ def metrics_selector(model: ModelSpec) -> dict:
 
 def head_group(model: ModelSpec, restricted: bool = False, image: str = RAY_LLM_IMAGE) -> dict:
     head_labels = {k: v for k, v in c.labels(model, "ray-head").items() if k != c.LABEL_MODEL}
+    autoscaled = model.replicas.max > model.replicas.min
     group = {
         "rayStartParams": {"num-cpus": "0"},
         "template": {
@@ -107,6 +110,11 @@ def head_group(model: ModelSpec, restricted: bool = False, image: str = RAY_LLM_
             },
         },
     }
+    if not autoscaled:
+        # With in-tree autoscaling KubeRay v1.7.0 gives the head a ServiceAccount bound to its own Role
+        # (ray-operator controllers/ray/common/rbac.go) and the autoscaler sidecar uses its token; without it,
+        # nothing in the head calls the API.
+        group["template"]["spec"]["automountServiceAccountToken"] = False
     if restricted:
         group["template"]["spec"] = restrict_ray(group["template"]["spec"])
     return group

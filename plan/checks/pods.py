@@ -17,7 +17,7 @@ KSERVE_CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "privileged": Fa
 _POD_FIELDS = ("tolerations", "affinity", "nodeSelector", "securityContext", "priorityClassName",
                "serviceAccountName", "volumes", "topologySpreadConstraints", "terminationGracePeriodSeconds",
                "imagePullSecrets", "runtimeClassName", "hostNetwork", "hostPID", "hostIPC", "initContainers",
-               "schedulerName", "dnsPolicy")
+               "schedulerName", "dnsPolicy", "automountServiceAccountToken", "enableServiceLinks")
 
 
 @dataclass

@@ -245,6 +245,16 @@ def check_aws(cluster, pools: Sequence, problems: Problems, prefix: str = "llmfl
                 problems.add(f"{prefix}:cluster.aws.subnetCidrs.{z}",
                              f"is not one of the cluster's zones ({', '.join(zones)})")
         _check_overlaps(cluster, zones, overrides, problems, prefix)
+    if s is not None and is_production(cluster.environment):
+        # Issue 16: the API server's audit trail and envelope encryption of Secrets stay on in production.
+        if "audit" not in s.control_plane_logs:
+            problems.add(f"{prefix}:cluster.aws.controlPlaneLogs",
+                         f"must include audit in the {cluster.environment!r} environment (production): the API "
+                         f"server's audit log is the record of who changed what, got [{', '.join(s.control_plane_logs)}]")
+        if not s.secrets_encryption:
+            problems.add(f"{prefix}:cluster.aws.secretsEncryption",
+                         f"must stay true in the {cluster.environment!r} environment (production): Secrets are "
+                         f"envelope-encrypted with the cluster's KMS key")
     if s is not None and is_production(cluster.environment) and s.endpoint_access != "private":
         if not s.public_access_cidrs or "0.0.0.0/0" in s.public_access_cidrs:
             problems.add(f"{prefix}:cluster.aws.publicAccessCidrs",

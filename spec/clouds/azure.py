@@ -109,6 +109,9 @@ class AzureSettings:
     admin_group_object_ids: tuple[str, ...] = ()
     maintenance_window: MaintenanceWindow = MaintenanceWindow()
     tags: dict = field(default_factory=dict)
+    # The API server's audit log to a Log Analytics workspace (components/azure/audit.py); None: on in a prod
+    # environment, off elsewhere.
+    audit_logs: Optional[bool] = None
 
     def resource_group_name(self, cluster_name: str) -> str:
         return self.resource_group or f"{cluster_name}-rg"
@@ -171,7 +174,8 @@ def read_azure_settings(o: Obj) -> AzureSettings:
         sku_tier=tier, os_sku=os_sku, system_pool=system, general_pool=general, autoscaler=autoscaler,
         spot_max_price=spot_price, upgrade_channel=upgrade, node_os_upgrade_channel=node_os,
         authorized_ip_ranges=tuple(ranges), private_cluster=private, entra_id=entra,
-        admin_group_object_ids=tuple(groups), maintenance_window=window, tags=tags)
+        admin_group_object_ids=tuple(groups), maintenance_window=window, tags=tags,
+        audit_logs=o.bool("auditLogs", None))
 
 
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -321,6 +325,9 @@ def check_azure(cluster, pools: Sequence, problems: Problems, prefix: str = "llm
         if not settings.entra_id:
             problems.add(f"{path}.entraIdRbac", "must stay true in a prod stack (Entra ID with Azure RBAC, local "
                                                 "accounts disabled)")
+        if settings.audit_logs is False:
+            problems.add(f"{path}.auditLogs", "must stay true in a prod stack: AKS keeps no API server audit log "
+                                              "unless a diagnostic setting collects it")
 
 
 def _check_drivers(pools: Sequence, problems: Problems, prefix: str) -> None:

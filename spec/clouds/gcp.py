@@ -246,6 +246,9 @@ def _check_prod_and_versions(cluster, s: GcpSettings, problems: Problems, prefix
                                                 "not name")
     if not s.deletion_protection:
         problems.add(f"{path}.deletionProtection", "must stay true in a prod stack")
+    if not s.private_nodes:
+        problems.add(f"{path}.privateNodes", "must stay true in a prod stack: nodes without it get external IP "
+                                             "addresses")
 
 
 def _allowed_zones(cluster) -> Optional[list]:
