@@ -2,14 +2,14 @@
 rules), each rule failing on an exact input and passing on its fix; and every stack passes both."""
 import pytest
 
-from plan import manifests
+from plan import federation, manifests
 from plan.checks import hygiene, rbac
 from plan.checks.context import Context
 from plan.runtime import ROOT
 from tests.checks_kit import NS, container, ctx, deployment, failed, limitrange, verdicts
 from tests.harness import run_stack
 
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+STACKS = federation.cloud_stacks(ROOT)   # a federation stack runs no pods of its own
 
 PROBES = {"readinessProbe": {"httpGet": {"path": "/health", "port": 8000}},
           "livenessProbe": {"httpGet": {"path": "/health", "port": 8000}}}
