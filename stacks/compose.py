@@ -11,6 +11,7 @@ from pulumi import ResourceOptions
 
 from components.cost import CostLayer
 from components.existing import ExistingCluster
+from components.gateway import gateway_controllers, stack_gateway
 from components.nvidia.labels import dcgm_source
 from components.nvidia.stack import NvidiaStack
 from components.nvidia.values import toolkit_env
@@ -112,10 +113,12 @@ def compose(spec: StackSpec) -> Stack:
     # shared-cache claims need the StorageClass the cluster made for them (EKS `efs-sc`).
     # Claims without a class (per-replica caches) need the cluster's default class (EKS `gp3`).
     storage = [c for c in (getattr(cluster, "model_cache", None), getattr(cluster, "block_storage", None)) if c]
+    gateway = gateway_controllers(spec, cluster, after=[platform])    # before cert-manager (serving controllers)
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
         "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage],
-        "metrics_server": not METRICS_API_BUILTIN[spec.cloud], "restricted": spec.security.restricted_pods},
+        "metrics_server": not METRICS_API_BUILTIN[spec.cloud], "restricted": spec.security.restricted_pods,
+        "gateway": gateway},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
     if spec.security.network_policies:
         network_policies(spec, cluster, platform, serving)
@@ -126,7 +129,8 @@ def compose(spec: StackSpec) -> Stack:
         "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)
     ServingObservability(f"{spec.cluster.name}-serving-observability", {"models": spec.models, "serving_namespace": spec.serving.namespace, "namespace": MONITORING_NAMESPACE, "stack": spec.stack, "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)  # noqa: E501
 
-    rag_system(spec, cluster, after=[platform, serving], depends_on=[nvidia, observability, *storage])
+    rag = rag_system(spec, cluster, after=[platform, serving], depends_on=[nvidia, observability, *storage])
+    stack_gateway(spec, cluster, gateway, serving, rag)
     if spec.budget is not None:
         from components.cost.budget import CloudBudget
         CloudBudget(f"{spec.cluster.name}-budget", {

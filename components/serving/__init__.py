@@ -36,6 +36,8 @@ class ServingLayerArgs(TypedDict):
     """Whether the VPA install must bring metrics-server (spec.cluster.METRICS_API_BUILTIN is false)."""
     restricted: bool
     """Model servers meet Pod Security `restricted` (llmfleet:security.restrictedPods); optional, default off."""
+    gateway: Optional[pulumi.Resource]
+    """The stack's Gateway controllers, if any (cert-manager installs after them); optional."""
 
 
 class ServingLayer(pulumi.ComponentResource):
@@ -84,7 +86,7 @@ class ServingLayer(pulumi.ComponentResource):
             f"{name}-controllers",
             {"models": args["models"], "namespace": SYSTEM_NAMESPACE, "prometheus_url": s.prometheus_url,
              "depends_on": system_ns + layers, "cpu_vpa": any(m.autoscaling.vpa for m in args["models"]),
-             "metrics_server": args["metrics_server"]},
+             "metrics_server": args["metrics_server"], "gateway": args.get("gateway")},
             opts=ResourceOptions(parent=self))
         ctl = self.controllers
         base = serving_ns + layers + [r for r in (self.hf_secret, ctl.vpa) if r is not None]
