@@ -11,7 +11,7 @@ from pulumi import ResourceOptions
 
 from components.cost import CostLayer
 from components.existing import ExistingCluster
-from components.gateway import gateway_controllers, stack_gateway
+from components.gateway import gateway_controllers, gateway_paths, stack_gateway
 from components.nvidia.labels import dcgm_source
 from components.nvidia.stack import NvidiaStack
 from components.nvidia.values import toolkit_env
@@ -85,7 +85,7 @@ def network_policies(spec: StackSpec, cluster, platform, serving) -> None:
         from components.rag.vectorstore import HTTP_PORT
         scrapes = (("rag-embeddings", spec.rag.namespace, (TEI_PORT,)), ("rag-qdrant", spec.rag.namespace, (HTTP_PORT,)))
     inputs = NetworkInputs(
-        serving_namespace=spec.serving.namespace, model_clients=clients, scrapes=scrapes,
+        serving_namespace=spec.serving.namespace, model_clients=clients, scrapes=scrapes, gateway=gateway_paths(spec),
         models=endpoints_for(spec.models, HF_RUNTIME_PORT, METRICS_PORT["containerPort"], PORT),
         charts=charts, prometheus_url=spec.serving.prometheus_url, dcgm=dcgm,
         redis=tuple(m.autoscaling.redis_address for m in spec.models if m.autoscaling.kind == "kedaRedis"),

@@ -206,3 +206,17 @@ def stack_gateway(spec, cluster, controllers: Optional[GatewayControllers], serv
     pulumi.export("gateway", {"url": layer.url, "openaiUrl": layer.openai_url, "models": list(layer.virtual_models)})
     pulumi.export("gatewayApiKeys", pulumi.Output.secret(layer.tenant_keys))
     return layer
+
+
+def gateway_paths(spec):
+    """The Gateway's rows for the network path table (components/security/paths.py), or None."""
+    if spec.gateway is None:
+        return None
+    from components.security.paths import GatewayPaths
+    from components.gateway.values import ENVOY_PROXY_LABELS
+    front_end = ()
+    if spec.rag is not None and spec.rag.front_end is not None:
+        from components.rag.frontend import CONTAINER_PORT
+        front_end = (spec.rag.namespace, CONTAINER_PORT)
+    return GatewayPaths(ENVOY_GATEWAY_NAMESPACE, tuple(sorted(ENVOY_PROXY_LABELS.items())), spec.gateway.namespace,
+                        models=spec.routing.backends(), front_end=front_end, acme=spec.gateway.tls.issuer == "acme")

@@ -27,6 +27,7 @@ RELEASE = "open-webui"
 SECRET = "open-webui-secret-key"
 SECRET_KEY = "webui-secret-key"
 MEMORY = "2Gi"
+CONTAINER_PORT = 8080          # the chart's service.containerPort (open-webui-16.0.0 values): the pod's port
 
 
 def env(llm_url: str, embeddings_url: str, qdrant_url: str, model: EmbeddingModel) -> list[dict]:
