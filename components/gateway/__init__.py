@@ -20,6 +20,7 @@ from components.gateway.values import (AI_GATEWAY_NAMESPACE, ENVOY_GATEWAY_NAMES
                                        envoy_gateway_values, redis_objects)
 from components.helm import chart_release
 from components.platform import MANAGED_BY
+from spec.environment import is_production
 from spec.gateway import GatewaySpec
 from spec.routing import RoutingSpec
 
@@ -119,6 +120,8 @@ class GatewayLayerArgs(TypedDict):
     """The RAG front end's Service, when the stack has one: routed at `/`."""
     client_keys: Mapping[str, pulumi.Input[str]]
     """More API keys, name -> key (secret Output), e.g. the federation hub's; names must not be tenant names."""
+    production: bool
+    """A production environment: two Envoy replicas with a PDB."""
     depends_on: Sequence[pulumi.Resource]
     """The controllers, cert-manager (serving controllers) and the model servers."""
 
@@ -146,7 +149,8 @@ class GatewayLayer(pulumi.ComponentResource):
         fe = args["front_end"]
         by_name = {m.name: m for m in args["models"]}
 
-        objs = [o.gateway_class(labels), o.gateway(g, [g.namespace] + ([fe["namespace"]] if fe else []), labels),
+        objs = [o.envoy_proxy(ENVOY_GATEWAY_NAMESPACE, args["production"], labels),
+                o.gateway_class(labels, ENVOY_GATEWAY_NAMESPACE), o.gateway(g, [g.namespace] + ([fe["namespace"]] if fe else []), labels),
                 *o.tls_objects(g, labels), o.redirect_route(g, labels), o.client_policy(g, labels)]
         if fe:
             objs.append(o.frontend_route(g, fe["namespace"], fe["service"], fe["port"], labels))
@@ -201,7 +205,8 @@ def stack_gateway(spec, cluster, controllers: Optional[GatewayControllers], serv
     layer = GatewayLayer(f"{spec.cluster.name}-gateway", {
         "gateway": spec.gateway, "routing": spec.routing, "models": spec.models,
         "serving_namespace": spec.serving.namespace, "model_port": PORT, "model_selector": selector,
-        "front_end": front_end, "client_keys": dict(client_keys or {}), "depends_on": deps},
+        "front_end": front_end, "client_keys": dict(client_keys or {}),
+        "production": is_production(spec.environment), "depends_on": deps},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}))
     pulumi.export("gateway", {"url": layer.url, "openaiUrl": layer.openai_url, "models": list(layer.virtual_models)})
     pulumi.export("gatewayApiKeys", pulumi.Output.secret(layer.tenant_keys))

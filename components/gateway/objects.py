@@ -43,9 +43,34 @@ def meta(name: str, namespace: Optional[str], labels: dict) -> dict:
     return {"name": name, **({"namespace": namespace} if namespace else {}), "labels": labels}
 
 
-def gateway_class(labels: dict) -> dict:
+ENVOY_PROXY = "llm-gateway"
+ENVOY_CPU, ENVOY_MEMORY = "500m", "512Mi"      # EG's default request is 100m/512Mi; the extproc adds its own
+
+
+def envoy_replicas(production: bool) -> int:
+    """Two Envoy replicas in production (the public endpoint survives a node drain), one elsewhere."""
+    return 2 if production else 1
+
+
+def envoy_proxy(envoy_namespace: str, production: bool, labels: dict) -> dict:
+    """The data plane's Deployment settings (GatewayClass parametersRef): replicas, a PDB when there are two, and
+    requests sized for TLS and streaming."""
+    replicas = envoy_replicas(production)
+    kubernetes: dict = {"envoyDeployment": {"replicas": replicas, "container": {"resources": {
+        "requests": {"cpu": ENVOY_CPU, "memory": ENVOY_MEMORY}, "limits": {"memory": "1Gi"}}}}}
+    if replicas > 1:
+        kubernetes["envoyPDB"] = {"minAvailable": 1}
+    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy",
+            "metadata": meta(ENVOY_PROXY, envoy_namespace, labels),
+            "spec": {"provider": {"type": "Kubernetes", "kubernetes": kubernetes}}}
+
+
+def gateway_class(labels: dict, envoy_namespace: str) -> dict:
     return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
-            "metadata": meta(GATEWAY_CLASS, None, labels), "spec": {"controllerName": CONTROLLER_NAME}}
+            "metadata": meta(GATEWAY_CLASS, None, labels),
+            "spec": {"controllerName": CONTROLLER_NAME, "parametersRef": {
+                "group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": ENVOY_PROXY,
+                "namespace": envoy_namespace}}}
 
 
 def gateway(g: GatewaySpec, route_namespaces: Sequence[str], labels: dict) -> dict:

@@ -178,6 +178,10 @@ def _policies_and_tls(ctx) -> list[Check]:
         cls = ctx.get("GatewayClass", None, (gw.get("spec") or {}).get("gatewayClassName"))
         if cls is None:
             problems.append(f"GatewayClass {(gw.get('spec') or {}).get('gatewayClassName')} is not in the plan")
+        params = ((cls or {}).get("spec") or {}).get("parametersRef")
+        if params and ctx.get(params.get("kind"), params.get("namespace"), params.get("name")) is None:
+            problems.append(f"GatewayClass parametersRef {params.get('kind')} {params.get('namespace')}/"
+                            f"{params.get('name')} is not in the plan")
         for listener in (gw.get("spec") or {}).get("listeners") or []:
             for ref in ((listener.get("tls") or {}).get("certificateRefs") or []):
                 if not _secret_made(ctx, ref.get("namespace", _ns(gw)), ref["name"]):
