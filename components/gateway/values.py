@@ -53,10 +53,15 @@ def envoy_gateway_values(rate_limit: bool) -> dict:
     }
 
 
+AI_GATEWAY_CONTROLLER_NAME = AI_GATEWAY_CONTROLLER.split(".")[0]
+
+
 def ai_gateway_values() -> dict:
     """ai-gateway-helm v1.1.0: defaults (rootPrefix "/", so clients use https://<host>/v1; extproc image = the chart's
-    appVersion); only the Envoy Gateway namespace is stated, since the controller patches EG's pods there."""
-    return {"envoyGateway": {"namespace": ENVOY_GATEWAY_NAMESPACE}}
+    appVersion). Stated: the controller's name (its Service, which EG's extension manager calls: the chart's
+    default fullnameOverride, pinned here so the two cannot drift) and the namespace of EG's pods it patches."""
+    return {"controller": {"fullnameOverride": AI_GATEWAY_CONTROLLER_NAME},
+            "envoyGateway": {"namespace": ENVOY_GATEWAY_NAMESPACE}}
 
 
 def cert_manager_config() -> dict:
