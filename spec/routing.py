@@ -100,7 +100,9 @@ def read_routing(o: Obj, models: Sequence, gateway_set: bool) -> Optional[Routin
            paths=[p for p, _ in explicit])
 
     tiers = []
-    tier_items = o.items("tiers", lambda t: _read_tier(t, check_model, routable))
+    # A tier with no vLLM model at all is an error; one whose models failed placement is reported there only.
+    any_vllm = any(m.engine == "vllm" for m in models)
+    tier_items = o.items("tiers", lambda t: _read_tier(t, check_model, any_vllm))
     unique(o.problems, o.key_path("tiers"), [t[0] for _, t in tier_items], "tier", paths=[p for p, _ in tier_items])
     named = {v.name for _, v in explicit}
     for path, (name, pick, candidates) in tier_items:
@@ -149,14 +151,14 @@ def _read_virtual(m: Obj, check_model) -> VirtualModel:
     return VirtualModel(name=name, versions=tuple(versions), fallback=tuple(fallback))
 
 
-def _read_tier(t: Obj, check_model, routable: dict) -> tuple[str, str, tuple[str, ...]]:
+def _read_tier(t: Obj, check_model, any_vllm: bool) -> tuple[str, str, tuple[str, ...]]:
     name = t.str("name", pattern=DNS_LABEL, hint=DNS_LABEL_HINT)
     pick = t.str("pick", choices=PICKS)
     candidates = t.str_list("models")
     for i, c in enumerate(candidates):
         check_model(t, "models", c, path=f"{t.key_path('models')}[{i}]")
-    if not t.has("models") and not routable:
-        t.error("name", "no vLLM model to choose from")
+    if not t.has("models") and not any_vllm:
+        t.error("name", "no vLLM model in llmfleet:models to choose from")
     return name, pick, tuple(candidates)
 
 

@@ -35,6 +35,7 @@ class Stack:
     nvidia: Any = None
     serving: Any = None
     cost: Any = None
+    gateway: Any = None       # components/gateway GatewayLayer (virtual_models, url, openai_url), if any
 
 
 def make_cluster(spec: StackSpec):
@@ -113,12 +114,12 @@ def compose(spec: StackSpec) -> Stack:
     # shared-cache claims need the StorageClass the cluster made for them (EKS `efs-sc`).
     # Claims without a class (per-replica caches) need the cluster's default class (EKS `gp3`).
     storage = [c for c in (getattr(cluster, "model_cache", None), getattr(cluster, "block_storage", None)) if c]
-    gateway = gateway_controllers(spec, cluster, after=[platform])    # before cert-manager (serving controllers)
+    gateway_ctl = gateway_controllers(spec, cluster, after=[platform])    # before cert-manager (serving controllers)
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
         "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage],
         "metrics_server": not METRICS_API_BUILTIN[spec.cloud], "restricted": spec.security.restricted_pods,
-        "gateway": gateway},
+        "gateway": gateway_ctl},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
     if spec.security.network_policies:
         network_policies(spec, cluster, platform, serving)
@@ -130,7 +131,7 @@ def compose(spec: StackSpec) -> Stack:
     ServingObservability(f"{spec.cluster.name}-serving-observability", {"models": spec.models, "serving_namespace": spec.serving.namespace, "namespace": MONITORING_NAMESPACE, "stack": spec.stack, "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)  # noqa: E501
 
     rag = rag_system(spec, cluster, after=[platform, serving], depends_on=[nvidia, observability, *storage])
-    stack_gateway(spec, cluster, gateway, serving, rag)
+    gateway = stack_gateway(spec, cluster, gateway_ctl, serving, rag)
     if spec.budget is not None:
         from components.cost.budget import CloudBudget
         CloudBudget(f"{spec.cluster.name}-budget", {
@@ -146,4 +147,4 @@ def compose(spec: StackSpec) -> Stack:
                                for p in cluster.pools])
     pulumi.export("models", [{"name": m.name, "pool": m.placement.pool, "tensorParallel": m.placement.tensor_parallel,
                               "kvTokens": m.placement.kv_tokens} for m in spec.models if m.placement])
-    return Stack(spec, cluster, platform, observability, nvidia, serving, cost)
+    return Stack(spec, cluster, platform, observability, nvidia, serving, cost, gateway)

@@ -44,12 +44,12 @@ def test_dev_children(dev):
         ("SecurityPolicy", GATEWAY_NAMESPACE, "llm-openai"),
         ("Secret", GATEWAY_NAMESPACE, "llm-gateway-api-keys"),
     }
-    layer = dev.stack  # the contract: the component exposes the routed names
-    gw = [r for r in dev.resources if r.type == "llmfleet:gateway:GatewayLayer"]
-    assert len(gw) == 1
+    # The contract: the composed stack's gateway component names what it routes.
+    layer = dev.stack.gateway
+    assert layer.virtual_models == ("llama-8b", "cheap")
+    assert (layer.url, layer.openai_url) == ("https://llm.dev.internal", "https://llm.dev.internal/v1")
     assert dev.outputs["gateway"] == {"url": "https://llm.dev.internal", "openaiUrl": "https://llm.dev.internal/v1",
                                       "models": ["llama-8b", "cheap"]}
-    assert layer.spec.routing.names == ("llama-8b", "cheap")
 
 
 def test_charts_and_their_order(dev):
