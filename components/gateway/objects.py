@@ -146,15 +146,16 @@ def frontend_route(g: GatewaySpec, namespace: str, service: str, port: int, labe
 
 
 def client_policy(g: GatewaySpec, labels: dict) -> dict:
-    """Listener-side limits on the Gateway: the request body cap (Envoy buffers the body for AI Gateway's extproc
-    and answers 413 above the buffer limit), idle timeouts long enough for streams, and the tenant header removed
-    before anything reads it, so only apiKeyAuth can set it."""
+    """Listener-side limits on the Gateway: the request body cap (a per-connection buffer limit: it caps the body
+    where a filter buffers it whole, i.e. AI Gateway's extproc on `/v1`, which answers 413 above it; the front end's
+    streamed uploads are only flow-controlled by it), idle timeouts long enough for streams, and the tenant header
+    removed before anything reads it, so only apiKeyAuth can set it."""
     return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "ClientTrafficPolicy",
             "metadata": meta(GATEWAY_NAME, g.namespace, labels),
             "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}],
                      "connection": {"bufferLimit": BODY_LIMIT},
-                     "timeout": {"http": {"idleTimeout": "3600s", "streamIdleTimeout": STREAM_IDLE_TIMEOUT,
-                                          "requestReceivedTimeout": "60s"}},
+                     # No requestReceivedTimeout: a large document upload to the front end may take minutes.
+                     "timeout": {"http": {"idleTimeout": "3600s", "streamIdleTimeout": STREAM_IDLE_TIMEOUT}},
                      "headers": {"earlyRequestHeaders": {"remove": [TENANT_HEADER]}}}}
 
 
