@@ -168,3 +168,22 @@ def test_tier_names_must_not_shadow_models():
     lines = _errors("prod", routing={"tiers": [{"name": "llama-8b", "pick": "best"}]})
     assert lines == ["llmfleet:routing.tiers[0].name: 'llama-8b' is a model of llmfleet:models: a tier needs its "
                      "own name"]
+
+
+def test_routing_changes_show_in_the_plan_diff():
+    """A weight change, a removed fallback, a new tier and a tenant limit change each give one row."""
+    from plan.routesdiff import markdown as md, routes_diff
+    head = routes.report(SimpleNamespace(spec=_load("prod")))
+    base = copy.deepcopy(head)
+    base["routes"] = [r for r in base["routes"] if r["model"] != "best"]
+    base["routes"][0]["fallback"] = []
+    base["tenants"][1]["tokensPerHour"] = 1000000
+    rows = routes_diff(base, head)
+    assert rows == [
+        {"model": "llama-70b", "op": "change", "base": "llama-70b 100%; $5.4716/1M",
+         "head": "llama-70b 100%; fallback llama-8b; $5.4716/1M"},
+        {"model": "best", "op": "add", "base": None, "head": "llama-70b 100%; fallback llama-8b; $5.4716/1M"},
+        {"model": "tenant batch", "op": "change", "base": "tokens/hour 1000000", "head": "tokens/hour 50000000"}]
+    assert routes_diff(head, copy.deepcopy(head)) == []
+    assert routes_diff(None, None) is None
+    assert "| prod | best | add | - | llama-70b 100%; fallback llama-8b; $5.4716/1M |" in md({"prod": {"routes": rows}})
