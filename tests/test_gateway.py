@@ -43,6 +43,7 @@ def test_dev_children(dev):
         ("BackendTrafficPolicy", GATEWAY_NAMESPACE, "llm-openai"),
         ("SecurityPolicy", GATEWAY_NAMESPACE, "llm-openai"),
         ("Secret", GATEWAY_NAMESPACE, "llm-gateway-api-keys"),
+        ("PodMonitor", "monitoring", "llm-gateway-token-usage"),
     }
     # The contract: the composed stack's gateway component names what it routes.
     layer = dev.stack.gateway
@@ -228,3 +229,18 @@ def test_client_keys_are_added_beside_tenants(tmp_path):
 def test_client_keys_must_not_shadow_tenants(tmp_path):
     with pytest.raises(Exception, match="client_keys batch collide with llmfleet:routing.tenants"):
         _run_layer(tmp_path, "batch")
+
+
+def test_token_usage_metrics_are_scraped_from_the_extproc_sidecar(dev):
+    mon = dev.manifest("PodMonitor", "llm-gateway-token-usage", "monitoring")
+    ep = dev.manifest("EnvoyProxy", "llm-gateway", "envoy-gateway-system")
+    assert mon["spec"]["namespaceSelector"] == {"matchNames": [ep["metadata"]["namespace"]]}
+    assert mon["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "envoy",
+                                                     "app.kubernetes.io/component": "proxy",
+                                                     "app.kubernetes.io/managed-by": "envoy-gateway"}
+    assert mon["spec"]["podMetricsEndpoints"] == [{"portNumber": 1064, "path": "/metrics", "interval": "30s"}]
+    # Prometheus (monitoring) may leave its namespace for that port, towards those pods only.
+    egress = dev.manifest("NetworkPolicy", "allow-scrape-gateway-egress", "monitoring")["spec"]["egress"]
+    assert egress == [{"ports": [{"protocol": "TCP", "port": 1064}], "to": [{
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}},
+        "podSelector": {"matchLabels": mon["spec"]["selector"]["matchLabels"]}}]}]

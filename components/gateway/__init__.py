@@ -16,12 +16,13 @@ from pulumi import ResourceOptions
 
 from components.descriptors import PoolDescriptor
 from components.gateway import objects as o
-from components.gateway.values import (AI_GATEWAY_NAMESPACE, ENVOY_GATEWAY_NAMESPACE, REDIS_NAME, ai_gateway_values,
-                                       envoy_gateway_values, redis_objects)
+from components.gateway.values import (AI_GATEWAY_NAMESPACE, ENVOY_GATEWAY_NAMESPACE, ENVOY_PROXY_LABELS, REDIS_NAME,
+                                       ai_gateway_values, envoy_gateway_values, redis_objects)
 from components.helm import chart_release
 from components.platform import MANAGED_BY
 from spec.environment import is_production
 from spec.gateway import GatewaySpec
+from spec.platform import MONITORING_NAMESPACE
 from spec.routing import RoutingSpec
 
 RELEASES = {"gateway-helm": "eg", "ai-gateway-crds-helm": "aieg-crd", "ai-gateway-helm": "aieg"}
@@ -157,7 +158,8 @@ class GatewayLayer(pulumi.ComponentResource):
         for model in r.backends():
             objs += o.model_backends(model, args["serving_namespace"], g.namespace, args["model_port"],
                                      args["model_selector"](by_name[model]), labels)
-        objs += [o.openai_route(g, r, labels), o.traffic_policy(g, r, labels), o.security_policy(g, labels)]
+        objs += [o.openai_route(g, r, labels), o.traffic_policy(g, r, labels), o.security_policy(g, labels),
+                 o.token_metrics_monitor(MONITORING_NAMESPACE, ENVOY_GATEWAY_NAMESPACE, ENVOY_PROXY_LABELS, labels)]
         self.objects = objs
 
         keys = {t.name: random.RandomPassword(f"{name}-key-{t.name}", length=KEY_LENGTH, special=False,
@@ -218,7 +220,6 @@ def gateway_paths(spec):
     if spec.gateway is None:
         return None
     from components.security.paths import GatewayPaths
-    from components.gateway.values import ENVOY_PROXY_LABELS
     front_end = ()
     if spec.rag is not None and spec.rag.front_end is not None:
         from components.rag.frontend import CONTAINER_PORT

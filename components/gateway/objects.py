@@ -250,3 +250,18 @@ def security_policy(g: GatewaySpec, labels: dict) -> dict:
                      "apiKeyAuth": {"credentialRefs": [{"group": "", "kind": "Secret", "name": API_KEYS_SECRET}],
                                     "extractFrom": [{"headers": ["Authorization"]}, {"headers": ["x-api-key"]}],
                                     "forwardClientIDHeader": TENANT_HEADER, "sanitize": True}}}
+
+
+# AI Gateway's extproc sidecar in every Envoy pod serves Prometheus metrics (gen_ai.client.token.usage, request
+# duration, per model and backend) on its admin port (envoyproxy/ai-gateway v1.1.0 internal/controller/
+# extproc_builder.go: container port "aigw-admin" 1064; cmd/extproc/mainlib/admin.go: /metrics).
+EXTPROC_METRICS_PORT = 1064
+
+
+def token_metrics_monitor(monitoring_namespace: str, envoy_namespace: str, envoy_labels: dict, labels: dict) -> dict:
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+            "metadata": meta("llm-gateway-token-usage", monitoring_namespace, labels),
+            "spec": {"selector": {"matchLabels": dict(envoy_labels)},
+                     "namespaceSelector": {"matchNames": [envoy_namespace]},
+                     "podMetricsEndpoints": [{"portNumber": EXTPROC_METRICS_PORT, "path": "/metrics",
+                                              "interval": "30s"}]}}

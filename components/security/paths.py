@@ -129,6 +129,7 @@ class NetworkInputs:
 # controller; they listen on 8089) in the gateway namespace.
 ACME_SOLVER = {"acme.cert-manager.io/http01-solver": "true"}
 ACME_SOLVER_PORT = 8089
+EXTPROC_METRICS_PORT = 1064     # AI Gateway's extproc admin port (components/gateway/objects.py)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,8 @@ def program_paths(i: NetworkInputs) -> list[Path]:
     g = i.gateway
     if g is not None:
         envoy = Peer(g.envoy_namespace, g.envoy_labels)
+        rows.append(Path("scrape-gateway", mon, envoy, tcp(EXTPROC_METRICS_PORT),
+                         "Prometheus scrapes AI Gateway's token-usage metrics (extproc sidecar in the Envoy pods)"))
         rows.append(Path("gateway-acme-solver", envoy, pods(g.gateway_namespace, ACME_SOLVER), tcp(ACME_SOLVER_PORT),
                          "the Gateway's Envoy proxies serve cert-manager's HTTP-01 solver"))
         if g.front_end:

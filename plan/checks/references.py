@@ -18,6 +18,8 @@ CHART_CREATES = {
 INSTALL_AFTER = {"kserve-resources": ("keda",)}
 # Namespaces whose pods the platform itself runs (not in the plan): a monitor selecting there cannot be checked.
 PLATFORM_NAMESPACES = {
+    "envoy-gateway-system": "Envoy Gateway's proxy pods (its controller creates them, AI Gateway's webhook adds the "
+                            "extproc sidecar whose port the Gateway's PodMonitor scrapes; docs/gateway.md)",
     "gke-managed-system": "GKE's managed components (the managed DCGM exporter when monitoring_config enables DCGM; "
                           "its pod labels are unverified offline, docs/gcp.md)",
 }
