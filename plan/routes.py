@@ -37,12 +37,13 @@ def markdown(r: Optional[dict[str, Any]]) -> str:
     if not r:
         return ""
     lines = [f"# Routing table: {r['endpoint']}", "",
-             "What a request's `model` resolves to (docs/gateway.md). Weights split traffic between versions; fallbacks "
-             "are tried in order when every version fails. $/1M tokens: output-token estimate from decode bandwidth "
-             "(sizing/token_cost.py), for comparing backends, not a bill.", "",
+             "What a request's `model` resolves to (docs/gateway.md). Weights split traffic between versions; "
+             "fallbacks are tried in order when every version fails. $/1M tokens: output-token estimate from "
+             "decode bandwidth (sizing/token_cost.py), for comparing backends, not a bill.", "",
              "| model | tier | backends (weight %) | fallback order | est. $/1M tokens |", "|---|---|---|---|---|"]
     for route in r["routes"]:
-        backends = ", ".join(f"{b['model']} ({b['weight']}%, ${b['usdPerMillionTokens']:.4f})" for b in route["backends"])
+        backends = ", ".join(f"{b['model']} ({b['weight']}%, ${b['usdPerMillionTokens']:.4f})"
+                             for b in route["backends"])
         fallback = " -> ".join(f"{b['model']} (${b['usdPerMillionTokens']:.4f})" for b in route["fallback"]) or "-"
         lines.append(f"| {route['model']} | {route['tier'] or '-'} | {backends} | {fallback} | "
                      f"{route['usdPerMillionTokens']:.4f} |")

@@ -83,7 +83,8 @@ def read_routing(o: Obj, models: Sequence, gateway_set: bool) -> Optional[Routin
     def check_model(owner: Obj, key: str, name: str, path: Optional[str] = None) -> bool:
         where = path or owner.key_path(key)
         if name not in known:
-            owner.problems.add(where, f"{name!r} is not a model of llmfleet:models ({', '.join(sorted(known)) or 'none'})")
+            names = ", ".join(sorted(known)) or "none"
+            owner.problems.add(where, f"{name!r} is not a model of llmfleet:models ({names})")
             return False
         if known[name].engine == "vllm" and known[name].placement is None:
             return False                  # not placed: reported at the model already

@@ -58,7 +58,8 @@ def test_charts_and_their_order(dev):
     eg, crds, ai, cm = releases["eg"], releases["aieg-crd"], releases["aieg"], releases["cert-manager"]
     assert (eg.inputs["chart"], eg.inputs["version"], eg.inputs["namespace"]) == (
         "oci://docker.io/envoyproxy/gateway-helm", "v1.9.0", "envoy-gateway-system")
-    assert (crds.inputs["chart"], crds.inputs["version"]) == ("oci://docker.io/envoyproxy/ai-gateway-crds-helm", "v1.1.0")
+    assert (crds.inputs["chart"], crds.inputs["version"]) == (
+        "oci://docker.io/envoyproxy/ai-gateway-crds-helm", "v1.1.0")
     assert (ai.inputs["chart"], ai.inputs["version"], ai.inputs["namespace"]) == (
         "oci://docker.io/envoyproxy/ai-gateway-helm", "v1.1.0", "envoy-ai-gateway-system")
     assert dev.waits_for(ai, eg) and dev.waits_for(ai, crds)

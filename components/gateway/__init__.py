@@ -89,7 +89,7 @@ class GatewayControllers(pulumi.ComponentResource):
         self.releases = {"gateway-helm": eg, "ai-gateway-crds-helm": crds, "ai-gateway-helm": ai}
         self.redis = None
         if args["rate_limit"]:
-            deployment, service = redis_objects(ENVOY_GATEWAY_NAMESPACE)
+            deployment, service = redis_objects()
             labels = {**MANAGED_BY, **deployment["selector"]["matchLabels"]}
             md = {"name": REDIS_NAME, "namespace": ENVOY_GATEWAY_NAMESPACE, "labels": labels}
             self.redis = render(self, f"{name}-redis", {"kind": "Deployment", "metadata": md, "spec": deployment},
@@ -151,7 +151,8 @@ class GatewayLayer(pulumi.ComponentResource):
         by_name = {m.name: m for m in args["models"]}
 
         objs = [o.envoy_proxy(ENVOY_GATEWAY_NAMESPACE, args["production"], labels),
-                o.gateway_class(labels, ENVOY_GATEWAY_NAMESPACE), o.gateway(g, [g.namespace] + ([fe["namespace"]] if fe else []), labels),
+                o.gateway_class(labels, ENVOY_GATEWAY_NAMESPACE),
+                o.gateway(g, [g.namespace] + ([fe["namespace"]] if fe else []), labels),
                 *o.tls_objects(g, labels), o.redirect_route(g, labels), o.client_policy(g, labels)]
         if fe:
             objs.append(o.frontend_route(g, fe["namespace"], fe["service"], fe["port"], labels))

@@ -1,8 +1,6 @@
 """Chart values of the Gateway layer: Envoy Gateway v1.9.0 with the overlays Envoy AI Gateway v1.1.0 requires,
 AI Gateway itself, and the Redis the global rate limit counts in. Checked key by key against shared/chart-values
 (plan/checks/helm_values.py renders EG's values.tmpl.yaml the way its release does)."""
-from typing import Optional
-
 from spec.platform import PRIORITY_TIERS
 
 ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"     # EG's controller and (by default) the Envoy proxy pods
@@ -73,7 +71,7 @@ def cert_manager_config() -> dict:
             "gatewayAPI": {"enabled": True}}
 
 
-def redis_objects(namespace: str, restricted: Optional[dict] = None) -> tuple[dict, dict]:
+def redis_objects() -> tuple[dict, dict]:
     """(Deployment, Service) of the rate-limit Redis: one replica, no persistence (counters restart empty, which a
     rate limit tolerates), on the system nodes like the other controllers."""
     from catalog.versions import GATEWAY_REDIS_IMAGE
@@ -91,8 +89,7 @@ def redis_objects(namespace: str, restricted: Optional[dict] = None) -> tuple[di
     deployment = {"replicas": 1, "selector": {"matchLabels": labels},
                   "template": {"metadata": {"labels": labels},
                                "spec": {"containers": [container], "priorityClassName": PRIORITY_TIERS[PRIORITY].name,
-                                        "automountServiceAccountToken": False, "enableServiceLinks": False,
-                                        **(restricted or {})}}}
+                                        "automountServiceAccountToken": False, "enableServiceLinks": False}}}
     service = {"type": "ClusterIP", "selector": labels,
                "ports": [{"name": "redis", "port": REDIS_PORT, "targetPort": "redis", "protocol": "TCP"}]}
     return deployment, service

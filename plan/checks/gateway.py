@@ -108,7 +108,8 @@ def _routes(ctx) -> list[Check]:
                 ok, what = _service_backend(ctx, b.get("namespace", _ns(route)), b["name"], b.get("port"))
                 (found if ok else problems).append(what)
         out.append(Check("gateway.route", obj_id(route), "fail" if problems else "pass",
-                         "; ".join(problems) or "attached to its Gateway listener; " + ("; ".join(found) or "no backends")))
+                         "; ".join(problems)
+                         or "attached to its Gateway listener; " + ("; ".join(found) or "no backends")))
     for route in ctx.kind("AIGatewayRoute"):
         problems, found = _parents(ctx, route), []
         for rule in (route.get("spec") or {}).get("rules") or []:
@@ -200,8 +201,8 @@ def _policies_and_tls(ctx) -> list[Check]:
         for solver in ((((issuer or {}).get("spec") or {}).get("acme") or {}).get("solvers") or []):
             route = (solver.get("http01") or {}).get("gatewayHTTPRoute")
             if route is not None:
-                problems += [f"ACME solver: {p}" for p in _parents(ctx, {"metadata": cert["metadata"],
-                                                                        "spec": {"parentRefs": route.get("parentRefs")}})]
+                solver = {"metadata": cert["metadata"], "spec": {"parentRefs": route.get("parentRefs")}}
+                problems += [f"ACME solver: {p}" for p in _parents(ctx, solver)]
         out.append(Check("gateway.certificate", obj_id(cert), "fail" if problems else "pass",
                          "; ".join(problems) or f"issued by {kind} {ref.get('name')}"))
     return out
