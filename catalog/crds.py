@@ -53,6 +53,19 @@ CRD_INSTALL: dict[str, CrdInstall] = {
     "sealed-secrets": CrdInstall(
         "crds/", False, "kubectl apply --server-side -f <chart>/crds/bitnami.com_sealedsecrets.yaml",
         "bitnami-labs/sealed-secrets helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml (shared/crds/SOURCES.md)"),
+    # Envoy Gateway v1.9.0: `crds.enabled` (default true) installs EG's CRDs and the Gateway API v1.6.1
+    # experimental-channel CRDs from the `crds` subchart's crds/ folder (charts/gateway-helm/charts/crds/crds/):
+    # Helm's install-once semantics. EG publishes gateway-crds-helm (templates) for upgrades.
+    "gateway-helm": CrdInstall(
+        "crds/", False,
+        "helm template eg-crds oci://docker.io/envoyproxy/gateway-crds-helm --version <new> --set "
+        "crds.gatewayAPI.enabled=true --set crds.envoyGateway.enabled=true | kubectl apply --server-side -f - "
+        "(Envoy Gateway upgrade notes)",
+        "envoyproxy/gateway charts/gateway-helm/charts/crds/crds/ and charts/gateway-crds-helm/templates/generated "
+        "at v1.9.0 (shared/crds/SOURCES.md)"),
+    # AI Gateway ships its CRDs as a chart of their own whose files are templates: upgraded with that release.
+    "ai-gateway-crds-helm": CrdInstall(
+        "templates", True, "", "envoyproxy/ai-gateway manifests/charts/ai-gateway-crds-helm/templates/ at v1.1.0"),
     "gpu-operator": CrdInstall(
         "hook", True, "", "NVIDIA/gpu-operator deployments/gpu-operator/templates/upgrade_crd.yaml, "
                           "operator.upgradeCRD true (shared/chart-values/gpu-operator-v26.7.0.yaml)"),

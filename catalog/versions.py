@@ -48,6 +48,18 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
     # Sealed Secrets controller 0.36.6 (chart 2.18.5, bitnami-labs/sealed-secrets e12ae821; shared/chart-values):
     # decrypts SealedSecrets (llmfleet:security.secrets.source sealed).
     Chart("sealed-secrets", "2.18.5", "https://bitnami-labs.github.io/sealed-secrets"),
+    # The per-cluster Gateway (components/gateway, docs/gateway.md). Envoy Gateway v1.9.0 (2026-08-15, envoyproxy/
+    # gateway 39763b1c; values.tmpl.yaml in shared/chart-values) with Envoy AI Gateway v1.1.0 (2026-08-21, c217da8a).
+    # Pairing: AI Gateway 1.1 documents "Envoy Gateway v1.8.1+" (site/versioned_docs/version-1.1/compatibility.md,
+    # a lower bound; its go.mod builds against EG v1.8.1). EG 1.9.0 is pinned rather than 1.8.x because the EG CRDs
+    # the plan validates against (shared/crds/envoy-gateway) and the chart values are 1.9.0's, and EG 1.9 bundles
+    # the Gateway API v1.6 CRDs the shared standard-channel schemas are. Not in AI Gateway's tested matrix: the
+    # extension-manager hooks (xdsTranslator post Translation/Cluster/Route) are what could differ; docs/gateway.md
+    # says how to check after `pulumi up` (AIGatewayRoute status, extproc sidecar injected) and the fallback pin
+    # (v1.8.1 here and the EG CRD schemas of that tag).
+    Chart("gateway-helm", "v1.9.0", ""),
+    Chart("ai-gateway-crds-helm", "v1.1.0", ""),
+    Chart("ai-gateway-helm", "v1.1.0", ""),
 )}
 
 # OCI references for charts with no Helm repository.
@@ -59,6 +71,10 @@ OCI_CHARTS = {
     "kserve-runtime-configs": "oci://ghcr.io/kserve/charts/kserve-runtime-configs",
     # cert-manager's chart README installs from this OCI registry (charts.jetstack.io also carries every release).
     "cert-manager": "oci://quay.io/jetstack/charts/cert-manager",
+    # Envoy Gateway's chart README and AI Gateway's installation guide install from Docker Hub's OCI registry.
+    "gateway-helm": "oci://docker.io/envoyproxy/gateway-helm",
+    "ai-gateway-crds-helm": "oci://docker.io/envoyproxy/ai-gateway-crds-helm",
+    "ai-gateway-helm": "oci://docker.io/envoyproxy/ai-gateway-helm",
 }
 
 # --- serving images -------------------------------------------------------------------------------------------
@@ -111,3 +127,8 @@ KARPENTER_AMI_ALIASES = {
 # 1.9 = v1.9.3). The collection Job runs a short Python script with the standard library only; UNVERIFIED
 # OFFLINE: that this Docker Hub tag exists (python 3.13.5 was released 2025-06).
 RAG_JOB_IMAGE = "python:3.13.5-slim"
+
+# Gateway (components/gateway): Redis for Envoy Gateway's global rate limit (per-tenant token limits count in it).
+# The tag is the one AI Gateway v1.1.0's token rate-limit example deploys (examples/token_ratelimit/redis.yaml at
+# c217da8a). UNVERIFIED OFFLINE: that the Docker Hub tag still exists.
+GATEWAY_REDIS_IMAGE = "redis:8.2.4-alpine3.22"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pulumi
 
-from plan import cost, federation, manifests, policy, preview, validate
+from plan import cost, federation, manifests, policy, preview, routes, validate
 from plan.checks.stage import run_stage
 from plan.runtime import ROOT, run_program
 from plan.stackfile import with_secret_placeholders, StackFileError, read_stack_file
@@ -77,6 +77,10 @@ def plan(stack: str, out: Path, quiet: bool = False, stack_root: Path = ROOT) ->
     (out / "policy-config.json").write_text(json.dumps(pack_config, indent=2) + "\n")
     (out / "policy.json").write_text(json.dumps(policies, indent=2) + "\n")
     (out / "cost.md").write_text(cost.markdown(report) + policy.markdown(policies))
+    table = routes.report(composed)
+    if table is not None:       # the Gateway's routing table (docs/gateway.md)
+        (out / "routes.json").write_text(json.dumps(table, indent=2) + "\n")
+        (out / "routes.md").write_text(routes.markdown(table))
 
     counts = collections.Counter(r.type for r in result.resources)
     say(f"stack {stack} ({composed.spec.cloud}): {len(result.resources)} resources, "

@@ -3,7 +3,7 @@ from typing import Any
 
 from catalog.prices import HOURS_PER_MONTH, price_key
 from components.serving.common import engine_flags
-from plan import cost_rag
+from plan import cost_gateway, cost_rag
 from plan.packing import pack
 
 
@@ -62,6 +62,7 @@ def report(stack) -> dict[str, Any]:
                   "modelsMonthlyAtMinReplicas": round(sum(m["monthlyAtMinReplicas"] for m in models), 2),
                   "modelsMonthlyFloorWholeNodes": round(sum(p["monthly"] for p in packing), 2)},
         **({"rag": cost_rag.report(stack)} if spec.rag is not None else {}),
+        **({"gateway": cost_gateway.report(stack)} if spec.gateway is not None else {}),
     }
 
 
@@ -127,4 +128,5 @@ def markdown(r: dict[str, Any]) -> str:
         lines += [f"| {m['model']} | {m['scheduledHoursPerWeek']:g} | {m['monthlySavedBySchedule']:,.0f} |"
                   for m in scheduled]
     lines += cost_rag.markdown(r.get("rag"))
+    lines += cost_gateway.markdown(r.get("gateway"))
     return "\n".join(lines) + "\n"

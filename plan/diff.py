@@ -23,6 +23,7 @@ import yaml
 from catalog.crds import CRD_INSTALL
 from plan import forces_new as fn
 from plan.manifests import ints, is_k8s_object
+from plan.routesdiff import markdown as routes_markdown, routes_diff
 
 SECRET = "[secret]"
 MISSING = object()
@@ -39,7 +40,10 @@ def load_plan(folder: Path) -> dict:
     policy_file, checks_file = folder / "policy.json", folder / "checks.json"
     policy = json.loads(policy_file.read_text()) if policy_file.exists() else None
     checks = json.loads(checks_file.read_text()).get("summary") if checks_file.exists() else None
-    return {"states": states, "options": options, "cost": cost, "policy": policy, "checks": checks}
+    routes_file = folder / "routes.json"
+    routes = json.loads(routes_file.read_text()) if routes_file.exists() else None
+    return {"states": states, "options": options, "cost": cost, "policy": policy, "checks": checks,
+            "routes": routes}
 
 
 def from_run(result, with_cost: bool = True) -> dict:
@@ -265,7 +269,8 @@ def diff_stack(base: dict, head: dict, secret_changed: frozenset = frozenset()) 
             "summary": {op: sum(1 for r in rows.values() if r["op"] == op) for op in _ORDER if op != "same"},
             "cost": cost_diff(base["cost"], head["cost"]),
             "policy": policy_diff(base.get("policy"), head.get("policy")),
-            "checks": head.get("checks")}
+            "checks": head.get("checks"),
+            "routes": routes_diff(base.get("routes"), head.get("routes"))}
 
 
 def policy_diff(base: Optional[list], head: Optional[list]) -> Optional[dict]:
@@ -375,6 +380,7 @@ def markdown(result: dict) -> str:
         lines.append(f"| {stack} | {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {flags} | "
                      f"{_money(d['cost'], 'monthlyAtMin')} | {_money(d['cost'], 'monthlyAtMax')} | "
                      f"{_policy(d.get('policy'))} | {checks['fail'] if checks else '-'} |")
+    lines += routes_markdown(result)
     for stack, d in result.items():
         blocked = (d.get("policy") or {}).get("violations") or []
         if blocked:

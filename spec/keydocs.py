@@ -481,6 +481,28 @@ KEYS = {
     "federation.tiers.<tier>": "The models a tier may answer with.",
     "federation.clients": "Client names; each gets a generated API key (a secret output).",
 
+    # --- routing (docs/gateway.md) ----------------------------------------------------------------------------
+    "routing": D("Model routing on the Gateway's OpenAI-compatible `/v1` ([gateway.md](gateway.md)); needs "
+                 "llmfleet:gateway.", default="every vLLM model by its own name, one tenant `default`"),
+    "routing.models": "Virtual model names clients send as `model`, each with versions and fallbacks.",
+    "routing.models[].name": "The virtual name.",
+    "routing.models[].versions": "Served models behind the name with traffic weights summing to 100 (canary and "
+                                 "rollback are a weight change).",
+    "routing.models[].versions[].model": "A vLLM model of llmfleet:models.",
+    "routing.models[].versions[].weight": "Share of the traffic, percent.",
+    "routing.models[].fallback": "Models tried in order when every version fails (another version, a smaller "
+                                 "model).",
+    "routing.tiers": "Cost tiers: virtual names resolved at plan time from the $/1M-token estimate.",
+    "routing.tiers[].name": "The tier's virtual name (`cheap`, `best`).",
+    "routing.tiers[].pick": "`cheapest`: lowest $/1M tokens first; `best`: the largest model first; the rest "
+                            "follow as fallbacks.",
+    "routing.tiers[].models": D("Candidate models.", default="every routable model"),
+    "routing.tenants": D("Clients of `/v1`, each with a generated API key (a secret output).",
+                         default="one tenant, `default`"),
+    "routing.tenants[].name": "Tenant name: the key's client id and the rate-limit key.",
+    "routing.tenants[].tokensPerHour": D("Total tokens (input + output) per hour over all Envoy replicas "
+                                         "(a Redis-backed global limit).", default="no limit"),
+
     # --- security --------------------------------------------------------------------------------------------
     "security.modelClients": D("Namespaces whose pods may call the model Services (add your gateway's or app's).",
                                default="the serving namespace"),

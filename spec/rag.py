@@ -22,7 +22,8 @@ Example stack config:
         storageSize: 10Gi
         storageClass: premium-rwo        # optional
 
-Not built yet (docs/rag.md): a TLS endpoint (Gateway API + cert-manager); the front end is in-cluster only.
+The TLS endpoint is the stack's Gateway (`llmfleet:gateway`, docs/gateway.md): it serves the front end at `/` and
+the models at `/v1`; without it the front end is in-cluster only.
 """
 import math
 from dataclasses import dataclass

@@ -19,6 +19,7 @@ from spec.models import ModelSpec, place_models, read_model
 from spec.nvidia import check_nvidia, read_nvidia, read_observability
 from spec.platform import PlatformSpec, read_platform
 from spec.rag import RagSpec, read_rag
+from spec.routing import RoutingSpec, read_routing
 from spec.pools import PoolSpec, check_untainted_node, read_pool
 from spec import limits as L
 from spec.reader import ConfigError, Obj, Problems, nearest, unique
@@ -69,6 +70,7 @@ class StackSpec:
     budget: Optional[BudgetSpec] = None
     rag: Optional[RagSpec] = None
     gateway: Optional[GatewaySpec] = None     # the public HTTPS endpoint (spec/gateway.py)
+    routing: Optional[RoutingSpec] = None     # model routing on that endpoint (spec/routing.py); set with gateway
     security: SecuritySpec = SecuritySpec()
     images: ImagesSpec = ImagesSpec()         # per-image overrides (spec/images.py)
 
@@ -222,6 +224,7 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
     images_obj = o.obj("images")
     images = read_images(images_obj)
     serving, rag = apply_images(images, serving, rag, raw, o)
+    routing = read_routing(o.obj("routing"), models, gateway is not None)
 
     o.done()
     problems.raise_if_any()
@@ -229,7 +232,7 @@ def load(raw: dict[str, Any], secret_keys: set[str], stack: str, other_keys: Ite
                      pools=tuple(pools), models=tuple(models), prices=prices, secrets=secrets,
                      nvidia=nvidia, observability=observability, serving=serving,
                      cost_guards=cost_guards, budget=budget, rag=rag, security=security,
-                     gateway=gateway, images=images)
+                     gateway=gateway, images=images, routing=routing)
 
 
 def apply_images(images: ImagesSpec, serving, rag, raw: dict, o: Obj):

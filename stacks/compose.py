@@ -11,6 +11,7 @@ from pulumi import ResourceOptions
 
 from components.cost import CostLayer
 from components.existing import ExistingCluster
+from components.gateway import gateway_controllers, gateway_paths, stack_gateway
 from components.nvidia.labels import dcgm_source
 from components.nvidia.stack import NvidiaStack
 from components.nvidia.values import toolkit_env
@@ -35,6 +36,7 @@ class Stack:
     nvidia: Any = None
     serving: Any = None
     cost: Any = None
+    gateway: Any = None       # components/gateway GatewayLayer (virtual_models, url, openai_url), if any
 
 
 def make_cluster(spec: StackSpec):
@@ -85,7 +87,7 @@ def network_policies(spec: StackSpec, cluster, platform, serving, extra_charts: 
         from components.rag.vectorstore import HTTP_PORT
         scrapes = (("rag-embeddings", spec.rag.namespace, (TEI_PORT,)), ("rag-qdrant", spec.rag.namespace, (HTTP_PORT,)))
     inputs = NetworkInputs(
-        serving_namespace=spec.serving.namespace, model_clients=clients, scrapes=scrapes,
+        serving_namespace=spec.serving.namespace, model_clients=clients, scrapes=scrapes, gateway=gateway_paths(spec),
         models=endpoints_for(spec.models, HF_RUNTIME_PORT, METRICS_PORT["containerPort"], PORT),
         charts=charts, prometheus_url=spec.serving.prometheus_url, dcgm=dcgm,
         redis=tuple(m.autoscaling.redis_address for m in spec.models if m.autoscaling.kind == "kedaRedis"),
@@ -117,11 +119,12 @@ def compose(spec: StackSpec) -> Stack:
     from stacks.secrets import deliver_token
     token = deliver_token(spec, cluster, platform)
     external = {"external_token": (token.secret_name, token.resources)} if token.resources else {}
+    gateway_ctl = gateway_controllers(spec, cluster, after=[platform])    # before cert-manager (serving controllers)
     serving = ServingLayer(f"{spec.cluster.name}-serving", {
         "models": spec.models, "pools": spec.pools, "descriptors": cluster.pools, "serving": spec.serving,
         "namespaces": platform.namespaces, "depends_on": [nvidia, observability, *storage],
         "metrics_server": not METRICS_API_BUILTIN[spec.cloud], "restricted": spec.security.restricted_pods,
-        "ray_image": spec.images.get("ray-llm"), **external},
+        "ray_image": spec.images.get("ray-llm"), **external, "gateway": gateway_ctl},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[platform]))
     if spec.security.network_policies:
         network_policies(spec, cluster, platform, serving, token.charts)
@@ -132,7 +135,11 @@ def compose(spec: StackSpec) -> Stack:
         "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)
     ServingObservability(f"{spec.cluster.name}-serving-observability", {"models": spec.models, "serving_namespace": spec.serving.namespace, "namespace": MONITORING_NAMESPACE, "stack": spec.stack, "grafana": spec.observability.grafana, "depends_on": [observability.release]}, opts=after_platform)  # noqa: E501
 
-    rag_system(spec, cluster, after=[platform, serving], depends_on=[nvidia, observability, *storage])
+    rag = rag_system(spec, cluster, after=[platform, serving], depends_on=[nvidia, observability, *storage])
+    # The federation hub's key is one more client of this stack's Gateway (docs/federation.md).
+    federation_key = export_federation(spec)    # the federation stack's view of this one
+    gateway = stack_gateway(spec, cluster, gateway_ctl, serving, rag,
+                            client_keys={"federation": federation_key} if federation_key is not None else None)
     if spec.budget is not None:
         from components.cost.budget import CloudBudget
         CloudBudget(f"{spec.cluster.name}-budget", {
@@ -151,5 +158,4 @@ def compose(spec: StackSpec) -> Stack:
                                for p in cluster.pools])
     pulumi.export("models", [{"name": m.name, "pool": m.placement.pool, "tensorParallel": m.placement.tensor_parallel,
                               "kvTokens": m.placement.kv_tokens} for m in spec.models if m.placement])
-    export_federation(spec)     # the federation stack's view of this one (docs/federation.md)
-    return Stack(spec, cluster, platform, observability, nvidia, serving, cost)
+    return Stack(spec, cluster, platform, observability, nvidia, serving, cost, gateway)

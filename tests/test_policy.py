@@ -117,7 +117,9 @@ def test_enforcement_override_and_unknown_policy_names_are_config():
 def _violating_workload(mutate):
     plan = run_stack("dev")
     resources = [r for r in plan.resources]
-    dep = next(r for r in resources if r.type == "kubernetes:apps/v1:Deployment")
+    # The model's Deployment (the stack has others, e.g. the Gateway's rate-limit Redis).
+    dep = next(r for r in resources if r.type == "kubernetes:apps/v1:Deployment"
+               and r.inputs["metadata"]["name"] == "llama-8b")
     mutate(dep.inputs["spec"]["template"]["spec"])
     return {r["policy"]: r for r in policy.evaluate(resources, policy.pack_config(plan.spec))}
 

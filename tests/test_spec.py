@@ -28,7 +28,7 @@ def errors(cfg, secrets=KUBE):
 CASES = [
     ({"cloud": "aws", "gpuPools": [pool()], "modles": []},
      ["llmfleet:modles: unknown key (did you mean 'models'?); allowed: budget, cloud, cluster, costGuards, costTags, environment, gateway, gpuPools, "
-      "hfToken, images, kubeconfig, models, nvidia, observability, platform, prices, rag, security, serving"]),
+      "hfToken, images, kubeconfig, models, nvidia, observability, platform, prices, rag, routing, security, serving"]),
     ({"cloud": "ibm", "gpuPools": [pool()]},
      ["llmfleet:cloud: must be one of aws, azure, existing, gcp, got 'ibm'"]),
     ({"cloud": "aws", "gpuPools": [pool(), pool(name="b", minNodes=2, maxNodes=1)]},

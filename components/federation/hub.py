@@ -22,11 +22,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
+# The GatewayClass the hub's Envoy Gateway serves: the cloud stack's gateway component creates it.
+from components.gateway.objects import GATEWAY_CLASS
 from components.platform import MANAGED_BY
 from spec.federation import FEDERATION_GATEWAY, FEDERATION_NAMESPACE, FederationSpec
 
-# The GatewayClass the hub's Envoy Gateway install serves (the cloud stack's gateway component creates it).
-GATEWAY_CLASS = "envoy-gateway"
 AIG = "aigateway.envoyproxy.io/v1beta1"
 EG = "gateway.envoyproxy.io/v1alpha1"
 GWAPI = "gateway.networking.k8s.io/v1"

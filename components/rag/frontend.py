@@ -35,6 +35,7 @@ SECRET_KEY = "webui-secret-key"
 ADMIN_PASSWORD_KEY = "admin-password"
 ADMIN_EMAIL = "admin@llmfleet.local"     # the login name; change the account in Open WebUI after the first login
 MEMORY = "2Gi"
+CONTAINER_PORT = 8080          # the chart's service.containerPort (open-webui-16.0.0 values): the pod's port
 
 
 def env(llm_url: str, embeddings_url: str, qdrant_url: str, model: EmbeddingModel) -> list[dict]:

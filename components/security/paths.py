@@ -117,11 +117,30 @@ class NetworkInputs:
     redis: tuple = ()           # host:port of KEDA Redis triggers
     metrics_server: bool = False  # the VPA chart brings metrics-server (llm-system), which scrapes every kubelet
     scrapes: tuple = ()         # (name, namespace, ports): more Prometheus targets, e.g. the RAG system's
+    gateway: Optional["GatewayPaths"] = None   # the stack's Gateway (components/gateway), if any
 
     @property
     def owned(self) -> tuple:
         return tuple(dict.fromkeys((self.serving_namespace, SYSTEM_NAMESPACE, GPU_OPERATOR_NAMESPACE,
                                     MONITORING_NAMESPACE)))
+
+
+# The Gateway's data plane: Envoy proxy pods in Envoy Gateway's namespace, by the labels EG v1.9.0 gives them
+# (components/gateway/values.py), and cert-manager's HTTP-01 solver pods (label set by cert-manager's acmechallenges
+# controller; they listen on 8089) in the gateway namespace.
+ACME_SOLVER = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
+EXTPROC_METRICS_PORT = 1064     # AI Gateway's extproc admin port (components/gateway/objects.py)
+
+
+@dataclass(frozen=True)
+class GatewayPaths:
+    envoy_namespace: str
+    envoy_labels: tuple         # sorted (key, value) pairs
+    gateway_namespace: str
+    models: tuple = ()          # names of the models `/v1` routes to
+    front_end: tuple = ()       # (namespace, container port) of the RAG front end behind `/`
+    acme: bool = False          # ACME HTTP-01: cert-manager's self-check calls the hostname over HTTP
 
 
 def service_peer(url: str) -> tuple[Peer, int]:
@@ -179,9 +198,25 @@ def program_paths(i: NetworkInputs) -> list[Path]:
                              "the API server calls the chart's admission webhook / aggregated API"))
 
     s = i.serving_namespace
+    g = i.gateway
+    if g is not None:
+        envoy = Peer(g.envoy_namespace, g.envoy_labels)
+        rows.append(Path("scrape-gateway", mon, envoy, tcp(EXTPROC_METRICS_PORT),
+                         "Prometheus scrapes AI Gateway's token-usage metrics (extproc sidecar in the Envoy pods)"))
+        rows.append(Path("gateway-acme-solver", envoy, pods(g.gateway_namespace, ACME_SOLVER), tcp(ACME_SOLVER_PORT),
+                         "the Gateway's Envoy proxies serve cert-manager's HTTP-01 solver"))
+        if g.front_end:
+            rows.append(Path("gateway-frontend", envoy, pods(g.front_end[0]), tcp(g.front_end[1]),
+                             "the Gateway's Envoy proxies call the RAG front end"))
+        if g.acme:
+            rows.append(Path("acme-self-check", pods(SYSTEM_NAMESPACE), ANYWHERE, tcp(80),
+                             "cert-manager's HTTP-01 self-check fetches http://<hostname>/.well-known/acme-challenge/"))
     for m in i.models:
         model = pods(s, m.selector)
         rows.append(Path(f"scrape-{m.name}", mon, model, tcp(*m.metrics_ports), "Prometheus scrapes the model"))
+        if g is not None and m.name in g.models:
+            rows.append(Path(f"gateway-{m.name}", Peer(g.envoy_namespace, g.envoy_labels), model, tcp(m.serve_port),
+                             "the Gateway's Envoy proxies call the model's pods (AI Gateway /v1)"))
         for n, client in enumerate(i.model_clients):
             rows.append(Path(f"client-{m.name}-{n}", pods(client), model, tcp(m.serve_port),
                              f"llmfleet:security.modelClients allows {client}"))

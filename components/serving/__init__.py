@@ -41,6 +41,8 @@ class ServingLayerArgs(TypedDict):
     (stacks/secrets.py) instead of llmfleet:hfToken; optional, default none."""
     ray_image: str
     """Ray Serve LLM image (llmfleet:images ray-llm); optional, default the catalog's."""
+    gateway: Optional[pulumi.Resource]
+    """The stack's Gateway controllers, if any (cert-manager installs after them); optional."""
 
 
 class ServingLayer(pulumi.ComponentResource):
@@ -94,7 +96,7 @@ class ServingLayer(pulumi.ComponentResource):
             f"{name}-controllers",
             {"models": args["models"], "namespace": SYSTEM_NAMESPACE, "prometheus_url": s.prometheus_url,
              "depends_on": system_ns + layers, "cpu_vpa": any(m.autoscaling.vpa for m in args["models"]),
-             "metrics_server": args["metrics_server"]},
+             "metrics_server": args["metrics_server"], "gateway": args.get("gateway")},
             opts=ResourceOptions(parent=self))
         ctl = self.controllers
         base = serving_ns + layers + [r for r in (self.hf_secret, ctl.vpa) if r is not None] + token_writers

@@ -55,10 +55,14 @@ def kserve_values() -> dict:
     return {"kserve": {"controller": {"deploymentMode": "Standard"}, "certManager": {"enabled": True}}}
 
 
-def cert_manager_values() -> dict:
+def cert_manager_values(gateway_api: bool = False) -> dict:
     # cert-manager v1.21.1: its CRDs come with the release (crds.enabled, default false; crds.keep stays true so
-    # an uninstall never deletes every Certificate in the cluster).
-    return {"crds": {"enabled": True}}
+    # an uninstall never deletes every Certificate in the cluster). With the stack's Gateway, the Gateway API
+    # integration its ACME solver needs (components/gateway/values.py).
+    if not gateway_api:
+        return {"crds": {"enabled": True}}
+    from components.gateway.values import cert_manager_config
+    return {"crds": {"enabled": True}, "config": cert_manager_config()}
 
 
 def kserve_runtime_values(tp_max: int) -> dict:
@@ -93,6 +97,9 @@ class ServingControllersArgs(TypedDict):
     """A model asked for VPA: install the VPA controller and add a VPA (Recreate) to the CPU-only controllers."""
     metrics_server: bool
     """Whether the VPA chart must bring metrics-server (the cluster serves no metrics.k8s.io of its own)."""
+    gateway: Optional[pulumi.Resource]
+    """The stack's Gateway controllers (components/gateway), if any: cert-manager is then installed (also without
+    KServe) with its Gateway API integration, after them (it needs their Gateway API CRDs to start). Optional."""
 
 
 class ServingControllers(pulumi.ComponentResource):
@@ -106,6 +113,8 @@ class ServingControllers(pulumi.ComponentResource):
     """KubeRay operator, when a model uses engine rayserve."""
     vpa: Optional[k8s.helm.v3.Release]
     """The Vertical Pod Autoscaler (its CRDs and controllers), when a model asks for VPA."""
+    cert_manager: Optional[k8s.helm.v3.Release]
+    """cert-manager, for KServe's webhook certificates and the Gateway's TLS."""
     values: dict
     """Chart name -> the values passed (for tests and the plan)."""
 
@@ -115,14 +124,18 @@ class ServingControllers(pulumi.ComponentResource):
         kinds = {m.autoscaling.kind for m in models}
         engines = {m.engine for m in models}
         self.values = {}
-        self.keda = self.adapter = self.kserve = self.kuberay = self.vpa = None
+        self.keda = self.adapter = self.kserve = self.kuberay = self.vpa = self.cert_manager = None
+        gateway = args.get("gateway")
+        if "kserve" in engines or gateway is not None:
+            self.cert_manager = self._release(name, "cert-manager", ns, cert_manager_values(gateway is not None),
+                                              deps + ([gateway] if gateway is not None else []))
         if kinds & {"keda", "kedaRedis"}:      # KServe's keda class also needs the KEDA operator
             self.keda = self._release(name, "keda", ns, keda_values(), deps)
         if "hpa" in kinds:
             self.adapter = self._release(name, "prometheus-adapter", ns, adapter_values(args["prometheus_url"]), deps)
         if "kserve" in engines:
             tp_max = max(m.placement.tensor_parallel for m in models if m.engine == "kserve")
-            certs = self._release(name, "cert-manager", ns, cert_manager_values(), deps)
+            certs = self.cert_manager
             crd = self._release(name, "kserve-crd", ns, {}, deps)
             # KServe's controller only watches ScaledObjects if KEDA's CRD exists when it starts: after KEDA.
             controller = self._release(name, "kserve-resources", ns, kserve_values(),

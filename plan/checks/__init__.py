@@ -26,10 +26,10 @@ class Check:
 
 def rule_modules():
     # Imported here so that `import plan.checks` stays cheap for code that only reads checks.json.
-    from plan.checks import (admission, api_rules, cel, helm_values, hygiene, network, rbac, references,
+    from plan.checks import (admission, api_rules, cel, gateway, helm_values, hygiene, network, rbac, references,
                              scale_from_zero, scheduling, secrets, storage)
-    return (admission, scheduling, scale_from_zero, storage, references, api_rules, cel, helm_values, network,
-            secrets, hygiene, rbac)
+    return (admission, scheduling, scale_from_zero, storage, references, gateway, api_rules, cel, helm_values,
+            network, secrets, hygiene, rbac)
 
 
 def run(ctx) -> list[Check]:

@@ -33,7 +33,18 @@ FREE_FORM = {
                      "toolkit.env", "driver.env", "dcgmExporter.env"),
     "prometheus-adapter": ("rules", "resources", "nodeSelector"),
     "keda": ("resources", "nodeSelector"),
+    # EnvoyGateway's rateLimit block (API type RateLimit): from AI Gateway's token_ratelimit addon
+    # (examples/token_ratelimit/envoy-gateway-values-addon.yaml at v1.1.0), which shared/ does not hold.
+    "gateway-helm": ("config.envoyGateway.rateLimit",),
 }
+# Charts published from a values template (no values.yaml in git): the file and the placeholders the release
+# workflow substitutes (envoyproxy/gateway .github/workflows/release.yaml, tools/make/helm.mk at v1.9.0).
+TEMPLATED = {"gateway-helm": lambda version: {"GatewayImage": f"docker.io/envoyproxy/gateway:{version}",
+                                              "GatewayImagePullPolicy": "IfNotPresent"}}
+# Values files a chart is documented to take on top of its defaults (AI Gateway's overlays for Envoy Gateway,
+# shared/chart-values/SOURCES.md): their keys count as known.
+OVERLAYS = {"gateway-helm": ("ai-gateway-v1.1.0-envoy-gateway-values.yaml",
+                             "ai-gateway-v1.1.0-envoy-gateway-values-addon-inference-pool.yaml")}
 # Subcharts whose own default values are not in shared/chart-values: keys below them are listed as unchecked.
 SUBCHARTS = {"kube-prometheus-stack": ("grafana", "kube-state-metrics", "prometheus-node-exporter",
                                        "prometheus-windows-exporter", "crds"),
@@ -61,8 +72,28 @@ def defaults(chart: str, version: str):
     for name in (f"{chart}-{version}.yaml", f"{chart}-v{version.lstrip('v')}.yaml", f"{chart}-{version.lstrip('v')}.yaml"):
         p = values_dir() / name
         if p.exists():
-            return _load(p), name
+            return _with_overlays(chart, _load(p)), name
+    name = f"{chart}-{version}.values.tmpl.yaml"
+    if chart in TEMPLATED and (values_dir() / name).exists():
+        text = (values_dir() / name).read_text()
+        for var, value in TEMPLATED[chart](version).items():
+            text = text.replace("${" + var + "}", value)
+        return _with_overlays(chart, yaml.load(text, Loader=_LOADER) or {}), name
     return None, None
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = _merge(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, dict) else v
+    return out
+
+
+def _with_overlays(chart: str, default: dict) -> dict:
+    for name in OVERLAYS.get(chart, ()):
+        if (values_dir() / name).exists():
+            default = _merge(default, _load(values_dir() / name))
+    return default
 
 
 @functools.lru_cache(maxsize=None)

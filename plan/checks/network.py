@@ -272,6 +272,8 @@ def needed_paths(ctx) -> list[tuple[str, Optional[Pod], Optional[Pod], Optional[
         for p in WEBHOOKS.get(r.chart, ()):
             out.append((r.id, OUTSIDE, Pod(r.namespace, {}, f"{r.chart} webhook pods"), p.port, p.protocol,
                         f"the API server calls {r.chart}'s webhook / aggregated API"))
+    from plan.checks import gateway
+    out += gateway.needed_paths(ctx, lambda url: _resolve_url(ctx, url), _pod)
     return out
 
 

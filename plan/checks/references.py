@@ -19,6 +19,8 @@ CHART_CREATES = {
 INSTALL_AFTER = {"kserve-resources": ("keda",)}
 # Namespaces whose pods the platform itself runs (not in the plan): a monitor selecting there cannot be checked.
 PLATFORM_NAMESPACES = {
+    "envoy-gateway-system": "Envoy Gateway's proxy pods (its controller creates them, AI Gateway's webhook adds the "
+                            "extproc sidecar whose port the Gateway's PodMonitor scrapes; docs/gateway.md)",
     "gke-managed-system": "GKE's managed components (the managed DCGM exporter when monitoring_config enables DCGM; "
                           "its pod labels are unverified offline, docs/gcp.md)",
 }
@@ -281,28 +283,32 @@ def _gpu_metrics(ctx) -> list[Check]:
     return out
 
 
-def _install_order(ctx) -> list[Check]:
-    out = []
-    helm = [r for r in ctx.resources if r.type.startswith("kubernetes:helm.sh/") and r.custom]
-    chart_of = {r.urn: str(r.inputs.get("chart", "")).rsplit("/", 1)[-1] for r in helm}
+def _install_order_waits(ctx, urn, target) -> bool:
+    """Pulumi waits for every dependency, and for a component dependency's whole subtree."""
     deps = {r.urn: set(r.dependencies) for r in ctx.resources}
     children = {}
     for r in ctx.resources:
         children.setdefault(r.parent, set()).add(r.urn)
+    seen, todo = set(), list(deps.get(urn, ()))
+    while todo:
+        d = todo.pop()
+        if d == target:
+            return True
+        if d in seen:
+            continue
+        seen.add(d)
+        todo.extend(children.get(d, ()))
+        todo.extend(deps.get(d, ()))
+    return False
+
+
+def _install_order(ctx) -> list[Check]:
+    out = []
+    helm = [r for r in ctx.resources if r.type.startswith("kubernetes:helm.sh/") and r.custom]
+    chart_of = {r.urn: str(r.inputs.get("chart", "")).rsplit("/", 1)[-1] for r in helm}
 
     def waits_for(urn, target) -> bool:
-        """Pulumi waits for every dependency, and for a component dependency's whole subtree."""
-        seen, todo = set(), list(deps.get(urn, ()))
-        while todo:
-            d = todo.pop()
-            if d == target:
-                return True
-            if d in seen:
-                continue
-            seen.add(d)
-            todo.extend(children.get(d, ()))
-            todo.extend(deps.get(d, ()))
-        return False
+        return _install_order_waits(ctx, urn, target)
 
     for r in helm:
         for need in INSTALL_AFTER.get(chart_of[r.urn], ()):
