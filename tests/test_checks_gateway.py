@@ -158,3 +158,21 @@ def test_network_proves_envoy_reaches_models_and_fails_without_the_rows(dev):
     leaks = [c for c in network.check(base) if c.name == "network.model-isolated"]
     assert leaks and all(c.verdict == "pass" for c in leaks)
     assert all("envoy-gateway-system" in c.message for c in leaks)      # a pod there without Envoy's labels
+
+
+def test_a_federation_hub_resolves_the_gateway_class_its_cloud_stack_made():
+    """The hub's Gateway names the GatewayClass that the hub's own cloud stack created: the federation plan passes
+    that stack's objects as `present` (resolved by reference, never checked again), and without them it fails."""
+    from plan.checks import gateway as gateway_rules
+    from plan.checks.context import Context
+    gw = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+          "metadata": {"name": "llm-federation", "namespace": "llm-federation"},
+          "spec": {"gatewayClassName": "llm-gateway", "listeners": []}}
+    cls = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "llm-gateway"},
+           "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"}}
+    alone = [c for c in gateway_rules.check(Context("aws", "1.34", [gw])) if c.name == "gateway.gateway"]
+    assert [c.verdict for c in alone] == ["fail"] and "GatewayClass llm-gateway is not in the plan" in alone[0].message
+    ctx = Context("aws", "1.34", [gw], present=[cls])
+    assert ctx.kind("GatewayClass") == [] and ctx.get("GatewayClass", None, "llm-gateway") is cls
+    with_hub = [c for c in gateway_rules.check(ctx) if c.name == "gateway.gateway"]
+    assert "GatewayClass llm-gateway is not in the plan" not in with_hub[0].message

@@ -34,6 +34,9 @@ class Context:
     models: list = field(default_factory=list)        # spec.models.ModelSpec
     pool_names: tuple = ()              # spec pools in stack order
     model_clients: tuple = ()           # llmfleet:security.modelClients (empty: each model's own namespace)
+    # Objects the cluster already has from another stack (a federation hub's own cloud stack): references to them
+    # resolve (`get`), but they are not checked again here.
+    present: list = field(default_factory=list)
 
     @classmethod
     def from_run(cls, result, objs: list, k8s_version: str) -> "Context":
@@ -46,7 +49,7 @@ class Context:
         return [o for o in self.objects if o.get("kind") in kinds]
 
     def get(self, kind: str, namespace: Optional[str], name: str) -> Optional[dict]:
-        for o in self.objects:
+        for o in [*self.objects, *self.present]:
             m = o.get("metadata") or {}
             if o.get("kind") == kind and m.get("name") == name and (namespace is None or m.get("namespace") == namespace):
                 return o
