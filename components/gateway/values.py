@@ -11,6 +11,7 @@ AI_GATEWAY_CONTROLLER = f"ai-gateway-controller.{AI_GATEWAY_NAMESPACE}.svc.clust
 AI_GATEWAY_EXTENSION_PORT = 1063
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
 REDIS_NAME = "gateway-ratelimit-redis"
+REDIS_UID = 10001                  # above the host UID range (no clash with a node account)
 REDIS_PORT = 6379
 # Envoy proxy pod labels (envoyproxy/gateway v1.9.0 internal/infrastructure/kubernetes/proxy/resource.go
 # EnvoyAppLabel): what NetworkPolicy rows and cluster checks select the data plane by.
@@ -77,18 +78,27 @@ def redis_objects() -> tuple[dict, dict]:
     from catalog.versions import GATEWAY_REDIS_IMAGE
     labels = {"app.kubernetes.io/name": REDIS_NAME, "app.kubernetes.io/component": "ratelimit-store"}
     container = {
-        "name": "redis", "image": GATEWAY_REDIS_IMAGE,
+        "name": "redis", "image": GATEWAY_REDIS_IMAGE, "imagePullPolicy": "IfNotPresent",
         "args": ["--save", "", "--appendonly", "no"],
         "ports": [{"name": "redis", "containerPort": REDIS_PORT, "protocol": "TCP"}],
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+        # A counter store: a CPU limit bounds a runaway client's cost and throttling a few ms costs nothing here.
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         "readinessProbe": {"tcpSocket": {"port": "redis"}, "periodSeconds": 10},
         "livenessProbe": {"tcpSocket": {"port": "redis"}, "periodSeconds": 20},
-        "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 999,
-                            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}},
+        # The image's entrypoint only chowns and drops privileges when started as root; started as a high UID it
+        # execs redis-server directly, which needs no passwd entry. Nothing is persisted (--save "", no AOF), and
+        # the working directory /data is an emptyDir, so the root filesystem can be read-only.
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]}},
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
     }
+    pod_security = {"runAsNonRoot": True, "runAsUser": REDIS_UID, "runAsGroup": REDIS_UID, "fsGroup": REDIS_UID,
+                    "seccompProfile": {"type": "RuntimeDefault"}}
     deployment = {"replicas": 1, "selector": {"matchLabels": labels},
                   "template": {"metadata": {"labels": labels},
                                "spec": {"containers": [container], "priorityClassName": PRIORITY_TIERS[PRIORITY].name,
+                                        "securityContext": pod_security,
+                                        "volumes": [{"name": "data", "emptyDir": {"sizeLimit": "64Mi"}}],
                                         "automountServiceAccountToken": False, "enableServiceLinks": False}}}
     service = {"type": "ClusterIP", "selector": labels,
                "ports": [{"name": "redis", "port": REDIS_PORT, "targetPort": "redis", "protocol": "TCP"}]}
