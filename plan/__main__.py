@@ -140,7 +140,7 @@ def plan_federation(result, composed, out: Path, duration: int, say) -> int:
             for p in problems:
                 print(f"validation: hub {hub}: {obj}: {p}", file=sys.stderr)
         failed += len(invalid)
-        ctx = Context(doc["cloud"], version, objs, hub_resources, present=federation.hub_objects(hub))
+        ctx = Context(doc["cloud"], version, objs, hub_resources, present=federation.hub_objects(doc))
         from plan.checks import federation as federation_refs
         found += [checks.Check(c.name, f"{hub}: {c.object}", c.verdict, c.message)
                   for c in checks.run(ctx) + federation_refs.check(ctx)]

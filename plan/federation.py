@@ -83,7 +83,6 @@ def prepare(config: dict, stack_root: Path, plan_stack: Callable[[str, Path], in
     stack itself has) and loads its outputs for the StackReference mock.
     Returns (exit code, problem lines): 0 and no lines when every reference resolves."""
     fakes.STACK_OUTPUTS.clear()
-    HUB_MANIFESTS.clear()
     out_root = stack_root / "out"
     lines, code = [], 0
     available = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stack_root.glob("Pulumi.*.yaml"))
@@ -111,21 +110,16 @@ def prepare(config: dict, stack_root: Path, plan_stack: Callable[[str, Path], in
                 code = max(code, rc if rc in (1, 2) else 1)
                 continue
         fakes.STACK_OUTPUTS[name] = load_outputs(outputs)
-        HUB_MANIFESTS[short] = out_root / short / "manifests"
     return code, lines
 
 
-# stack -> its planned manifests (the objects a hub's cluster has before the federation adds its own).
-HUB_MANIFESTS: dict = {}
-
-
-def hub_objects(stack: str) -> list[dict]:
-    """The referenced stack's own rendered objects, as its plan wrote them (empty when it wrote none)."""
-    import yaml
-    folder = HUB_MANIFESTS.get(stack)
-    if folder is None or not folder.is_dir():
-        return []
-    return [doc for f in sorted(folder.rglob("*.yaml")) for doc in yaml.safe_load_all(f.read_text()) if doc]
+def hub_objects(doc: dict) -> list[dict]:
+    """What a hub's cluster already has from its own cloud stack, as that stack's `federation` output declares it:
+    the GatewayClass its Gateway layer serves. The federation's Gateway names it; the checks resolve it here."""
+    from components.gateway.objects import CONTROLLER_NAME
+    name = (doc.get("gateway") or {}).get("className")
+    return [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": name},
+             "spec": {"controllerName": CONTROLLER_NAME}}] if name else []
 
 
 def _is_federation_file(root: Path, stack: str) -> bool:

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_random as random
 
 from sizing.token_cost import token_cost
+from components.gateway.objects import GATEWAY_CLASS
 from spec.federation import KEY_OUTPUT, OUTPUT, SCHEMA_VERSION  # noqa: F401 (the export's contract)
 from spec.gateway import GATEWAY_NAME, GATEWAY_NAMESPACE
 
@@ -34,7 +35,7 @@ def federation_doc(spec) -> dict:
     if spec.gateway is not None:
         doc["endpoint"] = spec.gateway.url + "/v1"
         doc["gateway"] = {"name": GATEWAY_NAME, "namespace": GATEWAY_NAMESPACE, "hostname": spec.gateway.hostname,
-                          "tlsIssuer": spec.gateway.tls.issuer}
+                          "tlsIssuer": spec.gateway.tls.issuer, "className": GATEWAY_CLASS}
     return doc
 
 

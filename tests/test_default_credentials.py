@@ -99,5 +99,7 @@ def test_every_generated_password_is_exported_only_as_secret():
     assert {r.name for r in p.of_type("random:index/randomPassword:RandomPassword")} == {
         "llm-gcp-prod-observability-grafana-admin-password", "llm-gcp-prod-cost-opencost-admin-token",
         "llm-gcp-prod-rag-vectorstore-api-key", "llm-gcp-prod-rag-frontend-secret-key",
-        "llm-gcp-prod-rag-frontend-admin-password"}
+        "llm-gcp-prod-rag-frontend-admin-password",
+        # The Gateway's tenant key (one tenant, `default`) and the federation hub's key to call this endpoint.
+        "llm-gcp-prod-gateway-key-default", "llm-gcp-prod-federation-key"}
     assert "offline-plan-fake-password" not in json.dumps(p.outputs)

@@ -32,7 +32,7 @@ def doc(stack, cloud, *models, endpoint=True, issuer="acme"):
     if endpoint:
         d["endpoint"] = f"https://llm-{stack}.example.com/v1"
         d["gateway"] = {"name": "llm-gateway", "namespace": "llm-gateway", "hostname": f"llm-{stack}.example.com",
-                        "tlsIssuer": issuer}
+                        "tlsIssuer": issuer, "className": "llm-gateway"}
     return d
 
 

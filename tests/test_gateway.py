@@ -154,7 +154,8 @@ def test_tenant_header_keys_and_token_costs_line_up(prod):
     assert ctp["spec"]["headers"]["earlyRequestHeaders"]["remove"] == [header]   # clients cannot set it
     secret = prod.manifest("Secret", sp["spec"]["apiKeyAuth"]["credentialRefs"][0]["name"], GATEWAY_NAMESPACE)
     keys = secret.get("stringData") or secret.get("data")
-    assert sorted(keys) == ["batch", "default"]           # client ids = tenant names
+    # client ids = tenant names, plus the federation hub's key (stacks/compose.py passes it as a client)
+    assert sorted(keys) == ["batch", "default", "federation"]
     rules = btp["spec"]["rateLimit"]["global"]["rules"]
     assert [r["clientSelectors"][0]["headers"] for r in rules] == [
         [{"type": "Exact", "name": header, "value": "batch"}]]

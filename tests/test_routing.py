@@ -19,8 +19,10 @@ def _config(stack: str) -> tuple[dict, set]:
     _, config, secret_keys = load_stack_config(ROOT, stack)
     cfg = {k.split(":", 1)[1]: (json.loads(v) if v[:1] in "[{" else v)
            for k, v in config.items() if k.startswith("llmfleet:")}
-    cfg["hfToken"] = "placeholder"
-    return cfg, {k.split(":", 1)[1] for k in secret_keys} | {"hfToken"}
+    sealed = ((cfg.get("security") or {}).get("secrets") or {}).get("source") == "sealed"
+    if not sealed:          # with Sealed Secrets (edge) the token comes from the SealedSecret, never from config
+        cfg["hfToken"] = "placeholder"
+    return cfg, {k.split(":", 1)[1] for k in secret_keys} | ({"hfToken"} if not sealed else set())
 
 
 def _load(stack: str, **changes):

@@ -170,7 +170,7 @@ def test_the_mock_hands_secret_outputs_over_by_name(tmp_path, real_outputs):
     """outputs.json keeps no secret value; the mock gets a placeholder marked secret by name (FACTS-wave2 §8)."""
     assert real_outputs["prod"]["kubeconfig"] == "[secret]" == real_outputs["prod"]["federationApiKey"]
     outputs, secret = federation.load_outputs(ROOT / "out" / "prod" / "outputs.json")
-    assert secret == ["federationApiKey", "kubeconfig"]
+    assert secret == ["federationApiKey", "gatewayApiKeys", "grafanaAdmin", "kubeconfig", "opencostAdminToken"]
     assert outputs["kubeconfig"] == SECRET_PLACEHOLDER and outputs["federation"]["stack"] == "prod"
     fakes.STACK_OUTPUTS["acme/llmfleet/prod"] = (outputs, secret)
     state = fakes.outputs_for("pulumi:pulumi:StackReference", "ref-prod", {"name": "acme/llmfleet/prod"})
