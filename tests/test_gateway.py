@@ -141,6 +141,24 @@ def test_openai_route_wiring_to_model_pods(prod):
     assert names == ["llama-70b", "llama-8b", "cheap", "best"]
 
 
+def test_every_backend_gets_the_model_name_its_server_answers_to(prod):
+    """vLLM answers only its --served-model-name; AI Gateway forwards the client's `model` unless the ref overrides
+    it. So the model a request reaches the server with is the override, else the rule's own name: it must be the
+    name that backend's server was started with (a tier or fallback without the override would get a 404)."""
+    route = prod.manifest("AIGatewayRoute", "llm-openai", GATEWAY_NAMESPACE)
+    seen = set()
+    for rule in route["spec"]["rules"]:
+        asked = rule["matches"][0]["headers"][0]["value"]
+        for ref in rule["backendRefs"]:
+            server = next(o for o in prod.manifests if o["kind"] in ("Deployment", "StatefulSet")
+                          and o["metadata"]["name"] == ref["name"] and o["metadata"]["namespace"] == "llm-serving")
+            args = server["spec"]["template"]["spec"]["containers"][0]["args"]
+            served = args[args.index("--served-model-name") + 1]
+            assert ref.get("modelNameOverride", asked) == served, (rule["name"], ref)
+            seen.add((asked == served, "modelNameOverride" in ref))
+    assert seen == {(True, False), (False, True)}     # both kinds occur in prod: direct names and overrides
+
+
 def test_tenant_header_keys_and_token_costs_line_up(prod):
     sp = prod.manifest("SecurityPolicy", "llm-openai", GATEWAY_NAMESPACE)
     btp = prod.manifest("BackendTrafficPolicy", "llm-openai", GATEWAY_NAMESPACE)

@@ -185,10 +185,19 @@ def model_backends(model, serving_namespace: str, gateway_namespace: str, port: 
 
 def backend_refs(v) -> list[dict]:
     """Versions at priority 0 with their weights; fallbacks at priority 1, 2, ... in order (Envoy moves to the
-    next priority when the hosts of the previous one are unhealthy, or on retry: see traffic_policy)."""
-    refs = [{"name": x.model, "weight": x.weight, "priority": 0} for x in v.versions if x.weight > 0]
-    refs += [{"name": f, "weight": 1, "priority": i + 1} for i, f in enumerate(v.fallback)]
-    return refs
+    next priority when the hosts of the previous one are unhealthy, or on retry: see traffic_policy).
+
+    vLLM answers only its `--served-model-name` (the model's name) and AI Gateway forwards the request's `model`
+    unchanged unless the ref overrides it (AI Gateway v1.1.0 internal/translator/openai_openai.go): a backend that
+    serves another name than the virtual one gets `modelNameOverride`, else a tier, a fallback or a canary version
+    would get vLLM's 404 "model does not exist" (not retried)."""
+    def ref(model: str, weight: int, priority: int) -> dict:
+        out = {"name": model, "weight": weight, "priority": priority}
+        if model != v.name:
+            out["modelNameOverride"] = model
+        return out
+    return [ref(x.model, x.weight, 0) for x in v.versions if x.weight > 0] + \
+        [ref(f, 1, i + 1) for i, f in enumerate(v.fallback)]
 
 
 def openai_route(g: GatewaySpec, routing: RoutingSpec, labels: dict) -> dict:
