@@ -70,6 +70,17 @@ def test_the_federation_plans_from_the_cloud_stacks_outputs(tmp_path, real_outpu
         assert route.is_file(), hub
     checks = json.loads((fed / "checks.json").read_text())["summary"]
     assert checks["fail"] == 0 and checks["pass"] > 0
+    import yaml
+    from components.gateway.objects import BODY_LIMIT
+    for hub in ("prod", "gcp-prod"):
+        folder = fed / "manifests" / hub / "llm-federation"
+        # A prompt longer than Envoy Gateway's 32 KiB default buffer must not get 413 at the global endpoint.
+        ctp = yaml.safe_load((folder / "ClientTrafficPolicy-llm-federation.yaml").read_text())
+        assert ctp["spec"]["targetRefs"][0]["name"] == "llm-federation"
+        assert ctp["spec"]["connection"]["bufferLimit"] == BODY_LIMIT == "8Mi"
+        passive = yaml.safe_load((folder / "BackendTrafficPolicy-fed-llama-70b.yaml").read_text())[
+            "spec"]["healthCheck"]["passive"]
+        assert passive["splitExternalLocalOriginErrors"] is True      # else the local-origin counter is ignored
 
 
 def test_secret_outputs_stay_secret_everywhere(tmp_path, real_outputs, capsys):

@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
 # The GatewayClass the hub's Envoy Gateway serves: the cloud stack's gateway component creates it.
-from components.gateway.objects import GATEWAY_CLASS
+from components.gateway.objects import BODY_LIMIT, GATEWAY_CLASS, STREAM_IDLE_TIMEOUT
 from components.platform import MANAGED_BY
 from spec.federation import FEDERATION_GATEWAY, FEDERATION_NAMESPACE, FederationSpec
 
@@ -40,7 +40,9 @@ HEALTH_PATH = "/healthz"
 RETRY = {"numRetries": 2, "perRetry": {"backOff": {"baseInterval": "100ms", "maxInterval": "2s"}, "timeout": "120s"},
          "retryOn": {"triggers": ["connect-failure", "refused-stream", "retriable-status-codes", "reset"],
                      "httpStatusCodes": [502, 503, 504]}}
-PASSIVE = {"consecutive5XxErrors": 1, "consecutiveGatewayErrors": 1, "consecutiveLocalOriginFailures": 1,
+# consecutiveLocalOriginFailures counts only with splitExternalLocalOriginErrors (BackendTrafficPolicy CRD, EG v1.9.0).
+PASSIVE = {"splitExternalLocalOriginErrors": True,
+           "consecutive5XxErrors": 1, "consecutiveGatewayErrors": 1, "consecutiveLocalOriginFailures": 1,
            "interval": "5s", "baseEjectionTime": "30s", "maxEjectionPercent": 100}
 
 
@@ -138,6 +140,14 @@ class FederationHub(pulumi.ComponentResource):
                 for listener, host in (("https", names[0]), ("https-direct", names[1]))]},
             opts=ResourceOptions(parent=self, depends_on=[cert]))
         self.address = self.gateway.status.apply(_address)
+        # Envoy Gateway buffers 32 KiB per connection by default, and AI Gateway's extproc buffers the whole body:
+        # a longer prompt would get 413 at the global endpoint. Same limits as each cluster's Gateway.
+        k8s.apiextensions.CustomResource(
+            f"{name}-client-traffic", api_version=EG, kind="ClientTrafficPolicy", metadata=meta(FEDERATION_GATEWAY),
+            spec={"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": FEDERATION_GATEWAY}],
+                  "connection": {"bufferLimit": BODY_LIMIT},
+                  "timeout": {"http": {"idleTimeout": "3600s", "streamIdleTimeout": STREAM_IDLE_TIMEOUT}}},
+            opts=ResourceOptions(parent=self, depends_on=[self.gateway]))
 
         # One backend per federated stack: its endpoint, TLS and key.
         for s in spec.stacks:
