@@ -25,6 +25,9 @@ from typing import Optional, Sequence
 from spec.reader import DNS_LABEL, DNS_LABEL_HINT, Obj, unique
 
 PICKS = ("cheapest", "best")
+# One rule per virtual name in one AIGatewayRoute, whose CRD caps `rules` at 15 (aigateway.envoyproxy.io v1beta1,
+# shared/crds/envoy-ai-gateway): more would be refused by the API server at `up`, so it is a config error here.
+MAX_RULES = 15
 DEFAULT_TENANT = "default"
 # Tenant names become Secret keys (client ids) and a header value: a DNS label keeps both safe.
 TENANT_HINT = DNS_LABEL_HINT
@@ -118,8 +121,12 @@ def read_routing(o: Obj, models: Sequence, gateway_set: bool) -> Optional[Routin
            paths=[p for p, _ in tenant_items])
     o.done()
     tenants = tuple(t for _, t in tenant_items) or (Tenant(DEFAULT_TENANT),)
-    return RoutingSpec(models=resolve([v for _, v in explicit], tiers, list(routable.values())), tenants=tenants,
-                       tiers=tuple(tiers))
+    resolved = resolve([v for _, v in explicit], tiers, list(routable.values()))
+    if len(resolved) > MAX_RULES:
+        o.problems.add(o.path, f"routes {len(resolved)} virtual model names ({', '.join(v.name for v in resolved)}), "
+                               f"but one AIGatewayRoute holds at most {MAX_RULES} rules: serve fewer vLLM models "
+                               f"behind this Gateway, or fewer tiers")
+    return RoutingSpec(models=resolved, tenants=tenants, tiers=tuple(tiers))
 
 
 def _read_virtual(m: Obj, check_model) -> VirtualModel:

@@ -61,7 +61,8 @@ def test_canary_weights_and_rollback_are_backend_weights():
     rule = next(r for r in route["spec"]["rules"] if r["name"] == "llama-8b")
     assert rule["matches"] == [{"headers": [{"type": "Exact", "name": "x-ai-eg-model", "value": "llama-8b"}]}]
     assert rule["backendRefs"] == [{"name": "llama-8b", "weight": 90, "priority": 0},
-                                   {"name": "llama-8b-fp8", "weight": 10, "priority": 0}]
+                                   {"name": "llama-8b-fp8", "weight": 10, "priority": 0,
+                                    "modelNameOverride": "llama-8b-fp8"}]    # its server answers to its own name
     # The fp8 model is still routable by its own name.
     assert "llama-8b-fp8" in spec.routing.names
     # Rollback: weight 0 drops the canary from the rule (no traffic), the config stays valid.
@@ -75,7 +76,7 @@ def test_fallback_order_becomes_priorities():
     spec = _load("prod")
     v = next(v for v in spec.routing.models if v.name == "llama-70b")
     assert o.backend_refs(v) == [{"name": "llama-70b", "weight": 100, "priority": 0},
-                                 {"name": "llama-8b", "weight": 1, "priority": 1}]
+                                 {"name": "llama-8b", "weight": 1, "priority": 1, "modelNameOverride": "llama-8b"}]
 
 
 def test_tiers_order_by_token_cost_and_size():
@@ -189,3 +190,14 @@ def test_routing_changes_show_in_the_plan_diff():
     assert routes_diff(head, copy.deepcopy(head)) == []
     assert routes_diff(None, None) is None
     assert "| prod | best | add | - | llama-70b 100%; fallback llama-8b; $5.4716/1M |" in md({"prod": {"routes": rows}})
+
+
+def test_more_virtual_names_than_one_route_holds_is_a_config_error():
+    """AIGatewayRoute v1beta1 caps `rules` at 15 (shared/crds/envoy-ai-gateway): the 16th name is refused here, with
+    one line, rather than by the API server halfway through an `up`."""
+    tiers = [{"name": f"tier-{i}", "pick": "cheapest"} for i in range(15)]
+    lines = _errors("dev", routing={"tiers": tiers})
+    assert len(lines) == 1 and lines[0].startswith("llmfleet:routing: routes 16 virtual model names (llama-8b, ")
+    assert lines[0].endswith("but one AIGatewayRoute holds at most 15 rules: serve fewer vLLM models behind this "
+                             "Gateway, or fewer tiers")
+    assert _load("dev", routing={"tiers": tiers[:14]}).routing is not None      # 15 names: still one route

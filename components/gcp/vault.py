@@ -14,6 +14,7 @@ import pulumi_gcp as gcp
 from pulumi import ResourceOptions
 
 GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
+IAM_CREDENTIALS_API = "iamcredentials.googleapis.com"
 SECRET_MANAGER_API = "secretmanager.googleapis.com"
 ACCESSOR = "roles/secretmanager.secretAccessor"
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
@@ -59,7 +60,12 @@ class GcpVault(pulumi.ComponentResource):
         project, cluster = args["project"], args["cluster_name"]
         api = gcp.projects.Service(f"{name}-secretmanager-api", project=project, service=SECRET_MANAGER_API,
                                    disable_on_destroy=False, opts=ResourceOptions(parent=self))
-        child = ResourceOptions(parent=self, depends_on=[api])
+        # ESO's Workload Identity path exchanges the pod's token for the Google service account's through the IAM
+        # Credentials API (generateAccessToken): a project without it enabled gets 403 at the first sync.
+        credentials_api = gcp.projects.Service(f"{name}-iamcredentials-api", project=project,
+                                               service=IAM_CREDENTIALS_API, disable_on_destroy=False,
+                                               opts=ResourceOptions(parent=self))
+        child = ResourceOptions(parent=self, depends_on=[api, credentials_api])
         self.remote_key = f"{cluster}-hf-token"
         self.secret = gcp.secretmanager.Secret(
             f"{name}-hf-token", secret_id=self.remote_key, project=project, replication={"auto": {}},
