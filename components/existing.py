@@ -40,6 +40,7 @@ class ExistingCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExistingClusterArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:cluster:ExistingCluster", name, None, opts)
         self.kubeconfig = pulumi.Output.secret(args["kubeconfig"].output())
+        self.cluster_identifier = f"existing/{args['cluster'].name}"
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
@@ -48,7 +49,7 @@ class ExistingCluster(pulumi.ComponentResource):
             # a rotated CA), and every object bound to it with it: namespaces and their volumes deleted and
             # recreated. A stable identifier makes those changes updates; only a new identifier replaces
             # (provider.go DiffConfig). The cluster's name is what says "same cluster" here.
-            cluster_identifier=f"existing/{args['cluster'].name}",
+            cluster_identifier=self.cluster_identifier,
             # Server-side apply: field ownership is tracked, so Helm and operators editing the same objects
             # do not fight Pulumi.
             enable_server_side_apply=True,

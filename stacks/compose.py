@@ -153,6 +153,9 @@ def compose(spec: StackSpec) -> Stack:
     pulumi.export("cloud", spec.cloud)
     pulumi.export("clusterName", spec.cluster.name)
     pulumi.export("kubeconfig", cluster.kubeconfig)
+    # What names this cluster for the Kubernetes provider (see each cluster component): a federation hub's provider
+    # uses it too, so a changed kubeconfig updates that provider instead of replacing it and every hub object.
+    pulumi.export("clusterIdentifier", cluster.cluster_identifier)
     pulumi.export("gpuPools", [{"name": p.name, "nodeGroup": p.node_group, "capacity": p.capacity,
                                 "instanceType": p.instance_type, "gpu": p.gpu.key, "gpusPerNode": p.gpus_per_node}
                                for p in cluster.pools])

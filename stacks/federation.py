@@ -61,7 +61,10 @@ def compose_federation(spec: FederationSpec) -> FederationStack:
     # DNS-01 credentials first (every hub's Issuer uses them), the records last (they need the hubs' addresses).
     dns01 = Dns01User("federation-dns01", {"spec": spec})
     for hub in spec.hubs:
-        provider = k8s.Provider(f"hub-{hub}", kubeconfig=refs[hub].get_output("kubeconfig"))
+        # The hub stack's own cluster identifier: pulumi-kubernetes replaces a provider whose kubeconfig names
+        # another server or CA, and every object bound to it (the Gateway, its certificate, the keys) with it.
+        provider = k8s.Provider(f"hub-{hub}", kubeconfig=refs[hub].get_output("kubeconfig"),
+                                cluster_identifier=refs[hub].get_output("clusterIdentifier"))
         stack.hubs[hub] = FederationHub(f"hub-{hub}", {
             "spec": spec, "hub": hub, "routing": routing, "api_keys": api_keys, "client_keys": client_keys,
             "dns01": dns01.credentials}, opts=ResourceOptions(providers={"kubernetes": provider}))

@@ -81,6 +81,13 @@ def test_the_federation_plans_from_the_cloud_stacks_outputs(tmp_path, real_outpu
         passive = yaml.safe_load((folder / "BackendTrafficPolicy-fed-llama-70b.yaml").read_text())[
             "spec"]["healthCheck"]["passive"]
         assert passive["splitExternalLocalOriginErrors"] is True      # else the local-origin counter is ignored
+    # Each hub's provider is named by its cloud stack's cluster identifier, so a kubeconfig change (endpoint, CA)
+    # updates the provider instead of replacing it together with every hub object.
+    steps = json.loads((fed / "preview.json").read_text())["steps"]
+    ids = {st["newState"]["urn"].rsplit("::", 1)[1]: st["newState"]["inputs"].get("clusterIdentifier")
+           for st in steps if (st.get("newState") or {}).get("type") == "pulumi:providers:kubernetes"}
+    assert ids == {f"hub-{h}": real_outputs[h]["clusterIdentifier"] for h in ("prod", "gcp-prod")}
+    assert all(ids.values())
 
 
 def test_secret_outputs_stay_secret_everywhere(tmp_path, real_outputs, capsys):

@@ -316,9 +316,10 @@ class EksCluster(pulumi.ComponentResource):
         # this changes, not when the kubeconfig does (an unknown endpoint during an update, a new CA). The ARN
         # names the cluster; the creation time changes only when the cluster itself is replaced.
         # depends_on the system group: nothing installed through the provider can run before a node exists.
+        self.cluster_identifier = pulumi.Output.concat(self.cluster.arn, "@", self.cluster.created_at)
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
-            cluster_identifier=pulumi.Output.concat(self.cluster.arn, "@", self.cluster.created_at),
+            cluster_identifier=self.cluster_identifier,
             opts=ResourceOptions(parent=self, depends_on=[system]))
 
         self.autoscaler = None

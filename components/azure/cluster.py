@@ -194,6 +194,7 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[aks]))
         self.kubeconfig = pulumi.Output.secret(creds.kubeconfigs.apply(
             lambda k: _kubeconfig(base64.b64decode(k[0].value).decode(), settings.entra_id)))
+        self.cluster_identifier = f"aks/{settings.resource_group_name(spec.name)}/{spec.name}"
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
@@ -202,7 +203,7 @@ class AksCluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             # Replaced only when this changes (pulumi-kubernetes 4.34.2 `clusterIdentifier`), never because the
             # kubeconfig is unknown in a preview or its CA was rotated.
-            cluster_identifier=f"aks/{settings.resource_group_name(spec.name)}/{spec.name}",
+            cluster_identifier=self.cluster_identifier,
             # Kubernetes objects wait for every pool (charts need the general pool's nodes, the NVIDIA layer's
             # DaemonSets the GPU pools' labels) and for the deployer's RBAC role.
             opts=ResourceOptions(parent=self, depends_on=[*agent_pools, *access]))

@@ -173,11 +173,12 @@ class GkeCluster(pulumi.ComponentResource):
 
         self.kubeconfig = kubeconfig(f"gke_{s.project}_{location}_{spec.name}", self.cluster.endpoint,
                                      self.cluster.master_auth.cluster_ca_certificate)
+        self.cluster_identifier = f"gke/{s.project}/{location}/{spec.name}"
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig,
             # Replaced only when this changes (pulumi-kubernetes 4.34.2 `clusterIdentifier`): an unknown or rotated
             # endpoint/CA updates the provider instead of replacing it and every object bound to it.
-            cluster_identifier=f"gke/{s.project}/{location}/{spec.name}",
+            cluster_identifier=self.cluster_identifier,
             # Server-side apply: field ownership is tracked, so Helm and operators editing the same objects
             # do not fight Pulumi.
             enable_server_side_apply=True,
