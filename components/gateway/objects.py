@@ -183,17 +183,22 @@ def model_backends(model, serving_namespace: str, gateway_namespace: str, port: 
     ]
 
 
-def backend_refs(v) -> list[dict]:
+def backend_refs(v, pool_namespace: Optional[str] = None) -> list[dict]:
     """Versions at priority 0 with their weights; fallbacks at priority 1, 2, ... in order (Envoy moves to the
-    next priority when the hosts of the previous one are unhealthy, or on retry: see traffic_policy)."""
+    next priority when the hosts of the previous one are unhealthy, or on retry: see traffic_policy). A model with
+    an endpoint picker: its InferencePool alone (components/gateway/picker.py)."""
+    if v.picker == "inferencePool":
+        from components.gateway.picker import pool_ref
+        return [pool_ref(v.versions[0].model, pool_namespace)]
     refs = [{"name": x.model, "weight": x.weight, "priority": 0} for x in v.versions if x.weight > 0]
     refs += [{"name": f, "weight": 1, "priority": i + 1} for i, f in enumerate(v.fallback)]
     return refs
 
 
-def openai_route(g: GatewaySpec, routing: RoutingSpec, labels: dict) -> dict:
+def openai_route(g: GatewaySpec, routing: RoutingSpec, labels: dict, pool_namespace: Optional[str] = None) -> dict:
+    """`pool_namespace`: where the InferencePools of picked models are (the serving namespace)."""
     rules = [{"name": v.name, "matches": [{"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": v.name}]}],
-              "backendRefs": backend_refs(v),
+              "backendRefs": backend_refs(v, pool_namespace),
               "timeouts": {"request": REQUEST_TIMEOUT}} for v in routing.models]
     return {"apiVersion": "aigateway.envoyproxy.io/v1beta1", "kind": "AIGatewayRoute",
             "metadata": meta(OPENAI_ROUTE, g.namespace, labels),
