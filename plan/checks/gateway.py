@@ -239,7 +239,7 @@ def _endpoint_picker(ctx, pool: dict) -> tuple[list[str], str]:
     spec, ns = pool.get("spec") or {}, _ns(pool)
     ref = spec.get("endpointPickerRef")
     if not ref:
-        return [], "no endpoint picker (Envoy Gateway picks among the pods itself)"
+        return [], ""
     name, port = ref.get("name"), (ref.get("port") or {}).get("number")
     svc = ctx.get("Service", ns, name)
     if svc is not None:
@@ -284,7 +284,8 @@ def _inference_pools(ctx) -> list[Check]:
         epp_problems, epp = _endpoint_picker(ctx, pool)
         problems += epp_problems
         out.append(Check("gateway.inferencepool", obj_id(pool), "fail" if problems else "pass",
-                         "; ".join(problems) or f"selects {', '.join(t.owner for t in pods)}; {epp}"))
+                         "; ".join(problems) or f"selects {', '.join(t.owner for t in pods)}"
+                         + (f"; {epp}" if epp else "")))
         if epp and not epp_problems and ctx.get("Service", _ns(pool), spec["endpointPickerRef"]["name"]) is None:
             out.append(Check("gateway.endpoint-picker", obj_id(pool), "unchecked",
                              "the EPP's Deployment and Service are rendered by the chart, not by the plan: that it "
