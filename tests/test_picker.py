@@ -227,3 +227,12 @@ def test_a_picked_model_on_another_engine_is_refused():
         {"name": "small", "versions": [{"model": "llama-8b", "weight": 100}], "picker": "inferencePool"}]})
     assert lines == ["llmfleet:routing.models[0].versions[0].model: model 'llama-8b' runs on kserve; only vLLM "
                      "models are routable on the gateway"]
+
+
+def test_cost_report_counts_the_picker():
+    from plan import cost_gateway
+    g = cost_gateway.report(SimpleNamespace(spec=_load("azure-prod")))
+    assert {"part": "endpoint-picker llama-8b", "replicas": 1, "cpuPerReplica": 0.5,
+            "memoryGiBPerReplica": 1.0} in g["parts"]
+    assert not [p for p in cost_gateway.report(SimpleNamespace(spec=_load("prod")))["parts"]
+                if p["part"].startswith("endpoint-picker")]
