@@ -63,6 +63,9 @@ def test_azure_prod_pool_grant_and_route(azure):
     rule = next(r for r in route["spec"]["rules"] if r["name"] == "llama-8b")
     assert rule["backendRefs"] == [{"group": "inference.networking.k8s.io", "kind": "InferencePool",
                                     "name": "llama-8b", "namespace": NS}]
+    # Reached only through its pool: no Backend, AIServiceBackend or headless Service of its own.
+    assert not [m for m in plan.manifests if m["kind"] in ("Backend", "AIServiceBackend")
+                or m["metadata"]["name"] == "llama-8b-pods"]
     # The pool selects the vLLM pods, and the vLLM port is a container port of theirs.
     deployment = plan.manifest("Deployment", "llama-8b", NS)
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
@@ -236,3 +239,16 @@ def test_cost_report_counts_the_picker():
             "memoryGiBPerReplica": 1.0} in g["parts"]
     assert not [p for p in cost_gateway.report(SimpleNamespace(spec=_load("prod")))["parts"]
                 if p["part"].startswith("endpoint-picker")]
+
+
+def test_helm_values_check_reads_the_library_chart_under_router():
+    from plan.checks import helm_values
+    default, fname = helm_values.defaults("llm-d-router-gateway", "v0.10.0")
+    assert fname == "llm-d-router-gateway-v0.10.0.yaml"
+    _, values = picker.pool_and_values("m", NS, {"llmfleet.io/model": "m"}, PORT, {})
+    assert helm_values.unknown_keys(values, default, "llm-d-router-gateway") == ([], [])
+    # The library's defaults sit under `router`; keys the v0.10.0 rename retired are caught.
+    assert default["router"]["epp"]["extProcPort"] == picker.EXT_PROC_PORT
+    bad = {"router": {"epp": {"cpu": 1}}, "inferenceExtension": {"replicas": 1}}
+    assert helm_values.unknown_keys(bad, default, "llm-d-router-gateway") == (
+        ["router.epp.cpu", "inferenceExtension"], [])

@@ -168,7 +168,10 @@ class GatewayLayer(pulumi.ComponentResource):
                 *o.tls_objects(g, labels), o.redirect_route(g, labels), o.client_policy(g, labels)]
         if fe:
             objs.append(o.frontend_route(g, fe["namespace"], fe["service"], fe["port"], labels))
-        for model in r.backends():
+        # A model reached only through its InferencePool needs no Backend/AIServiceBackend of its own.
+        served = {m for v in r.models if v.picker != "inferencePool"
+                  for m in (*(x.model for x in v.versions), *v.fallback)}
+        for model in (m for m in r.backends() if m in served):
             objs += o.model_backends(model, args["serving_namespace"], g.namespace, args["model_port"],
                                      args["model_selector"](by_name[model]), labels)
         objs += self._picker_objects(r, args, labels)
