@@ -60,6 +60,11 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
     Chart("gateway-helm", "v1.9.0", ""),
     Chart("ai-gateway-crds-helm", "v1.1.0", ""),
     Chart("ai-gateway-helm", "v1.1.0", ""),
+    # Endpoint picker (EPP) for an InferencePool (llmfleet:routing.models[].picker, docs/gateway.md). The Gateway API
+    # Inference Extension removed its `inferencepool` chart and the EPP before v1.6.0 (commit a70292c1, 2026-06-17);
+    # both moved to llm-d/llm-d-router, whose v0.10.0 (2026-08-17, 71f4f099, Apache-2.0) publishes this chart
+    # (hack/push-chart.sh, version = tag) on the `routerlib` library chart. InferencePool API: GAIE v1.6.0 (GA v1).
+    Chart("llm-d-router-gateway", "v0.10.0", ""),
 )}
 
 # OCI references for charts with no Helm repository.
@@ -75,6 +80,8 @@ OCI_CHARTS = {
     "gateway-helm": "oci://docker.io/envoyproxy/gateway-helm",
     "ai-gateway-crds-helm": "oci://docker.io/envoyproxy/ai-gateway-crds-helm",
     "ai-gateway-helm": "oci://docker.io/envoyproxy/ai-gateway-helm",
+    # llm-d-router's hack/push-chart.sh at v0.10.0 pushes to ghcr.io/llm-d/charts.
+    "llm-d-router-gateway": "oci://ghcr.io/llm-d/charts/llm-d-router-gateway",
 }
 
 # --- serving images -------------------------------------------------------------------------------------------
@@ -131,4 +138,12 @@ RAG_JOB_IMAGE = "python:3.13.5-slim"
 # Gateway (components/gateway): Redis for Envoy Gateway's global rate limit (per-tenant token limits count in it).
 # The tag is the one AI Gateway v1.1.0's token rate-limit example deploys (examples/token_ratelimit/redis.yaml at
 # c217da8a). UNVERIFIED OFFLINE: that the Docker Hub tag still exists.
+# The endpoint picker's image: the chart's values say `tag: main` in git and hack/push-chart.sh rewrites them to the
+# release tag on publish; stated explicitly so the pin does not depend on that rewrite (llm-d/llm-d-router v0.10.0).
+EPP_IMAGE = {"registry": "ghcr.io/llm-d", "repository": "llm-d-router-endpoint-picker", "tag": "v0.10.0"}
+# The InferencePool CRD (inference.networking.k8s.io/v1, GA) from the Gateway API Inference Extension v1.6.0
+# (992e5c29; the schema in shared/crds/gateway-api-inference-extension): neither the AI Gateway CRD chart nor the
+# llm-d-router chart installs it (llm-d-router config/charts/README.md: a prerequisite).
+INFERENCE_POOL_CRD_URL = ("https://raw.githubusercontent.com/kubernetes-sigs/gateway-api-inference-extension/v1.6.0/"
+                          "config/crd/bases/inference.networking.k8s.io_inferencepools.yaml")
 GATEWAY_REDIS_IMAGE = "redis:8.2.4-alpine3.22"

@@ -25,6 +25,14 @@ def report(stack) -> Optional[dict[str, Any]]:
     if spec.routing is not None and any(t.tokens_per_hour for t in spec.routing.tenants):
         parts.append({"part": "ratelimit-redis", "replicas": 1, "cpuPerReplica": cores(REDIS_REQUESTS[0]),
                       "memoryGiBPerReplica": round(gib(REDIS_REQUESTS[1]), 3)})
+    if spec.routing is not None:
+        # One endpoint picker per picked model (components/gateway/picker.py), on the untainted system nodes: the
+        # chart's pod spec sets no toleration (router.epp.tolerations is left empty).
+        from components.gateway.picker import EPP_RESOURCES
+        req = EPP_RESOURCES["requests"]
+        for m in dict.fromkeys(v.versions[0].model for v in spec.routing.picked()):
+            parts.append({"part": f"endpoint-picker {m}", "replicas": 1, "cpuPerReplica": cores(req["cpu"]),
+                          "memoryGiBPerReplica": round(gib(req["memory"]), 3)})
     return {"parts": parts, "total": {
         "cpu": round(sum(p["cpuPerReplica"] * p["replicas"] for p in parts), 3),
         "memoryGiB": round(sum(p["memoryGiBPerReplica"] * p["replicas"] for p in parts), 3)}}

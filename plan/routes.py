@@ -28,7 +28,7 @@ def report(stack) -> Optional[dict[str, Any]]:
         fallback = [backend(f, 1, i + 1) for i, f in enumerate(v.fallback)]
         blended = sum(b["weight"] * b["usdPerMillionTokens"] for b in primary) / 100
         routes.append({"model": v.name, "tier": v.tier, "backends": primary, "fallback": fallback,
-                       "usdPerMillionTokens": round(blended, 4)})
+                       "picker": v.picker, "usdPerMillionTokens": round(blended, 4)})
     return {"endpoint": spec.gateway.url + "/v1", "routes": routes,
             "tenants": [{"name": t.name, "tokensPerHour": t.tokens_per_hour} for t in spec.routing.tenants]}
 
@@ -38,14 +38,18 @@ def markdown(r: Optional[dict[str, Any]]) -> str:
         return ""
     lines = [f"# Routing table: {r['endpoint']}", "",
              "What a request's `model` resolves to (docs/gateway.md). Weights split traffic between versions; "
-             "fallbacks are tried in order when every version fails. $/1M tokens: output-token estimate from "
+             "fallbacks are tried in order when every version fails. Pod picking: `least-request` = Envoy "
+             "balances over the model's pods; `inferencePool` = the model's endpoint picker chooses the pod from "
+             "queue and KV-cache metrics. $/1M tokens: output-token estimate from "
              "decode bandwidth (sizing/token_cost.py), for comparing backends, not a bill.", "",
-             "| model | tier | backends (weight %) | fallback order | est. $/1M tokens |", "|---|---|---|---|---|"]
+             "| model | tier | backends (weight %) | fallback order | pod picking | est. $/1M tokens |",
+             "|---|---|---|---|---|---|"]
     for route in r["routes"]:
         backends = ", ".join(f"{b['model']} ({b['weight']}%, ${b['usdPerMillionTokens']:.4f})"
                              for b in route["backends"])
         fallback = " -> ".join(f"{b['model']} (${b['usdPerMillionTokens']:.4f})" for b in route["fallback"]) or "-"
-        lines.append(f"| {route['model']} | {route['tier'] or '-'} | {backends} | {fallback} | "
+        picking = "inferencePool" if route.get("picker") == "inferencePool" else "least-request"
+        lines.append(f"| {route['model']} | {route['tier'] or '-'} | {backends} | {fallback} | {picking} | "
                      f"{route['usdPerMillionTokens']:.4f} |")
     lines += ["", "| tenant | token limit per hour |", "|---|---|"]
     lines += [f"| {t['name']} | {t['tokensPerHour'] or 'none'} |" for t in r["tenants"]]

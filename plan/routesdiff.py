@@ -7,7 +7,9 @@ from typing import Any, Optional
 def _summary(route: dict) -> str:
     backends = ", ".join(f"{b['model']} {b['weight']}%" for b in route["backends"])
     fallback = " -> ".join(b["model"] for b in route["fallback"])
-    return f"{backends}" + (f"; fallback {fallback}" if fallback else "") + f"; ${route['usdPerMillionTokens']:.4f}/1M"
+    picker = "; endpoint picker" if route.get("picker") == "inferencePool" else ""
+    return f"{backends}" + (f"; fallback {fallback}" if fallback else "") + picker + \
+        f"; ${route['usdPerMillionTokens']:.4f}/1M"
 
 
 def routes_diff(base: Optional[dict], head: Optional[dict]) -> Optional[list[dict]]:

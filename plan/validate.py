@@ -129,7 +129,11 @@ def crd_index() -> dict[tuple[str, str, str], dict]:
 
 @functools.lru_cache(maxsize=None)
 def schema(group: str, version: str, kind: str) -> dict:
-    """The CRD's openAPIV3Schema as published (x-kubernetes-validations included), from the cache."""
+    """The CRD's openAPIV3Schema as published (x-kubernetes-validations included), from the cache; else the
+    project's own schema of a kind shared/crds/ lacks (plan/extra_schemas.py)."""
+    from plan.extra_schemas import SCHEMAS
+    if (group, version, kind) not in crd_index():
+        return copy.deepcopy(SCHEMAS[(group, version, kind)])
     entry = crd_index()[(group, version, kind)]
     path = _entry_path(entry["sha"], (group, version, kind))
     try:
@@ -229,7 +233,8 @@ def validate_object(obj: dict, k8s_version: str) -> list[str]:
     problems = []
     if not meta.get("name"):
         problems.append("metadata.name is not set (name every object explicitly)")
-    if (group, version, kind) in crd_index():
+    from plan.extra_schemas import SCHEMAS
+    if (group, version, kind) in crd_index() or (group, version, kind) in SCHEMAS:
         v = _validator(group, version, kind)
         for err in sorted(v.iter_errors(obj), key=lambda e: list(e.absolute_path)):
             where = ".".join(str(p) for p in err.absolute_path) or "(root)"
@@ -258,7 +263,10 @@ def _validator_versions() -> str:
 def _verdict_key(obj: dict, k8s_version: str) -> str:
     group, _, version = obj.get("apiVersion", "").rpartition("/")
     entry = crd_index().get((group, version, obj.get("kind", "")))
-    schema_id = entry["sha"] if entry else "builtin"
+    from plan.extra_schemas import SCHEMAS
+    gvk = (group, version, obj.get("kind", ""))
+    schema_id = entry["sha"] if entry else (
+        hashlib.sha256(json.dumps(SCHEMAS[gvk], sort_keys=True).encode()).hexdigest() if gvk in SCHEMAS else "builtin")
     text = json.dumps([_CACHE_FORMAT, _validator_versions(), k8s_version, schema_id, obj], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -492,6 +492,10 @@ KEYS = {
     "routing.models[].versions[].weight": "Share of the traffic, percent.",
     "routing.models[].fallback": "Models tried in order when every version fails (another version, a smaller "
                                  "model).",
+    "routing.models[].picker": D("How a pod of the model is chosen: `none` = Envoy's least-request over its pods; "
+                                 "`inferencePool` = an InferencePool whose endpoint picker (llm-d-router) weighs "
+                                 "each pod's queue and KV cache. Only with one version and no fallback.",
+                                 default="none"),
     "routing.tiers": "Cost tiers: virtual names resolved at plan time from the $/1M-token estimate.",
     "routing.tiers[].name": "The tier's virtual name (`cheap`, `best`).",
     "routing.tiers[].pick": "`cheapest`: lowest $/1M tokens first; `best`: the largest model first; the rest "

@@ -9,6 +9,9 @@ Example stack config:
             - {model: llama-8b, weight: 90}
             - {model: llama-8b-fp8, weight: 10}
           fallback: [llama-8b-fp8]         # ordered; tried when every version fails (another version, a smaller model)
+        - name: llama-70b
+          versions: [{model: llama-70b, weight: 100}]
+          picker: inferencePool            # endpoint picker on queue and KV cache (one version, no fallback)
       tiers:                               # cost tiers: virtual names resolved from the token-cost estimate
         - {name: cheap, pick: cheapest}    # cheapest $/1M tokens first, the others as fallbacks in cost order
         - {name: best, pick: best, models: [llama-70b, llama-8b]}   # largest model first (optional candidates)
@@ -28,6 +31,12 @@ PICKS = ("cheapest", "best")
 # One rule per virtual name in one AIGatewayRoute, whose CRD caps `rules` at 15 (aigateway.envoyproxy.io v1beta1,
 # shared/crds/envoy-ai-gateway): more would be refused by the API server at `up`, so it is a config error here.
 MAX_RULES = 15
+# Endpoint picking within a model: `none` = Envoy's least-request over the model's pods; `inferencePool` = an
+# InferencePool whose endpoint picker (llm-d-router) chooses the pod from its queue and KV-cache metrics.
+PICKERS = ("none", "inferencePool")
+# The picker's Helm release is `<model>-picker` and the chart names its Service after the release cut to 40
+# characters (llm-d-router v0.10.0 routerlib `llm-d-router.name`): a model name up to 33 keeps every name whole.
+PICKER_MODEL_MAX = 33
 DEFAULT_TENANT = "default"
 # Tenant names become Secret keys (client ids) and a header value: a DNS label keeps both safe.
 TENANT_HINT = DNS_LABEL_HINT
@@ -45,6 +54,7 @@ class VirtualModel:
     versions: tuple[Version, ...]
     fallback: tuple[str, ...] = ()    # model names, in order
     tier: Optional[str] = None    # the pick of a cost tier (cheapest | best), None for a named model
+    picker: str = "none"          # PICKERS: how a pod of the (single) version is chosen
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,10 @@ class RoutingSpec:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.models)
+
+    def picked(self) -> tuple[VirtualModel, ...]:
+        """Virtual models routed through an InferencePool and its endpoint picker."""
+        return tuple(v for v in self.models if v.picker == "inferencePool")
 
     def backends(self) -> tuple[str, ...]:
         """Every served model some virtual model sends traffic to (versions and fallbacks), in first-use order."""
@@ -156,7 +170,24 @@ def _read_virtual(m: Obj, check_model) -> VirtualModel:
             m.problems.add(at, f"{f!r} is already a version of {name!r}: a fallback is another backend")
     if len(set(fallback)) != len(fallback):
         m.error("fallback", "lists a model more than once")
-    return VirtualModel(name=name, versions=tuple(versions), fallback=tuple(fallback))
+    picker = m.str("picker", "none", choices=PICKERS)
+    if picker == "inferencePool" and m.valid("picker"):
+        # Envoy AI Gateway v1.1.0 AIGatewayRoute: one InferencePool per rule, never mixed with other backends.
+        if len(versions) != 1 or fallback:
+            m.error("picker", f"inferencePool needs exactly one version and no fallback (AI Gateway allows one "
+                              f"InferencePool per rule); {name!r} has {len(versions)} version(s) and "
+                              f"{len(fallback)} fallback(s)")
+        elif versions[0].model and name and versions[0].model != name and \
+                not m.problems.under(m.key_path("versions"), m.key_path("name")):
+            # An InferencePool backendRef ignores modelNameOverride (AIGatewayRoute v1beta1 CRD): the request reaches
+            # vLLM with the virtual name, which only its own served name answers.
+            m.error("picker", f"inferencePool routes the request's model name unchanged (AI Gateway ignores "
+                              f"modelNameOverride for an InferencePool): name the entry {versions[0].model!r}, as "
+                              f"its version, or drop the picker")
+        elif len(versions[0].model or "") > PICKER_MODEL_MAX:
+            m.error("picker", f"inferencePool needs a model name of at most {PICKER_MODEL_MAX} characters (the "
+                              f"picker's release and Service are named after it); {versions[0].model!r} is longer")
+    return VirtualModel(name=name, versions=tuple(versions), fallback=tuple(fallback), picker=picker)
 
 
 def _read_tier(t: Obj, check_model, any_vllm: bool) -> tuple[str, str, tuple[str, ...]]:

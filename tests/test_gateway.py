@@ -76,8 +76,8 @@ def test_envoy_gateway_values_carry_ai_gateway_overlays(dev):
     cfg = eg.inputs["values"]["config"]["envoyGateway"]
     assert cfg["extensionApis"] == {"enableEnvoyPatchPolicy": True, "enableBackend": True}
     assert cfg["extensionManager"]["hooks"]["xdsTranslator"]["post"] == ["Translation", "Cluster", "Route"]
-    assert cfg["extensionManager"]["backendResources"] == [
-        {"group": "inference.networking.k8s.io", "kind": "InferencePool", "version": "v1"}]
+    # No model of dev uses the endpoint picker: no InferencePool backends (tests/test_picker.py has the other case).
+    assert "backendResources" not in cfg["extensionManager"]
     # The extension server EG calls is AI Gateway's controller Service: its name and namespace from the AI release.
     svc = cfg["extensionManager"]["service"]["fqdn"]
     assert svc == {"hostname": AI_GATEWAY_CONTROLLER, "port": AI_GATEWAY_EXTENSION_PORT}

@@ -46,7 +46,9 @@ CANARY_MODELS = [
 
 
 def test_every_vllm_model_is_routable_by_its_name_without_config():
-    spec = _load("azure-prod")        # llama-70b on Ray Serve, llama-8b on vLLM, no llmfleet:routing
+    cfg, secrets = _config("azure-prod")     # llama-70b on Ray Serve, llama-8b on vLLM
+    del cfg["routing"]                        # no llmfleet:routing
+    spec = load(cfg, secrets, "azure-prod")
     assert spec.routing.names == ("llama-8b",)
     v = spec.routing.models[0]
     assert (v.versions[0].model, v.versions[0].weight, v.fallback) == ("llama-8b", 100, ())
@@ -105,7 +107,7 @@ def test_routes_json_for_prod():
     #   step = 141.2e9 + 32 x 4096 x 327680 = 184.15e9 B; tokens/s = 32 x 8.04e12 / 184.15e9 = 1397.1;
     #   $/1M = 27.52 / (1397.1 x 3600) x 1e6 = 5.4716.
     assert by["llama-70b"] == {
-        "model": "llama-70b", "tier": None, "usdPerMillionTokens": 5.4716,
+        "model": "llama-70b", "tier": None, "usdPerMillionTokens": 5.4716, "picker": "none",
         "backends": [{"model": "llama-70b", "weight": 100, "priority": 0, "usdPerMillionTokens": 5.4716,
                       "tokensPerSecondPerReplica": 1397.1}],
         "fallback": [{"model": "llama-8b", "weight": 1, "priority": 1, "usdPerMillionTokens": 1.4648,
@@ -113,7 +115,7 @@ def test_routes_json_for_prod():
     assert by["cheap"]["usdPerMillionTokens"] == 1.4648 and by["best"]["usdPerMillionTokens"] == 5.4716
     assert r["tenants"] == [{"name": "default", "tokensPerHour": None}, {"name": "batch", "tokensPerHour": 50000000}]
     md = routes.markdown(r)
-    assert "| cheap | cheapest | llama-8b (100%, $1.4648) | llama-70b ($5.4716) | 1.4648 |" in md
+    assert "| cheap | cheapest | llama-8b (100%, $1.4648) | llama-70b ($5.4716) | least-request | 1.4648 |" in md
 
 
 def test_blended_cost_of_a_canary_is_weight_averaged():

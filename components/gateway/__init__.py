@@ -16,6 +16,7 @@ from pulumi import ResourceOptions
 
 from components.descriptors import PoolDescriptor
 from components.gateway import objects as o
+from components.gateway import picker
 from components.gateway.values import (AI_GATEWAY_NAMESPACE, ENVOY_GATEWAY_NAMESPACE, ENVOY_PROXY_LABELS, REDIS_NAME,
                                        ai_gateway_values, envoy_gateway_values, redis_objects)
 from components.helm import chart_release
@@ -55,6 +56,8 @@ class GatewayControllersArgs(TypedDict):
     """Validated `llmfleet:gateway`."""
     rate_limit: bool
     """A tenant has a token limit: Envoy Gateway's global rate limit with its Redis."""
+    inference_pools: bool
+    """A model uses the endpoint picker: the InferencePool CRD, then Envoy Gateway's InferencePool addon."""
     kubernetes_version: str
     """Cluster minor, for the namespaces' Pod Security version labels."""
     depends_on: Sequence[pulumi.Resource]
@@ -74,9 +77,18 @@ class GatewayControllers(pulumi.ComponentResource):
         g, version, deps = args["gateway"], args["kubernetes_version"], list(args["depends_on"])
         self.namespaces = {ns: namespace(ns, f"{name}-{ns}", version, self)
                            for ns in (ENVOY_GATEWAY_NAMESPACE, AI_GATEWAY_NAMESPACE, g.namespace)}
-        self.values = {"gateway-helm": envoy_gateway_values(args["rate_limit"]),
+        pools = bool(args.get("inference_pools"))
+        self.values = {"gateway-helm": envoy_gateway_values(args["rate_limit"], pools),
                        "ai-gateway-crds-helm": {}, "ai-gateway-helm": ai_gateway_values()}
         eg_ns, ai_ns = [self.namespaces[ENVOY_GATEWAY_NAMESPACE]], [self.namespaces[AI_GATEWAY_NAMESPACE]]
+        self.pool_crd = None
+        if pools:
+            # Before both controllers: AI Gateway v1.1.0 starts its InferencePool controller only when the CRD
+            # exists at startup (internal/controller/controller.go), and EG's extension manager watches the kind.
+            from catalog.versions import INFERENCE_POOL_CRD_URL
+            self.pool_crd = k8s.yaml.v2.ConfigFile(f"{name}-inferencepool-crd", file=INFERENCE_POOL_CRD_URL,
+                                                   opts=ResourceOptions(parent=self, depends_on=deps))
+            deps = deps + [self.pool_crd]
         eg = chart_release(f"{name}-gateway-helm", "gateway-helm", ENVOY_GATEWAY_NAMESPACE,
                            self.values["gateway-helm"], parent=self, depends_on=deps + eg_ns,
                            release_name=RELEASES["gateway-helm"])
@@ -156,10 +168,14 @@ class GatewayLayer(pulumi.ComponentResource):
                 *o.tls_objects(g, labels), o.redirect_route(g, labels), o.client_policy(g, labels)]
         if fe:
             objs.append(o.frontend_route(g, fe["namespace"], fe["service"], fe["port"], labels))
-        for model in r.backends():
+        # A model reached only through its InferencePool needs no Backend/AIServiceBackend of its own.
+        served = {m for v in r.models if v.picker != "inferencePool"
+                  for m in (*(x.model for x in v.versions), *v.fallback)}
+        for model in (m for m in r.backends() if m in served):
             objs += o.model_backends(model, args["serving_namespace"], g.namespace, args["model_port"],
                                      args["model_selector"](by_name[model]), labels)
-        objs += [o.openai_route(g, r, labels), o.traffic_policy(g, r, labels), o.security_policy(g, labels),
+        objs += self._picker_objects(r, args, labels)
+        objs += [o.openai_route(g, r, labels, args["serving_namespace"]), o.traffic_policy(g, r, labels), o.security_policy(g, labels),
                  o.token_metrics_monitor(MONITORING_NAMESPACE, ENVOY_GATEWAY_NAMESPACE, ENVOY_PROXY_LABELS, labels)]
         self.objects = objs
 
@@ -180,7 +196,28 @@ class GatewayLayer(pulumi.ComponentResource):
             after = deps + [self.keys_secret] if kind == "SecurityPolicy" else deps
             created[(kind, md.get("namespace"), md["name"])] = render(self, res, obj, after)
         self.resources = created
+        # One endpoint picker per picked model, after the model servers (deps) it scrapes.
+        self.pickers = {m: chart_release(f"{name}-picker-{m}", "llm-d-router-gateway", args["serving_namespace"],
+                                         values, parent=self, depends_on=deps, release_name=picker.release_name(m))
+                        for m, values in self.picker_values.items()}
         self.register_outputs({"url": self.url, "virtualModels": list(self.virtual_models)})
+
+
+    def _picker_objects(self, r: RoutingSpec, args: GatewayLayerArgs, labels: dict) -> list[dict]:
+        """InferencePools of the picked models (one per served model, however many virtual names use it), the
+        ReferenceGrant that lets the gateway namespace's route name them; the chart values go to picker_values."""
+        ns = args["serving_namespace"]
+        models = list(dict.fromkeys(v.versions[0].model for v in r.picked()))
+        by_name = {m.name: m for m in args["models"]}
+        self.picker_values, out = {}, []
+        for m in models:
+            pool, values = picker.pool_and_values(m, ns, args["model_selector"](by_name[m]), args["model_port"],
+                                                  labels)
+            out.append(pool)
+            self.picker_values[m] = values
+        if models and ns != args["gateway"].namespace:
+            out.append(picker.reference_grant(ns, args["gateway"].namespace, labels))
+        return out
 
 
 def gateway_controllers(spec, cluster, after: Sequence[pulumi.Resource]) -> Optional[GatewayControllers]:
@@ -189,6 +226,7 @@ def gateway_controllers(spec, cluster, after: Sequence[pulumi.Resource]) -> Opti
         return None
     return GatewayControllers(f"{spec.cluster.name}-gateway-controllers", {
         "gateway": spec.gateway, "rate_limit": any(t.tokens_per_hour for t in spec.routing.tenants),
+        "inference_pools": bool(spec.routing.picked()),
         "kubernetes_version": spec.cluster.kubernetes_version, "depends_on": list(after)},
         opts=ResourceOptions(providers={"kubernetes": cluster.provider}))
 
@@ -225,5 +263,8 @@ def gateway_paths(spec):
     if spec.rag is not None and spec.rag.front_end is not None:
         from components.rag.frontend import CONTAINER_PORT
         front_end = (spec.rag.namespace, CONTAINER_PORT)
+    pickers = tuple((m, tuple(sorted(picker.epp_pod_labels(m).items())), picker.EXT_PROC_PORT)
+                    for m in dict.fromkeys(v.versions[0].model for v in spec.routing.picked()))
     return GatewayPaths(ENVOY_GATEWAY_NAMESPACE, tuple(sorted(ENVOY_PROXY_LABELS.items())), spec.gateway.namespace,
-                        models=spec.routing.backends(), front_end=front_end, acme=spec.gateway.tls.issuer == "acme")
+                        models=spec.routing.backends(), front_end=front_end, acme=spec.gateway.tls.issuer == "acme",
+                        pickers=pickers)

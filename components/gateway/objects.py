@@ -183,14 +183,20 @@ def model_backends(model, serving_namespace: str, gateway_namespace: str, port: 
     ]
 
 
-def backend_refs(v) -> list[dict]:
+def backend_refs(v, pool_namespace: Optional[str] = None) -> list[dict]:
     """Versions at priority 0 with their weights; fallbacks at priority 1, 2, ... in order (Envoy moves to the
-    next priority when the hosts of the previous one are unhealthy, or on retry: see traffic_policy).
+    next priority when the hosts of the previous one are unhealthy, or on retry: see traffic_policy). A model with
+    an endpoint picker: its InferencePool alone (components/gateway/picker.py).
 
     vLLM answers only its `--served-model-name` (the model's name) and AI Gateway forwards the request's `model`
     unchanged unless the ref overrides it (AI Gateway v1.1.0 internal/translator/openai_openai.go): a backend that
     serves another name than the virtual one gets `modelNameOverride`, else a tier, a fallback or a canary version
-    would get vLLM's 404 "model does not exist" (not retried)."""
+    would get vLLM's 404 "model does not exist" (not retried). An InferencePool ref ignores the override (CRD), so
+    a picked model is routed under its own name only (spec/routing.py)."""
+    if v.picker == "inferencePool":
+        from components.gateway.picker import pool_ref
+        return [pool_ref(v.versions[0].model, pool_namespace)]
+
     def ref(model: str, weight: int, priority: int) -> dict:
         out = {"name": model, "weight": weight, "priority": priority}
         if model != v.name:
@@ -200,9 +206,10 @@ def backend_refs(v) -> list[dict]:
         [ref(f, 1, i + 1) for i, f in enumerate(v.fallback)]
 
 
-def openai_route(g: GatewaySpec, routing: RoutingSpec, labels: dict) -> dict:
+def openai_route(g: GatewaySpec, routing: RoutingSpec, labels: dict, pool_namespace: Optional[str] = None) -> dict:
+    """`pool_namespace`: where the InferencePools of picked models are (the serving namespace)."""
     rules = [{"name": v.name, "matches": [{"headers": [{"type": "Exact", "name": MODEL_HEADER, "value": v.name}]}],
-              "backendRefs": backend_refs(v),
+              "backendRefs": backend_refs(v, pool_namespace),
               "timeouts": {"request": REQUEST_TIMEOUT}} for v in routing.models]
     return {"apiVersion": "aigateway.envoyproxy.io/v1beta1", "kind": "AIGatewayRoute",
             "metadata": meta(OPENAI_ROUTE, g.namespace, labels),

@@ -24,11 +24,11 @@ def redis_url(namespace: str = ENVOY_GATEWAY_NAMESPACE) -> str:
     return f"{REDIS_NAME}.{namespace}.svc.cluster.local:{REDIS_PORT}"
 
 
-def envoy_gateway_values(rate_limit: bool) -> dict:
+def envoy_gateway_values(rate_limit: bool, inference_pools: bool = False) -> dict:
     """gateway-helm v1.9.0: the chart's defaults plus AI Gateway's base overlay (manifests/envoy-gateway-values.yaml:
-    Backend API, EnvoyPatchPolicy, the extension manager's xDS hooks and its service) and the InferencePool addon
-    (examples/inference-pool/envoy-gateway-values-addon.yaml), so an InferencePool backend can be added without a
-    reinstall. With per-tenant token limits, the global rate limit's Redis backend (AI Gateway's token_ratelimit
+    Backend API, EnvoyPatchPolicy, the extension manager's xDS hooks and its service) and, when a model uses the
+    endpoint picker, the InferencePool addon (examples/inference-pool/envoy-gateway-values-addon.yaml: the extension
+    manager also handles InferencePool backends; the CRD is installed first, see GatewayControllers). With per-tenant token limits, the global rate limit's Redis backend (AI Gateway's token_ratelimit
     addon). That addon also patches the rate-limit Deployment to ratelimit:60d8e81b, an older build than the
     17b1956c EG v1.9.0 pins itself (envoyproxy/gateway 39763b1c "bump ratelimit version"): the patch is left out."""
     envoy_gateway = {
@@ -41,9 +41,11 @@ def envoy_gateway_values(rate_limit: bool) -> dict:
                 "translation": {k: {"includeAll": True} for k in ("listener", "route", "cluster", "secret")},
                 "post": ["Translation", "Cluster", "Route"]}},
             "service": {"fqdn": {"hostname": AI_GATEWAY_CONTROLLER, "port": AI_GATEWAY_EXTENSION_PORT}},
-            "backendResources": [{"group": "inference.networking.k8s.io", "kind": "InferencePool", "version": "v1"}],
         },
     }
+    if inference_pools:
+        envoy_gateway["extensionManager"]["backendResources"] = [
+            {"group": "inference.networking.k8s.io", "kind": "InferencePool", "version": "v1"}]
     if rate_limit:
         envoy_gateway["rateLimit"] = {"backend": {"type": "Redis", "redis": {"url": redis_url()}}}
     return {

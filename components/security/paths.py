@@ -141,6 +141,7 @@ class GatewayPaths:
     models: tuple = ()          # names of the models `/v1` routes to
     front_end: tuple = ()       # (namespace, container port) of the RAG front end behind `/`
     acme: bool = False          # ACME HTTP-01: cert-manager's self-check calls the hostname over HTTP
+    pickers: tuple = ()         # (model, EPP pod labels as sorted pairs, ext_proc port) per endpoint picker
 
 
 def service_peer(url: str) -> tuple[Peer, int]:
@@ -217,6 +218,16 @@ def program_paths(i: NetworkInputs) -> list[Path]:
         if g is not None and m.name in g.models:
             rows.append(Path(f"gateway-{m.name}", Peer(g.envoy_namespace, g.envoy_labels), model, tcp(m.serve_port),
                              "the Gateway's Envoy proxies call the model's pods (AI Gateway /v1)"))
+        for name, epp_labels, ext_proc in (g.pickers if g is not None else ()):
+            if name != m.name:
+                continue
+            epp = Peer(s, epp_labels)
+            rows.append(Path(f"gateway-picker-{m.name}", Peer(g.envoy_namespace, g.envoy_labels), epp, tcp(ext_proc),
+                             "the Gateway's Envoy proxies ask the model's endpoint picker (gRPC ext_proc)"))
+            rows.append(Path(f"picker-{m.name}", epp, model, tcp(m.serve_port),
+                             "the endpoint picker scrapes the model's pods' /metrics (queue, KV cache)"))
+            rows.append(Path(f"picker-apiserver-{m.name}", epp, ANYWHERE, API_SERVER,
+                             "the endpoint picker watches the model's pods through the API server"))
         for n, client in enumerate(i.model_clients):
             rows.append(Path(f"client-{m.name}-{n}", pods(client), model, tcp(m.serve_port),
                              f"llmfleet:security.modelClients allows {client}"))

@@ -15,6 +15,7 @@ from plan.checks.context import obj_id
 from plan.checks.match import selector_matches
 
 GW = "gateway.networking.k8s.io"
+POOL_GROUP = "inference.networking.k8s.io"
 NS_LABEL = "kubernetes.io/metadata.name"
 # Chart-created Services routes may name (release -> Service names; Open WebUI's Service is named after the release).
 CHART_SERVICES = {"open-webui": "{release}"}
@@ -119,6 +120,10 @@ def _routes(ctx) -> list[Check]:
                     pool = ctx.get("InferencePool", ns, b["name"])
                     (found if pool else problems).append(f"InferencePool {ns}/{b['name']}"
                                                          + ("" if pool else " is not in the plan"))
+                    if pool and ns != _ns(route) and not _granted(ctx, _ns(route), ns, "AIGatewayRoute",
+                                                                  "aigateway.envoyproxy.io"):
+                        problems.append(f"rule {rule.get('name')}: no ReferenceGrant in {ns} lets AIGatewayRoutes "
+                                        f"of {_ns(route)} name InferencePools (AI Gateway rejects the route)")
                     continue
                 asb = ctx.get("AIServiceBackend", ns, b["name"])
                 if asb is None:
@@ -208,6 +213,61 @@ def _policies_and_tls(ctx) -> list[Check]:
     return out
 
 
+def _granted(ctx, from_ns: str, to_ns: str, from_kind: str, from_group: str) -> bool:
+    """A ReferenceGrant in `to_ns` lets `from_kind` objects of `from_ns` name InferencePools there."""
+    for g in ctx.kind("ReferenceGrant"):
+        if _ns(g) != to_ns:
+            continue
+        spec = g.get("spec") or {}
+        if any(f.get("kind") == from_kind and f.get("group") == from_group and f.get("namespace") == from_ns
+               for f in spec.get("from") or []) and \
+                any(t.get("kind") == "InferencePool" and t.get("group") == POOL_GROUP for t in spec.get("to") or []):
+            return True
+    return False
+
+
+def _picker_release(ctx, ns: str, service: str):
+    """The llm-d-router-gateway release in `ns` whose chart creates EPP Service `service`, or None."""
+    from components.gateway.picker import release_service
+    return next((r for r in ctx.releases if r.chart == "llm-d-router-gateway" and r.namespace == ns
+                 and release_service(r.name) == service), None)
+
+
+def _endpoint_picker(ctx, pool: dict) -> tuple[list[str], str]:
+    """(problems, what) for the pool's endpointPickerRef: a Service in the plan with that port, or the EPP Service a
+    picker release there creates, whose EPP serves the pool's pods on the pool's ports."""
+    spec, ns = pool.get("spec") or {}, _ns(pool)
+    ref = spec.get("endpointPickerRef")
+    if not ref:
+        return [], ""
+    name, port = ref.get("name"), (ref.get("port") or {}).get("number")
+    svc = ctx.get("Service", ns, name)
+    if svc is not None:
+        ports = {p.get("port") for p in (svc.get("spec") or {}).get("ports") or []}
+        return ([] if port in ports else [f"endpointPickerRef Service {ns}/{name} has no port {port}"]), \
+            f"endpoint picker Service {ns}/{name}:{port}"
+    r = _picker_release(ctx, ns, name)
+    if r is None:
+        return [f"endpointPickerRef Service {ns}/{name} is neither in the plan nor created by an llm-d-router-gateway "
+                f"release in {ns}"], ""
+    from components.gateway.picker import EXT_PROC_PORT, release_creates_pool
+    router = r.values.get("router") or {}
+    problems = []
+    chart_port = (router.get("epp") or {}).get("extProcPort", EXT_PROC_PORT)
+    if port != chart_port:
+        problems.append(f"endpointPickerRef port {port} is not the EPP's ext_proc port {chart_port} ({r.id})")
+    if release_creates_pool(r.values):
+        problems.append(f"{r.id} renders its own InferencePool too (router.inferencePool.create is not false)")
+    servers = router.get("modelServers") or {}
+    if servers.get("matchLabels") != (spec.get("selector") or {}).get("matchLabels"):
+        problems.append(f"{r.id} picks among pods {servers.get('matchLabels')}, the pool selects "
+                        f"{(spec.get('selector') or {}).get('matchLabels')}")
+    if [p.get("number") for p in servers.get("targetPorts") or []] != \
+            [p.get("number") for p in spec.get("targetPorts") or []]:
+        problems.append(f"{r.id} targets ports {servers.get('targetPorts')}, the pool {spec.get('targetPorts')}")
+    return problems, f"endpoint picker {ns}/{name}:{port} (created by {r.id}, same pods and ports)"
+
+
 def _inference_pools(ctx) -> list[Check]:
     out = []
     for pool in ctx.kind("InferencePool"):
@@ -221,8 +281,16 @@ def _inference_pools(ctx) -> list[Check]:
                        {p.get("containerPort") for c in t.containers() for p in c.get("ports") or []}]
             if missing:
                 problems.append(f"targetPort {tp.get('number')} is not a container port of {', '.join(missing)}")
+        epp_problems, epp = _endpoint_picker(ctx, pool)
+        problems += epp_problems
         out.append(Check("gateway.inferencepool", obj_id(pool), "fail" if problems else "pass",
-                         "; ".join(problems) or f"selects {', '.join(t.owner for t in pods)}"))
+                         "; ".join(problems) or f"selects {', '.join(t.owner for t in pods)}"
+                         + (f"; {epp}" if epp else "")))
+        if epp and not epp_problems and ctx.get("Service", _ns(pool), spec["endpointPickerRef"]["name"]) is None:
+            out.append(Check("gateway.endpoint-picker", obj_id(pool), "unchecked",
+                             "the EPP's Deployment and Service are rendered by the chart, not by the plan: that it "
+                             "starts, scrapes the pods and answers Envoy's ext_proc is checked after `pulumi up` "
+                             "(docs/gateway.md)"))
     return out
 
 
@@ -279,6 +347,8 @@ def needed_paths(ctx, resolve, pod_of) -> list[tuple]:
                 ns = ref.get("namespace", _ns(route))
                 for dst, num, what in resolve(f"http://{ref['name']}.{ns}.svc:{ref.get('port')}"):
                     out.append((obj_id(route), envoy, dst, num, "TCP", f"Envoy calls {what}"))
+    for pool in ctx.kind("InferencePool"):
+        out += _picker_paths(ctx, pool, envoy, pod_of)
     cm = ctx.release("cert-manager")
     for issuer in ctx.kind("Issuer", "ClusterIssuer"):
         acme = (issuer.get("spec") or {}).get("acme")
@@ -299,4 +369,27 @@ def needed_paths(ctx, resolve, pod_of) -> list[tuple]:
         src = Pod(eg.namespace, {"app.kubernetes.io/component": "ratelimit"}, "Envoy Gateway rate-limit service")
         for dst, num, what in resolve(redis):
             out.append((eg.id, src, dst, num, "TCP", f"the rate-limit service counts in {what}"))
+    return out
+
+
+def _picker_paths(ctx, pool: dict, envoy, pod_of) -> list[tuple]:
+    """Envoy asks the pool's endpoint picker (ext_proc), then calls the picked pod on a target port; the picker
+    scrapes every pod of the pool on those ports. The EPP pods are the chart's: their labels from the chart."""
+    from components.gateway.picker import release_creates_pool, release_pod_labels
+    from plan.checks.network import Pod
+    spec, ns = pool.get("spec") or {}, _ns(pool)
+    sel = (spec.get("selector") or {}).get("matchLabels") or {}
+    pods = [t for t in ctx.pods if t.namespace == ns and sel and selector_matches({"matchLabels": sel}, t.labels)]
+    ports = [p.get("number") for p in spec.get("targetPorts") or []]
+    out = [(obj_id(pool), envoy, pod_of(t), n, "TCP", f"Envoy calls the picked pod {t.owner}")
+           for t in pods for n in ports]
+    ref = spec.get("endpointPickerRef") or {}
+    r = _picker_release(ctx, ns, ref.get("name")) if ref else None
+    if r is None:
+        return out
+    epp = Pod(ns, release_pod_labels(r.name, release_creates_pool(r.values)), f"endpoint picker ({r.id})")
+    out.append((obj_id(pool), envoy, epp, (ref.get("port") or {}).get("number"), "TCP",
+                "Envoy asks the endpoint picker (ext_proc)"))
+    out += [(obj_id(pool), epp, pod_of(t), n, "TCP", f"the endpoint picker scrapes {t.owner}'s metrics")
+            for t in pods for n in ports]
     return out

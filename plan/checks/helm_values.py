@@ -36,7 +36,13 @@ FREE_FORM = {
     # EnvoyGateway's rateLimit block (API type RateLimit): from AI Gateway's token_ratelimit addon
     # (examples/token_ratelimit/envoy-gateway-values-addon.yaml at v1.1.0), which shared/ does not hold.
     "gateway-helm": ("config.envoyGateway.rateLimit",),
+    # The pods the endpoint picker serves, by label: "REQUIRED" and only commented in the chart's values
+    # (llm-d-router-gateway v0.10.0 values.yaml; read by routerlib templates/_deployment.yaml, _inferencepool.yaml).
+    "llm-d-router-gateway": ("router.modelServers.matchLabels",),
 }
+# Library charts a chart depends on under an alias: their default values sit below that key (llm-d-router-gateway's
+# Chart.yaml: dependency `router` = routerlib, "to make use of the common values.yaml").
+LIBRARIES = {"llm-d-router-gateway": {"router": "llm-d-router-routerlib-{version}.yaml"}}
 # Charts published from a values template (no values.yaml in git): the file and the placeholders the release
 # workflow substitutes (envoyproxy/gateway .github/workflows/release.yaml, tools/make/helm.mk at v1.9.0).
 TEMPLATED = {"gateway-helm": lambda version: {"GatewayImage": f"docker.io/envoyproxy/gateway:{version}",
@@ -72,7 +78,7 @@ def defaults(chart: str, version: str):
     for name in (f"{chart}-{version}.yaml", f"{chart}-v{version.lstrip('v')}.yaml", f"{chart}-{version.lstrip('v')}.yaml"):
         p = values_dir() / name
         if p.exists():
-            return _with_overlays(chart, _load(p)), name
+            return _with_overlays(chart, _load(p), version), name
     name = f"{chart}-{version}.values.tmpl.yaml"
     if chart in TEMPLATED and (values_dir() / name).exists():
         text = (values_dir() / name).read_text()
@@ -89,7 +95,13 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def _with_overlays(chart: str, default: dict) -> dict:
+def _with_overlays(chart: str, default: dict, version: str = "") -> dict:
+    for key, pattern in LIBRARIES.get(chart, {}).items():
+        lib = values_dir() / pattern.format(version=version)
+        if lib.exists():
+            own = default.get(key)
+            # The parent's own keys under the alias win (an empty `modelServers:` there keeps the library's map).
+            default = {**default, key: _merge(_load(lib), {k: v for k, v in (own or {}).items() if v is not None})}
     for name in OVERLAYS.get(chart, ()):
         if (values_dir() / name).exists():
             default = _merge(default, _load(values_dir() / name))

@@ -267,14 +267,23 @@ def needed_paths(ctx) -> list[tuple[str, Optional[Pod], Optional[Pod], Optional[
             out.append((r.id, Pod(r.namespace, {"app.kubernetes.io/name": "metrics-server"}, "metrics-server"), OUTSIDE,
                         10250, "TCP", "metrics-server scrapes every kubelet"))
         if r.namespace in owned:
-            out.append((r.id, Pod(r.namespace, {}, f"{r.chart} pods"), OUTSIDE, API_SERVER[0].port, "TCP",
-                        "the chart's controllers call the API server"))
+            out.append((r.id, Pod(r.namespace, _chart_pod_labels(r), f"{r.chart} pods"), OUTSIDE,
+                        API_SERVER[0].port, "TCP", "the chart's controllers call the API server"))
         for p in WEBHOOKS.get(r.chart, ()):
             out.append((r.id, OUTSIDE, Pod(r.namespace, {}, f"{r.chart} webhook pods"), p.port, p.protocol,
                         f"the API server calls {r.chart}'s webhook / aggregated API"))
     from plan.checks import gateway
     out += gateway.needed_paths(ctx, lambda url: _resolve_url(ctx, url), _pod)
     return out
+
+
+def _chart_pod_labels(r) -> dict:
+    """The pod labels of a release whose pods' labels the pinned chart fixes and the program relies on ({} =
+    any pod of the namespace): the endpoint picker's (components/gateway/picker.py)."""
+    if r.chart == "llm-d-router-gateway":
+        from components.gateway.picker import release_creates_pool, release_pod_labels
+        return release_pod_labels(r.name, release_creates_pool(r.values))
+    return {}
 
 
 def model_endpoints(ctx) -> list[tuple[Pod, int, object]]:
