@@ -5,7 +5,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
-from spec.platform import PRIORITY_TIERS, PlatformSpec
+from spec.platform import PRIORITY_TIERS, PlatformSpec, pod_security_why
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "llmfleet"}
 
@@ -15,6 +15,17 @@ class PlatformBaseArgs(TypedDict):
     """Validated platform spec: namespaces, their Pod Security level, quota and container defaults."""
     kubernetes_version: str
     """Cluster minor version, e.g. "1.34"; pins the Pod Security Standards version the labels enforce."""
+
+
+def namespace_metadata(name: str, level: str, kubernetes_version: str, why: str = "") -> k8s.meta.v1.ObjectMetaArgs:
+    """A namespace the program owns: Pod Security enforced, audited and warned at `level`, pinned to the cluster's
+    version (a cluster upgrade does not tighten the checks under running pods), and the reason when it is not
+    `restricted` as the `llmfleet.io/why` annotation."""
+    labels = {**MANAGED_BY}
+    for mode in ("enforce", "audit", "warn"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = level
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = f"v{kubernetes_version}"
+    return k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels, annotations={"llmfleet.io/why": why} if why else None)
 
 
 class PlatformBase(pulumi.ComponentResource):
@@ -29,12 +40,10 @@ class PlatformBase(pulumi.ComponentResource):
         child = ResourceOptions(parent=self)
         self.namespaces = {}
         for ns in spec.namespaces:
-            psa = {f"pod-security.kubernetes.io/{mode}": ns.pod_security for mode in ("enforce", "audit", "warn")}
-            psa.update({f"pod-security.kubernetes.io/{mode}-version": f"v{version}"
-                        for mode in ("enforce", "audit", "warn")})
             namespace = k8s.core.v1.Namespace(
                 f"{name}-ns-{ns.name}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.name, labels={**MANAGED_BY, **psa}),
+                metadata=namespace_metadata(ns.name, ns.pod_security, version,
+                                            pod_security_why(ns.name, ns.pod_security)),
                 opts=child)
             self.namespaces[ns.name] = namespace
             in_ns = ResourceOptions(parent=self, depends_on=[namespace])

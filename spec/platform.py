@@ -30,6 +30,23 @@ DEFAULT_NAMESPACES = {
     MONITORING_NAMESPACE: "privileged",
     SYSTEM_NAMESPACE: "baseline",
 }
+# Why a namespace the program owns enforces less than `restricted`: its `llmfleet.io/why` annotation, so that whoever
+# reads the cluster sees the reason next to the level (docs/security.md, Pod security).
+LEVEL_REASONS = {
+    SERVING_NAMESPACE: "the vLLM image runs as root by default; llmfleet:security.restrictedPods runs it as UID 2000 "
+                       "and enforces restricted",
+    GPU_OPERATOR_NAMESPACE: "the GPU driver, container toolkit and device plugin need host access",
+    MONITORING_NAMESPACE: "node-exporter reads the host's /proc and /sys with host networking and PID",
+    SYSTEM_NAMESPACE: "chart controllers whose pod specs the plan does not render, so restricted cannot be shown to "
+                      "admit them",
+}
+
+
+def pod_security_why(name: str, level: str) -> str:
+    """The reason a namespace is not `restricted` ("" when it is)."""
+    if level == "restricted":
+        return ""
+    return LEVEL_REASONS.get(name, "set in llmfleet:platform.namespaces")
 
 
 @dataclass(frozen=True)

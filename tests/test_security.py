@@ -1,6 +1,8 @@
 """Security settings: the CNI that enforces NetworkPolicies per cloud, and llmfleet:security config."""
 import json
 
+import pytest
+
 from tests.harness import config_error, run_config, run_stack
 from tests.test_serving import H100_POOL, SECRETS
 
@@ -115,3 +117,16 @@ def test_the_rag_system_gets_its_paths():
     names = {m["metadata"]["name"] for m in plan.manifests if m["kind"] == "NetworkPolicy"
              and m["metadata"]["namespace"] == "monitoring"}
     assert {"allow-scrape-rag-embeddings-egress", "allow-scrape-rag-qdrant-egress"} <= names
+
+
+@pytest.mark.parametrize("stack", ["dev", "gcp-prod", "prod", "edge"])
+def test_every_namespace_below_restricted_says_why(stack):
+    """Issue 16: a namespace that cannot enforce `restricted` says why, next to its level (llmfleet.io/why)."""
+    p = run_stack(stack)
+    namespaces = [m for m in p.manifests if m["kind"] == "Namespace"]
+    assert len(namespaces) >= 4
+    for ns in namespaces:
+        meta = ns["metadata"]
+        level = meta["labels"]["pod-security.kubernetes.io/enforce"]
+        why = (meta.get("annotations") or {}).get("llmfleet.io/why", "")
+        assert (level == "restricted") == (why == ""), (meta["name"], level, why)

@@ -20,7 +20,7 @@ from components.gateway import picker
 from components.gateway.values import (AI_GATEWAY_NAMESPACE, ENVOY_GATEWAY_NAMESPACE, ENVOY_PROXY_LABELS, REDIS_NAME,
                                        ai_gateway_values, envoy_gateway_values, redis_objects)
 from components.helm import chart_release
-from components.platform import MANAGED_BY
+from components.platform import MANAGED_BY, namespace_metadata
 from spec.environment import is_production
 from spec.gateway import GatewaySpec
 from spec.platform import MONITORING_NAMESPACE
@@ -31,14 +31,9 @@ KEY_LENGTH = 48
 
 
 def namespace(name: str, res_name: str, kubernetes_version: str, parent: pulumi.Resource) -> k8s.core.v1.Namespace:
-    # `baseline`: the charts' pods (Envoy, its AI Gateway extproc sidecar, cert-manager's ACME solver) are not
-    # rendered by the plan, so `restricted` cannot be shown to admit them.
-    labels = {**MANAGED_BY}
-    for mode in ("enforce", "audit", "warn"):
-        labels[f"pod-security.kubernetes.io/{mode}"] = "baseline"
-        labels[f"pod-security.kubernetes.io/{mode}-version"] = f"v{kubernetes_version}"
-    return k8s.core.v1.Namespace(res_name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
-                                 opts=ResourceOptions(parent=parent))
+    return k8s.core.v1.Namespace(res_name, metadata=namespace_metadata(name, "baseline", kubernetes_version, (
+        "the charts' pods (Envoy, its AI Gateway extproc sidecar, cert-manager's ACME solver) are not rendered by "
+        "the plan, so restricted cannot be shown to admit them")), opts=ResourceOptions(parent=parent))
 
 
 def render(parent: pulumi.Resource, res_name: str, obj: dict, deps: Sequence[pulumi.Resource]) -> pulumi.Resource:

@@ -9,12 +9,14 @@ import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
 from components.descriptors import PoolDescriptor
-from components.platform import MANAGED_BY
+from components.platform import MANAGED_BY, namespace_metadata
 from components.rag.dashboard import rag_dashboard_json
 from components.rag.embedding import EmbeddingService
 from components.rag.frontend import FrontEnd
 from components.rag.vectorstore import API_KEY_SECRET, VectorStore
 from components.serving.common import PORT as LLM_PORT
+
+RAG_LEVEL_WHY = "the text-embeddings-inference image runs as root (no USER in its Dockerfile), which restricted forbids"
 from spec.platform import MONITORING_NAMESPACE
 from spec.rag import RagSpec
 
@@ -48,11 +50,8 @@ class RagSystem(pulumi.ComponentResource):
     def __init__(self, name: str, args: RagSystemArgs, opts: Optional[ResourceOptions] = None):
         super().__init__("llmfleet:rag:RagSystem", name, None, opts)
         r, version = args["rag"], args["kubernetes_version"]
-        # `baseline`: the TEI image runs as root (no USER in its Dockerfile), which `restricted` forbids.
-        psa = {f"pod-security.kubernetes.io/{mode}": "baseline" for mode in ("enforce", "audit", "warn")}
-        psa.update({f"pod-security.kubernetes.io/{mode}-version": f"v{version}" for mode in ("enforce", "audit", "warn")})
         namespace = k8s.core.v1.Namespace(
-            f"{name}-ns", metadata=k8s.meta.v1.ObjectMetaArgs(name=r.namespace, labels={**MANAGED_BY, **psa}),
+            f"{name}-ns", metadata=namespace_metadata(r.namespace, "baseline", version, RAG_LEVEL_WHY),
             opts=ResourceOptions(parent=self))
         deps = [namespace, *args["depends_on"]]
         self.embedding = EmbeddingService(f"{name}-embedding", {
