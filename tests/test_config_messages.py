@@ -221,6 +221,161 @@ CASES = {
         "llmfleet:models[0].model: is required (or give architecture): one of llama-2-7b, llama-3.1-405b, "
         "llama-3.1-70b, llama-3.1-8b, mistral-7b-instruct-v0.2, mixtral-8x7b, phi-3-medium, qwen2.5-72b, "
         "qwen2.5-7b"]),
+    # --- serving options ------------------------------------------------------------------------------------------
+    'extra args with rayserve': ('edge', {
+        'models.0.engine': 'rayserve',
+        'models.0.cache': DROP,
+        'models.0.extraArgs': ['--x'],
+    }, [
+        'llmfleet:models[0].extraArgs: does not apply with engine rayserve (Ray Serve LLM takes engine keyword '
+        'arguments, not server flags)',
+    ]),
+    'revision with kserve': ('edge', {
+        'models.0.engine': 'kserve',
+        'models.0.cache': DROP,
+        'models.0.revision': 'main',
+    }, [
+        'llmfleet:models[0].revision: is not supported with engine kserve (its storage initializer downloads '
+        'hf://<id>)',
+    ]),
+    'cache with kserve': ('edge', {'models.0.engine': 'kserve'}, [
+        "llmfleet:models[0].cache: only applies with engine vllm (KServe's storage initializer and Ray workers "
+        "download the weights themselves), got engine 'kserve'",
+    ]),
+    'cache none with a class': ('edge', {'models.0.cache': {'mode': 'none', 'storageClass': 'x'}}, [
+        'llmfleet:models[0].cache.storageClass: only applies with mode shared or per-replica',
+    ]),
+    'replicas max below min': ('edge', {'models.0.replicas': {'min': 3, 'max': 2}}, [
+        'llmfleet:models[0].replicas.max: must be >= min (3), got 2',
+    ]),
+    'replicas max equal min': ('edge', {'models.0.replicas': {'min': 3, 'max': 3}}, [
+    ]),
+    'kserve block with vllm': ('edge', {'models.0.kserve': {'mode': 'Standard'}}, [
+        "llmfleet:models[0].kserve: only applies with engine kserve, got engine 'vllm'",
+    ]),
+    'keda and kedaRedis': ('edge', {
+        'models.0.autoscaling': {'keda': {'targetQueueDepth': 4},
+                                 'kedaRedis': {'listLength': 4, 'address': 'redis:6379', 'listName': 'q'}},
+        'models.0.replicas': {'min': 1, 'max': 2},
+    }, [
+        'llmfleet:models[0].autoscaling: keda and kedaRedis would be two ScaledObjects on one workload: keep one',
+    ]),
+    'hpa and keda': ('edge', {
+        'models.0.autoscaling': {'keda': {'targetQueueDepth': 4}, 'hpa': {'targetQueueDepth': 4}},
+        'models.0.replicas': {'min': 1, 'max': 2},
+    }, [
+        'llmfleet:models[0].autoscaling: hpa and keda would both scale the same workload (KEDA drives its own HPA, '
+        'and two HPAs fight): keep one',
+    ]),
+    'vpa with rayserve': ('edge', {
+        'models.0.engine': 'rayserve',
+        'models.0.cache': DROP,
+        'models.0.autoscaling': {'vpa': True},
+    }, [
+        'llmfleet:models[0].autoscaling: vpa does not apply with engine rayserve (KubeRay owns the worker pods)',
+    ]),
+    'hpa with rayserve': ('edge', {
+        'models.0.engine': 'rayserve',
+        'models.0.cache': DROP,
+        'models.0.autoscaling': {'hpa': {'targetQueueDepth': 4}},
+        'models.0.replicas': {'min': 1, 'max': 2},
+    }, [
+        'llmfleet:models[0].autoscaling.hpa: does not apply with engine rayserve: Ray Serve scales replicas itself '
+        'between replicas.min and replicas.max',
+    ]),
+    'hpa with kserve': ('edge', {
+        'models.0.engine': 'kserve',
+        'models.0.cache': DROP,
+        'models.0.autoscaling': {'hpa': {'targetQueueDepth': 4}},
+        'models.0.replicas': {'min': 1, 'max': 2},
+    }, [
+        'llmfleet:models[0].autoscaling.hpa: does not apply with engine kserve: KServe scales on the queue through '
+        'keda (Standard mode) or Knative (Serverless)',
+    ]),
+    'keda and vpa with serverless': ('edge', {
+        'models.0.engine': 'kserve',
+        'models.0.cache': DROP,
+        'models.0.kserve': {'mode': 'Serverless'},
+        'models.0.autoscaling': {'keda': {'targetQueueDepth': 4}, 'vpa': True},
+        'models.0.replicas': {'min': 1, 'max': 2},
+    }, [
+        'llmfleet:models[0].autoscaling.keda: needs kserve.mode Standard; Serverless scales with Knative',
+        'llmfleet:models[0].autoscaling.vpa: needs kserve.mode Standard (Knative names its Deployments per '
+        'revision)',
+    ]),
+    'keda with kserve standard': ('edge', {
+        'models.0.engine': 'kserve',
+        'models.0.cache': DROP,
+        'models.0.autoscaling': {'keda': {'targetQueueDepth': 4}},
+        'models.0.replicas': {'min': 1, 'max': 2},
+    }, [
+    ]),
+    'scale to zero without keda': ('edge', {
+        'models.0.replicas': {'min': 0, 'max': 1},
+        'models.0.autoscaling': {'hpa': {'targetQueueDepth': 4}},
+    }, [
+        'llmfleet:models[0].replicas.min: 0 (scale to zero) needs autoscaling.keda or kedaRedis',
+    ]),
+    'scale to zero with keda': ('edge', {
+        'models.0.replicas': {'min': 0, 'max': 1},
+        'models.0.autoscaling': {'keda': {'targetQueueDepth': 4}},
+    }, [
+    ]),
+    'keda with nothing to scale': ('edge', {
+        'models.0.replicas': {'min': 1, 'max': 1},
+        'models.0.autoscaling': {'keda': {'targetQueueDepth': 4}},
+    }, [
+        'llmfleet:models[0].replicas: max must be > min (1) for keda to scale',
+    ]),
+    'max above min without autoscaler': ('edge', {'models.0.replicas': {'min': 1, 'max': 2}}, [
+        'llmfleet:models[0].replicas: max (2) differs from min (1) but no autoscaler is set: add autoscaling.hpa, '
+        'keda or kedaRedis, or make max equal min',
+    ]),
+    'kserve max above min without keda': ('edge', {
+        'models.0.engine': 'kserve',
+        'models.0.cache': DROP,
+        'models.0.replicas': {'min': 1, 'max': 2},
+    }, [
+        'llmfleet:models[0].replicas: max (2) differs from min (1) but KServe Standard mode only scales on the '
+        'queue with autoscaling.keda: add it, or make max equal min',
+    ]),
+    'kserve serverless max above min': ('edge', {
+        'models.0.engine': 'kserve',
+        'models.0.cache': DROP,
+        'models.0.kserve': {'mode': 'Serverless'},
+        'models.0.replicas': {'min': 1, 'max': 2},
+    }, [
+    ]),
+    'schedule with kserve': ('edge', {
+        'models.0.engine': 'kserve',
+        'models.0.cache': DROP,
+        'models.0.autoscaling': {'keda': {'targetQueueDepth': 4,
+                                          'schedule': {'days': ['mon'], 'from': '08:00', 'to': '18:00'}}},
+        'models.0.replicas': {'min': 1, 'max': 2},
+    }, [
+        'llmfleet:models[0].autoscaling.keda.schedule: needs engine vllm: with engine kserve the ScaledObject is '
+        "KServe's or Ray scales itself, so no cron trigger can be added",
+    ]),
+    'canary without serverless': ('edge', {
+        'models.0.engine': 'kserve',
+        'models.0.cache': DROP,
+        'models.0.kserve': {'mode': 'Standard', 'canaryTrafficPercent': 10},
+    }, [
+        'llmfleet:models[0].kserve.canaryTrafficPercent: needs mode Serverless (Knative revisions split the '
+        'traffic); Standard mode has no canary rollout',
+    ]),
+    'extra args': ('edge', {
+        'models.0.extraArgs': ['', 3, '--max_model_len=5', '--disable-log-requests', '--Bad', '-x', 'v', '-abcd'],
+    }, [
+        "llmfleet:models[0].extraArgs[0]: must be a non-empty string, got ''",
+        'llmfleet:models[0].extraArgs[1]: must be a non-empty string, got 3',
+        'llmfleet:models[0].extraArgs[2]: --max-model-len is set by the program from maxContext; change that key '
+        'instead',
+        'llmfleet:models[0].extraArgs[3]: --disable-log-requests is removed from vLLM; request logging is off '
+        'unless --enable-log-requests',
+        "llmfleet:models[0].extraArgs[4]: '--Bad' is not a flag (--name or --name=value)",
+        "llmfleet:models[0].extraArgs[7]: '-abcd' is not a flag (--name or --name=value)",
+    ]),
 }
 
 
