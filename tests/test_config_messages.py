@@ -376,6 +376,106 @@ CASES = {
         "llmfleet:models[0].extraArgs[4]: '--Bad' is not a flag (--name or --name=value)",
         "llmfleet:models[0].extraArgs[7]: '-abcd' is not a flag (--name or --name=value)",
     ]),
+    # --- alerts, serving, secrets, security, gateway, RAG -----------------------------------------------------------
+    'email without relay': ('prod', {'observability.alertmanager.smtpSmarthost': DROP}, [
+        'llmfleet:observability.alertmanager.email: needs smtpSmarthost and smtpFrom (Alertmanager refuses an '
+        'e-mail receiver without an SMTP relay and sender)',
+    ]),
+    'no receiver': ('prod', {'observability.alertmanager': {'slackChannel': '#x'}}, [
+        'llmfleet:observability.alertmanager: configures no receiver: give webhookUrl, slackUrl or email',
+    ]),
+    'vllm image latest': ('dev', {'serving.vllmImage': 'vllm/vllm-openai:latest'}, [
+        "llmfleet:serving.vllmImage: must be pinned to a release, not latest, got 'vllm/vllm-openai:latest'",
+    ]),
+    'serving namespace unknown': ('dev', {'serving.namespace': 'nope'}, [
+        'llmfleet:serving.namespace: must be a namespace of llmfleet:platform (it carries the GPU quota and Pod '
+        "Security level), got 'nope'",
+    ]),
+    'shared cache on aws has a default class': ('dev', {'models.0.cache': {'mode': 'shared'}}, [
+    ]),
+    'shared cache too small': ('prod', {'models.0.cache': {'mode': 'shared', 'sizeGi': 1}}, [
+        'llmfleet:models[0].cache.sizeGi: must be >= 10, got 1',
+    ]),
+    'kubeconfig on aws': ('dev', {'kubeconfig': 'k'}, [
+        "llmfleet:kubeconfig: only applies when cloud is existing; the aws cluster's kubeconfig is built",
+    ]),
+    'prod without budget': ('prod', {'budget': DROP}, [
+        "llmfleet:budget: is required in a production environment ('prod'): {monthly, contacts, alerts}, so the "
+        'cloud alerts before a month overruns (docs/cost-guards.md)',
+    ]),
+    'model clients': ('dev', {'security.modelClients': ['a', 'A_b', 'a']}, [
+        "llmfleet:security.modelClients[1]: must be a namespace name (a DNS label), got 'A_b'",
+        'llmfleet:security.modelClients: lists a namespace twice',
+    ]),
+    'azure policy none': ('azure-prod', {
+        'cluster.azure.networkPolicy': 'none',
+        'cluster.azure.networkDataplane': 'azure',
+    }, [
+        'llmfleet:cluster.azure.networkPolicy: none enforces no NetworkPolicy, but '
+        'llmfleet:security.networkPolicies renders them: use cilium (networkDataplane cilium) or azure, or set '
+        'llmfleet:security.networkPolicies false',
+    ]),
+    'restricted pods without a shared cache': ('gcp-prod', {'security.restrictedPods': True}, [
+    ]),
+    'acme without email': ('prod', {'gateway.tls': {'issuer': 'acme'}}, [
+        "llmfleet:gateway.tls.email: is required with issuer acme: the ACME account's contact address",
+    ]),
+    'acme bad email': ('prod', {'gateway.tls': {'issuer': 'acme', 'email': 'x'}}, [
+        "llmfleet:gateway.tls.email: must be an email address, got 'x'",
+    ]),
+    'acme http server': ('prod', {'gateway.tls': {'issuer': 'acme', 'email': 'a@b.co', 'server': 'http://x'}}, [
+        "llmfleet:gateway.tls.server: must be an https:// ACME directory URL, got 'http://x'",
+    ]),
+    'acme private name': ('prod', {'gateway.hostname': 'llm.internal'}, [
+        "llmfleet:gateway.hostname: 'llm.internal' is a private name that no public ACME CA can validate: use a "
+        'public name, or tls.issuer selfSigned',
+    ]),
+    'self signed with acme keys': ('prod', {
+        'gateway.tls': {'issuer': 'selfSigned', 'email': 'a@b.co', 'server': 'https://x'},
+    }, [
+        'llmfleet:gateway.tls.email: only applies with issuer acme',
+        'llmfleet:gateway.tls.server: only applies with issuer acme',
+    ]),
+    'embedding replicas': ('dev', {'rag.embedding.replicas': {'min': 3, 'max': 2}}, [
+        'llmfleet:rag.embedding.replicas: max (2) must be >= min (3)',
+    ]),
+    'embedding pool unknown': ('dev', {'rag.embedding.pool': 'nope'}, [
+        "llmfleet:rag.embedding.pool: must name a pool of llmfleet:gpuPools (l40s), got 'nope'",
+    ]),
+    'embedding gpu pool replicas': ('dev', {
+        'rag.embedding.pool': 'l40s',
+        'rag.embedding.replicas': {'min': 1, 'max': 2},
+    }, [
+        'llmfleet:rag.embedding.replicas: min (1) and max (2) must be equal on a GPU pool: CPU utilisation does not '
+        'track a GPU-bound server (queue-depth scaling on te_queue_size is not built yet)',
+    ]),
+    'embedding bad tag': ('dev', {
+        'rag.embedding.image': 'ghcr.io/huggingface/text-embeddings-inference:turing-1.8',
+    }, [
+        "llmfleet:rag.embedding.image: tag 'turing-1.8' does not run on CPU nodes (no embedding.pool): use cpu-1.9",
+    ]),
+    'qdrant 2': ('dev', {'rag.vectorStore.replicas': 2}, [
+        'llmfleet:rag.vectorStore.replicas: must be 1 or at least 3: a 2-node Qdrant cluster loses its Raft '
+        'majority when either node is down',
+    ]),
+    'qdrant 1 in prod': ('gcp-prod', {'rag.vectorStore.replicas': 1}, [
+        "llmfleet:rag.vectorStore.replicas: must be at least 3 in a production environment ('prod'): one node is a "
+        'single point of failure for every query',
+    ]),
+    'qdrant 3 in dev': ('dev', {'rag.vectorStore.replicas': 3}, [
+    ]),
+    'shared cache without class': ('edge', {'models.0.cache': {'mode': 'shared'}}, [
+        'llmfleet:models[0].cache.storageClass: is required for a shared cache on cloud existing (no default '
+        'ReadWriteMany class); or set llmfleet:serving.storageClass',
+    ]),
+    'restricted pods with nfs': ('gcp-prod', {
+        'security.restrictedPods': True,
+        'models.0.cache': {'mode': 'shared'},
+    }, [
+        "llmfleet:security.restrictedPods: model llama-70b's shared cache is an NFS share (gcp) that ignores "
+        'fsGroup, so the non-root server cannot write it: use cache mode per-replica or none, or leave '
+        'restrictedPods off',
+    ]),
 }
 
 
