@@ -5,21 +5,27 @@ changed, an argument dropped) and runs the tests that reach each one; a variant 
 project is copied into a scratch folder first (mutmut writes its `mutants/` tree and cache next to the code), so the
 working tree is never touched and a run can be stopped at any time.
 
-    python -m tests.mutate [--paths spec plan/__main__.py] [--sample 60] [--seed 20] [--jobs 2] [--budget 3300]
+    python -m tests.mutate [--paths spec plan/__main__.py] [--sample 15] [--seed 20] [--cap 120] [--budget 3300]
 
 `--paths` bounds a run (files or folders); the default is the folders issue 20 names. `--sample N` tests a seeded
 random sample of N mutants from EACH top-level folder (stratified: every folder gets its own score and a 95% Wilson
-interval; the overall score weighs each folder by its number of mutants). `--reuse` keeps the scratch copy, its
-verdicts and mutmut's test map, copies the current tests in and re-tests only the sampled mutants that were not
-killed (a killed mutant stays killed when tests are only added). mutmut only mutates code inside functions
-(module-level tables such as catalog facts are not mutated). The score is (killed + timeout) / every tested mutant;
-a mutant no test reaches counts as survived, a "suspicious" one (odd exit code) as not killed.
+interval; the overall score weighs each folder by its number of mutants). mutmut generates the mutants and maps
+each function to the tests that reach it; this runner then runs, per mutant, every test of those tests' files
+(fastest files first, stopping at the first failure) with a CPU cap (`--cap`): a survivor otherwise reruns most of
+the suite. Verdicts: killed (a test failed), survived (all passed, or no test reaches the mutant), capped (the cap
+was hit first: not known), error (pytest could not run). The score counts capped mutants as not killed, so it is a
+lower bound; the upper bound counts them as killed. `--reuse` keeps the scratch copy, its verdicts and the test
+map and re-tests only the sampled mutants not killed; `--new-tests` copies the current tests in first (a killed
+mutant stays killed when tests are only added). mutmut only mutates code inside functions (module-level tables
+such as catalog facts are not mutated).
 """
 import argparse
+import concurrent.futures
 import json
 import math
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -28,9 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATHS = ("spec", "sizing", "components", "plan")
-KILLED = ("killed", "timeout")
-# Generate the mutants and map tests to functions (mutmut's first steps of `run`, without its clean run of the whole
-# suite); mutmut is pinned, so its internals are stable.
+KILLED = ("killed",)
+# Generate the mutants and map tests to functions (mutmut's first steps of `run`); mutmut is pinned, so its
+# internals are stable. Mapping runs the whole suite once and fails if any test fails: the suite is green unmutated.
 GENERATE = """
 import sys, mutmut.__main__ as m
 m.set_mutant_under_test("mutant_generation")
@@ -73,30 +79,41 @@ def prepare(scratch: Path, paths: list[str], shared: Path) -> None:
     (scratch / "setup.cfg").write_text("\n".join(lines))
 
 
-def widen_test_map(scratch: Path) -> None:
-    """mutmut records a call under the test that made it; a module-scoped fixture or cache plans a stack once per
-    test file, so only the file's first test would be run against a mutant its later tests check. Every test of
-    a file that reaches a function is run for it."""
-    path = scratch / "mutants" / "mutmut-stats.json"
-    stats = json.loads(path.read_text())
+def test_map(scratch: Path) -> tuple[dict, dict]:
+    """Function -> the tests to run against its mutants, fastest files first. mutmut records a call under the test
+    that made it; a module-scoped fixture or cache plans a stack once per test file, so only the file's first test
+    would see a function its later tests check: every test of a file that reaches a function is run for it."""
+    stats = json.loads((scratch / "mutants" / "mutmut-stats.json").read_text())
     by_file: dict = {}
-    for test in stats["duration_by_test"]:
-        by_file.setdefault(test.split("::")[0], set()).add(test.removeprefix("mutants/"))
-    tests_of = stats["tests_by_mangled_function_name"]
-    for function, tests in tests_of.items():
-        tests_of[function] = sorted({t for test in tests for t in by_file.get(test.split("::")[0], {test})})
-    path.write_text(json.dumps(stats, indent=1))
+    for test, seconds in stats["duration_by_test"].items():
+        by_file.setdefault(test.split("::")[0], {})[test.removeprefix("mutants/")] = seconds
+    cost = {f: sum(tests.values()) for f, tests in by_file.items()}
+    out = {}
+    for function, tests in stats["tests_by_mangled_function_name"].items():
+        files = sorted({t.split("::")[0] for t in tests}, key=lambda f: (cost.get(f, 0), f))
+        out[function] = [t for f in files for t in by_file.get(f, {})]
+    return out, cost
 
 
-def statuses(scratch: Path, env: dict) -> dict[str, str]:
-    out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=scratch, env=env,
-                         capture_output=True, text=True).stdout
-    found = {}
-    for line in out.splitlines():
-        name, _, status = line.strip().rpartition(": ")
-        if name:
-            found[name] = status
-    return found
+def run_mutant(scratch: Path, env: dict, name: str, tests: list[str], cap: int) -> str:
+    if not tests:
+        return "survived"                 # no test reaches it: an untested line
+    def limit():
+        resource.setrlimit(resource.RLIMIT_CPU, (cap, cap + 5))
+    run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "--rootdir=.", "-p", "no:cacheprovider",
+                          "-p", "no:randomly", *tests], cwd=scratch / "mutants", preexec_fn=limit,
+                         env={**env, "MUTANT_UNDER_TEST": name.replace("__init__.", "")},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if run.returncode in (-24, -9, 152):
+        return "capped"
+    return {0: "survived", 1: "killed"}.get(run.returncode, "error")
+
+
+def mutant_names(scratch: Path) -> list[str]:
+    names = []
+    for meta in (scratch / "mutants").rglob("*.py.meta"):
+        names += json.loads(meta.read_text())["exit_code_by_key"]
+    return sorted(names)
 
 
 def folder(name: str) -> str:
@@ -131,8 +148,10 @@ def report(found: dict[str, str], sample: list[str], population: dict[str, int])
         killed = sum(counts.get(s, 0) for s in KILLED)
         low, high = wilson(killed, tested)
         p = killed / tested if tested else 0.0
+        upper = (killed + counts.get("capped", 0)) / tested if tested else 0.0
         rows[group] = {"mutants": population[group], "tested": tested, "counts": counts,
-                       "score": round(100 * p, 1), "ci95": [round(100 * low, 1), round(100 * high, 1)]}
+                       "score": round(100 * p, 1), "ci95": [round(100 * low, 1), round(100 * high, 1)],
+                       "upper": round(100 * upper, 1)}
         w = population[group] / total
         est += w * p
         var += w * w * p * (1 - p) / max(tested, 1)
@@ -148,65 +167,78 @@ def main(argv=None) -> int:
     ap.add_argument("--paths", nargs="+", default=list(DEFAULT_PATHS))
     ap.add_argument("--sample", type=int, default=0, help="test this many random mutants per folder (0: all)")
     ap.add_argument("--seed", type=int, default=20, help="the sample's seed (default 20)")
-    ap.add_argument("--jobs", type=int, default=2, help="parallel test processes (default 2)")
+    ap.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2)")
+    ap.add_argument("--cap", type=int, default=120, help="CPU seconds per mutant before it counts as capped")
     ap.add_argument("--scratch", type=Path, default=ROOT / "out" / "mutate")
     ap.add_argument("--budget", type=int, default=3300, help="seconds before the run is stopped (default 55 min)")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared",
                     help="the upstream facts (CRDs, chart values)")
     ap.add_argument("--reuse", action="store_true",
-                    help="keep the scratch copy and its verdicts; re-test the sampled mutants not killed")
+                    help="keep the scratch copy, its test map and verdicts; re-test the sampled mutants not killed")
+    ap.add_argument("--new-tests", action="store_true",
+                    help="with --reuse: copy the checkout's current tests in first (re-measure after adding tests)")
     args = ap.parse_args(argv)
     for p in args.paths:
         if not (ROOT / p).exists():
             ap.error(f"--paths: {p} does not exist")
     reuse = args.reuse and (args.scratch / "mutants" / "mutmut-stats.json").exists()
-    if reuse:   # the code under test is unchanged; bring in the current tests
+    if reuse and args.new_tests:   # the code under test is unchanged; bring in the current tests
         shutil.rmtree(args.scratch / "tests")
         shutil.copytree(ROOT / "tests", args.scratch / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-    else:
+    elif not reuse:
         prepare(args.scratch, args.paths, args.shared)
     env = {k: v for k, v in os.environ.items() if k not in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")}
     env["LLMFLEET_CRDS"] = str(args.shared.resolve() / "crds")
     started = time.monotonic()
-    print("generating mutants and mapping the tests to them (runs the suite once)", flush=True)
+    print("generating mutants and mapping the tests to them (runs the suite once; new tests only with --reuse)",
+          flush=True)
     gen = subprocess.run([sys.executable, "-c", GENERATE, str(args.jobs)], cwd=args.scratch, env=env,
                          capture_output=True, text=True)
     if gen.returncode != 0:
         print(gen.stdout[-3000:], gen.stderr[-3000:], "mutmut could not generate mutants or map the tests",
               sep="\n", file=sys.stderr)
         return 1
-    widen_test_map(args.scratch)
-    before = statuses(args.scratch, env)
-    population = {g: sum(folder(n) == g for n in before) for g in {folder(n) for n in before}}
-    sample = draw(sorted(before), args.sample, args.seed) if args.sample else sorted(before)
-    todo = [n for n in sample if before[n] not in KILLED] if reuse else sample
-    print(f"{len(sample)} mutants sampled ({args.sample or 'all'} per folder, seed {args.seed}) of {len(before)}: "
+    tests_of, _ = test_map(args.scratch)
+    names = mutant_names(args.scratch)
+    population = {g: sum(folder(n) == g for n in names) for g in {folder(n) for n in names}}
+    sample = draw(names, args.sample, args.seed) if args.sample else names
+    verdict_file = args.scratch / "verdicts.json"
+    found = json.loads(verdict_file.read_text()) if reuse and verdict_file.exists() else {}
+    todo = [n for n in sample if found.get(n) not in KILLED]
+    random.Random(args.seed).shuffle(todo)          # a run stopped early has still tested a random subset
+    print(f"{len(sample)} mutants sampled ({args.sample or 'all'} per folder, seed {args.seed}) of {len(names)}: "
           + ", ".join(f"{g} {population[g]}" for g in sorted(population)) + f"; testing {len(todo)}", flush=True)
-    run = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)]
-    code, finished = 0, True
-    if todo:
+    finished = True
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        jobs = {pool.submit(run_mutant, args.scratch, env, n,
+                            tests_of.get(n.replace("__init__.", "").partition("__mutmut_")[0], []), args.cap): n
+                for n in todo}
         try:
-            code = subprocess.run(run + todo, cwd=args.scratch, env=env,
-                                  timeout=max(1, args.budget - (time.monotonic() - started))).returncode
-        except subprocess.TimeoutExpired:
+            left = max(1, args.budget - (time.monotonic() - started))
+            for done in concurrent.futures.as_completed(jobs, timeout=left):
+                found[jobs[done]] = done.result()
+                verdict_file.write_text(json.dumps(found, indent=1, sort_keys=True))
+                print(f"  {found[jobs[done]]}: {jobs[done]}", flush=True)
+        except concurrent.futures.TimeoutError:
             finished = False
-    result = report(statuses(args.scratch, env), sample, population)
-    result.update(seed=args.seed, per_folder=args.sample, paths=args.paths, seconds=round(time.monotonic() - started))
+            for job in jobs:
+                job.cancel()
+    result = report(found, sample, population)
+    result.update(seed=args.seed, per_folder=args.sample, cap=args.cap, paths=args.paths,
+                  seconds=round(time.monotonic() - started))
     (args.scratch / "score.json").write_text(json.dumps(result, indent=1))
-    if finished and code != 0:
-        print(f"mutmut failed (exit {code}) before testing every mutant; see its output above", file=sys.stderr)
     print(f"mutation run over {' '.join(args.paths)}: {'finished' if finished else 'STOPPED at the budget'} in "
           f"{result['seconds']}s")
     for group, row in result["folders"].items():
         counts = ", ".join(f"{k}: {v}" for k, v in row["counts"].items())
         print(f"  {group}: {row['score']}% killed of {row['tested']} tested (95% CI {row['ci95'][0]}-"
-              f"{row['ci95'][1]}%; {row['mutants']} mutants) {counts}")
+              f"{row['ci95'][1]}%; {row['upper']}% if capped ones count as killed; {row['mutants']} mutants) {counts}")
     print(f"  overall (weighted by mutants): {result['overall']['score']}% (95% CI {result['overall']['ci95'][0]}-"
           f"{result['overall']['ci95'][1]}%)")
     for name, status in result["survivors"].items():
         print(f"  {status}: {name}")
     print(f"inspect one: (cd {args.scratch} && {sys.executable} -m mutmut show <name>)")
-    return 0 if finished and code == 0 else 1
+    return 0 if finished else 1
 
 
 if __name__ == "__main__":
