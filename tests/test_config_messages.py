@@ -476,6 +476,37 @@ CASES = {
         'fsGroup, so the non-root server cannot write it: use cache mode per-replica or none, or leave '
         'restrictedPods off',
     ]),
+    # --- platform namespaces, tensor parallel ------------------------------------------------------------------
+    'tensor parallel above the node': ('edge', {'models.0.tensorParallel': 2}, [
+        'llmfleet:models[0].tensorParallel: must be <= the GPUs of one node of an allowed pool (placements are '
+        'single-node): edge-l4 has 1, got 2',
+    ]),
+    'monitoring must stay privileged': ('dev', {
+        'platform.namespaces': [{'name': 'monitoring', 'podSecurity': 'baseline'}],
+    }, [
+        'llmfleet:platform.namespaces[0].podSecurity: monitoring runs node agents that need host access: must stay '
+        'privileged',
+    ]),
+    'default cpu on a program namespace': ('dev', {
+        'platform.namespaces': [{'name': 'llm-serving', 'limits': {'defaultCpu': '1'}}],
+    }, [
+        "llmfleet:platform.namespaces[0].limits.defaultCpu: llm-serving runs this program's pods, which request CPU "
+        'without a CPU limit: LimitRanger would make this their limit and the API server rejects every pod '
+        'requesting more; leave it unset (a default CPU limit is allowed on your own namespaces)',
+    ]),
+    'namespace twice': ('dev', {'platform.namespaces': [{'name': 'team-a'}, {'name': 'team-a'}]}, [
+        "llmfleet:platform.namespaces[1].name: duplicate namespace name 'team-a'",
+    ]),
+    'own serving namespace with a default cpu': ('dev', {
+        'platform.namespaces': [{'name': 'team-a', 'limits': {'defaultCpu': '1'}}],
+        'serving.namespace': 'team-a',
+    }, [
+        'llmfleet:serving.namespace: team-a sets limits.defaultCpu in llmfleet:platform, but model servers request '
+        'CPU without a CPU limit: LimitRanger would make it their limit and the API server rejects every pod '
+        'requesting more; remove that defaultCpu',
+    ]),
+    'own serving namespace': ('dev', {'platform.namespaces': [{'name': 'team-a'}], 'serving.namespace': 'team-a'}, [
+    ]),
 }
 
 
