@@ -14,9 +14,10 @@ each function to the tests that reach it; this runner then runs, per mutant, eve
 (fastest files first, stopping at the first failure) with a CPU cap (`--cap`): a survivor otherwise reruns most of
 the suite. Verdicts: killed (a test failed), survived (all passed, or no test reaches the mutant), capped (the cap
 was hit first: not known), error (pytest could not run). The score counts capped mutants as not killed, so it is a
-lower bound; the upper bound counts them as killed. `--reuse` keeps the scratch copy, its verdicts and the test
-map and re-tests only the sampled mutants not killed; `--new-tests` copies the current tests in first (a killed
-mutant stays killed when tests are only added). mutmut only mutates code inside functions (module-level tables
+lower bound; the upper bound counts them as killed. `--reuse` keeps the scratch copy, its mutants, verdicts and
+test map, and re-tests only the sampled mutants not killed; `--new-tests` copies the checkout's tests in first and
+runs test files the map does not know against every mutant (after adding tests: a killed mutant stays killed when
+tests are only added). mutmut only mutates code inside functions (module-level tables
 such as catalog facts are not mutated).
 """
 import argparse
@@ -182,22 +183,30 @@ def main(argv=None) -> int:
         if not (ROOT / p).exists():
             ap.error(f"--paths: {p} does not exist")
     reuse = args.reuse and (args.scratch / "mutants" / "mutmut-stats.json").exists()
-    if reuse and args.new_tests:   # the code under test is unchanged; bring in the current tests
-        shutil.rmtree(args.scratch / "tests")
-        shutil.copytree(ROOT / "tests", args.scratch / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-    elif not reuse:
+    if not reuse:
         prepare(args.scratch, args.paths, args.shared)
     env = {k: v for k, v in os.environ.items() if k not in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")}
     env["LLMFLEET_CRDS"] = str(args.shared.resolve() / "crds")
     started = time.monotonic()
-    print("generating mutants and mapping the tests to them (runs the suite once; new tests only with --reuse)",
-          flush=True)
-    gen = subprocess.run([sys.executable, "-c", GENERATE, str(args.jobs)], cwd=args.scratch, env=env,
-                         capture_output=True, text=True)
-    if gen.returncode != 0:
-        print(gen.stdout[-3000:], gen.stderr[-3000:], "mutmut could not generate mutants or map the tests",
-              sep="\n", file=sys.stderr)
-        return 1
+    if not reuse:
+        print("generating mutants and mapping the tests to them (runs the suite once)", flush=True)
+        gen = subprocess.run([sys.executable, "-c", GENERATE, str(args.jobs)], cwd=args.scratch, env=env,
+                             capture_output=True, text=True)
+        if gen.returncode != 0:
+            print(gen.stdout[-3000:], gen.stderr[-3000:], "mutmut could not generate mutants or map the tests",
+                  sep="\n", file=sys.stderr)
+            return 1
+    new_files = []
+    if reuse and args.new_tests:
+        # The code under test is unchanged: the checkout's tests replace the copy's, and test files the map does
+        # not know yet run (whole, first) against every mutant: no reachability map for them, so all of them.
+        for dest in (args.scratch / "tests", args.scratch / "mutants" / "tests"):
+            shutil.rmtree(dest)
+            shutil.copytree(ROOT / "tests", dest, ignore=shutil.ignore_patterns("__pycache__"))
+        _, known = test_map(args.scratch)
+        new_files = sorted(f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")
+                           if f"tests/{p.name}" not in known)
+        print("new test files run against every mutant: " + (", ".join(new_files) or "none"), flush=True)
     tests_of, _ = test_map(args.scratch)
     names = mutant_names(args.scratch)
     population = {g: sum(folder(n) == g for n in names) for g in {folder(n) for n in names}}
@@ -211,7 +220,8 @@ def main(argv=None) -> int:
     finished = True
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         jobs = {pool.submit(run_mutant, args.scratch, env, n,
-                            tests_of.get(n.replace("__init__.", "").partition("__mutmut_")[0], []), args.cap): n
+                            new_files + tests_of.get(n.replace("__init__.", "").partition("__mutmut_")[0], []),
+                            args.cap): n
                 for n in todo}
         try:
             left = max(1, args.budget - (time.monotonic() - started))
