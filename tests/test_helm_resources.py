@@ -1,0 +1,45 @@
+"""Every `resources` block in the Helm values this program passes to a chart is a valid Kubernetes
+ResourceRequirements (a claim template's: storage only): only `requests`, `limits` (and `claims`), resource names the
+scheduler knows, quantities the API server parses, and no request above its limit. A chart copies the block into its pods verbatim, so a
+misspelt key is a silently unset request (found by mutation testing: `MEMORY` instead of `memory` planned)."""
+import pytest
+
+from plan.checks import quantity
+from plan.runtime import ROOT
+from tests.harness import run_stack
+
+STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml") if p.name != "Pulumi.yaml")
+RESOURCES = {"cpu", "memory", "ephemeral-storage", "nvidia.com/gpu"}
+VOLUME = {"storage"}                    # a claim template's VolumeResourceRequirements
+ADAPTER_RULES = ".rules."               # prometheus-adapter's rules[].resources maps labels to resources
+
+
+def resource_blocks(value, path=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "resources" and isinstance(v, dict) and v and ADAPTER_RULES not in path:
+                yield f"{path}.{k}", v
+            else:
+                yield from resource_blocks(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from resource_blocks(v, f"{path}[{i}]")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_helm_resource_blocks_are_valid(stack):
+    plan = run_stack(stack)
+    seen = 0
+    for release in plan.of_type("kubernetes:helm.sh/v3:Release"):
+        for where, block in resource_blocks(release.inputs.get("values") or {}, release.name):
+            seen += 1
+            assert set(block) <= {"requests", "limits", "claims"}, where
+            names = VOLUME if ".volumeClaimTemplate." in where else RESOURCES
+            for part in ("requests", "limits"):
+                assert set(block.get(part) or {}) <= names, f"{where}.{part}: {block.get(part)}"
+                for name, q in (block.get(part) or {}).items():
+                    assert quantity.parse(q) > 0, f"{where}.{part}.{name}: {q}"
+            for name, q in (block.get("requests") or {}).items():
+                limit = (block.get("limits") or {}).get(name)
+                assert limit is None or quantity.parse(q) <= quantity.parse(limit), f"{where}: {name} {q} > {limit}"
+    assert seen >= 2, "no resources block in any chart's values: the walk found nothing to check"
