@@ -1,14 +1,25 @@
-"""Every `resources` block in the Helm values this program passes to a chart is a valid Kubernetes
-ResourceRequirements (a claim template's: storage only): only `requests`, `limits` (and `claims`), resource names the
-scheduler knows, quantities the API server parses, and no request above its limit. A chart copies the block into its pods verbatim, so a
-misspelt key is a silently unset request (found by mutation testing: `MEMORY` instead of `memory` planned)."""
+"""Two properties of every shipped stack's rendered output, checked in-process (mutation testing cannot see the
+subprocess plan that `make test` runs first, so a misspelt field in any component needs an in-process test to fail):
+
+- every Kubernetes object passes the strict schema of its kind (the cluster's Kubernetes version, or the pinned
+  CRD), as `python -m plan --all` checks;
+- every `resources` block in the Helm values this program passes to a chart is a valid Kubernetes
+  ResourceRequirements (a claim template's: storage only): only `requests`, `limits` (and `claims`), resource names
+  the scheduler knows, quantities the API server parses, and no request above its limit. A chart copies the block
+  into its pods verbatim, so a misspelt key is a silently unset request (found by mutation testing: `MEMORY`
+  instead of `memory` planned).
+"""
+import functools
+
 import pytest
 
+from plan import validate
 from plan.checks import quantity
 from plan.runtime import ROOT
 from tests.harness import run_stack
 
 STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml") if p.name != "Pulumi.yaml")
+plan_of = functools.lru_cache(maxsize=None)(run_stack)
 RESOURCES = {"cpu", "memory", "ephemeral-storage", "nvidia.com/gpu"}
 VOLUME = {"storage"}                    # a claim template's VolumeResourceRequirements
 ADAPTER_RULES = ".rules."               # prometheus-adapter's rules[].resources maps labels to resources
@@ -28,7 +39,7 @@ def resource_blocks(value, path=""):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_helm_resource_blocks_are_valid(stack):
-    plan = run_stack(stack)
+    plan = plan_of(stack)
     seen = 0
     for release in plan.of_type("kubernetes:helm.sh/v3:Release"):
         for where, block in resource_blocks(release.inputs.get("values") or {}, release.name):
@@ -43,3 +54,11 @@ def test_helm_resource_blocks_are_valid(stack):
                 limit = (block.get("limits") or {}).get(name)
                 assert limit is None or quantity.parse(q) <= quantity.parse(limit), f"{where}: {name} {q} > {limit}"
     assert seen >= 2, "no resources block in any chart's values: the walk found nothing to check"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_object_validates(stack):
+    plan = plan_of(stack)
+    objs = plan.manifests
+    assert len(objs) > 20
+    assert validate.validate_all(objs, plan.spec.cluster.kubernetes_version) == {}
