@@ -3,6 +3,8 @@ subprocess plan that `make test` runs first, so a misspelt field in any componen
 
 - every Kubernetes object passes the strict schema of its kind (the cluster's Kubernetes version, or the pinned
   CRD), as `python -m plan --all` checks;
+- every cluster-check rule that applies to what the stack renders decides something (pass or fail, not only
+  unchecked): a rule that silently stops finding its objects (a misspelt kind) passes nothing and fails nothing;
 - every `resources` block in the Helm values this program passes to a chart is a valid Kubernetes
   ResourceRequirements (a claim template's: storage only): only `requests`, `limits` (and `claims`), resource names
   the scheduler knows, quantities the API server parses, and no request above its limit. A chart copies the block
@@ -13,8 +15,9 @@ import functools
 
 import pytest
 
-from plan import validate
+from plan import checks, manifests, validate
 from plan.checks import quantity
+from plan.checks.context import Context
 from plan.runtime import ROOT
 from tests.harness import run_stack
 
@@ -62,3 +65,30 @@ def test_every_object_validates(stack):
     objs = plan.manifests
     assert len(objs) > 20
     assert validate.validate_all(objs, plan.spec.cluster.kubernetes_version) == {}
+
+
+# Rules each stack exercises (tests/test_checks_stacks.py has the ones every stack does), by what it renders.
+EVERY = {"admission.extended-resources", "admission.limitrange", "admission.pod-security", "admission.quota",
+         "api.poddisruptionbudget", "helm.values", "network.default-deny", "network.model-clients",
+         "network.model-isolated", "network.reachable", "references.gpu-metrics", "references.model-metrics",
+         "references.monitor", "references.pdb", "references.pod", "references.service", "scheduling.gpu-fit",
+         "scheduling.untainted-node", "storage.claims"}
+MANAGED = {"api.deployment", "references.scale-target", "scale-from-zero.template"}
+PROD = MANAGED | {"api.cel", "scheduling.critical-not-on-spot", "scheduling.model-pools"}
+RULES = {
+    "dev": MANAGED | {"api.horizontalpodautoscaler", "scheduling.nvidia-daemonsets"},
+    "prod": PROD | {"api.scaledobject", "api.statefulset", "scheduling.nvidia-daemonsets"},
+    "prod-karpenter": PROD | {"api.scaledobject", "scheduling.nvidia-daemonsets"},
+    "gcp-prod": PROD | {"api.horizontalpodautoscaler", "api.inferenceservice", "references.install-order",
+                        "references.model-readiness", "scale.initial-size", "scheduling.gke-fallback-order"},
+    "azure-prod": PROD | {"api.scaledobject", "scheduling.nvidia-daemonsets"},
+    "edge": {"api.statefulset", "scheduling.nvidia-daemonsets"},
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_rule_that_applies_decides(stack):
+    plan = plan_of(stack)
+    ctx = Context.from_run(plan.result, manifests.objects(plan.resources), plan.spec.cluster.kubernetes_version)
+    decided = {c.name for c in checks.run(ctx) if c.verdict != "unchecked"}
+    assert EVERY | RULES[stack] <= decided
