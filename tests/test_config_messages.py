@@ -60,6 +60,9 @@ L4_TYPES = ("g5.12xlarge, g5.2xlarge, g5.48xlarge, g5.xlarge, g6.12xlarge, g6.48
             "g6e.48xlarge, g6e.xlarge, p4d.24xlarge, p4de.24xlarge, p5.48xlarge, p5.4xlarge, p5e.48xlarge, "
             "p5en.48xlarge")
 MIG = "1g.10gb, 1g.10gb+me, 1g.20gb, 2g.20gb, 3g.40gb, 4g.40gb, 7g.80gb"
+# A custom architecture (no catalog model); hiddenSize, intermediateSize and vocabSize are optional (docs/serving.md).
+ARCH = {"hfId": "org/tiny", "paramsB": 1.0, "layers": 16, "attentionHeads": 16, "kvHeads": 4, "headDim": 64,
+        "context": 8192}
 GCP_POOL_ZONE = "llmfleet:gpuPools[{}].zones[{}]: must be one of the cluster's zones ({}), got '{}'"
 
 CASES = {
@@ -507,6 +510,17 @@ CASES = {
     ]),
     'own serving namespace': ('dev', {'platform.namespaces': [{'name': 'team-a'}], 'serving.namespace': 'team-a'}, [
     ]),
+    # --- custom architectures --------------------------------------------------------------------------------------
+    "architecture without the optional sizes": ("edge", {"models.0.model": DROP, "models.0.architecture": ARCH}, []),
+    "architecture sizes 1": ("edge", {"models.0.model": DROP, "models.0.architecture": {
+        **ARCH, "hiddenSize": 1, "intermediateSize": 1, "vocabSize": 1}}, []),
+    "architecture sizes 0": ("edge", {"models.0.model": DROP, "models.0.architecture": {
+        **ARCH, "hiddenSize": 0, "intermediateSize": 0, "vocabSize": 0}}, [
+        "llmfleet:models[0].architecture.hiddenSize: must be >= 1, got 0",
+        "llmfleet:models[0].architecture.intermediateSize: must be >= 1, got 0",
+        "llmfleet:models[0].architecture.vocabSize: must be >= 1, got 0"]),
+    "architecture and model": ("edge", {"models.0.architecture": ARCH}, [
+        "llmfleet:models[0].architecture: give either model (a catalog name) or architecture, not both"]),
 }
 
 
