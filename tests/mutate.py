@@ -16,8 +16,8 @@ the suite. Verdicts: killed (a test failed), survived (all passed, or no test re
 was hit first: not known), error (pytest could not run). The score counts capped mutants as not killed, so it is a
 lower bound; the upper bound counts them as killed. `--reuse` keeps the scratch copy, its mutants, verdicts and
 test map, and re-tests only the sampled mutants not killed; `--new-tests` copies the checkout's tests in first and
-runs test files the map does not know against every mutant (after adding tests: a killed mutant stays killed when
-tests are only added). mutmut only mutates code inside functions (module-level tables
+runs test files the map does not know against every mutant, minus their tests that fail on the unmutated copy
+(after adding tests: a killed mutant stays killed when tests are only added). mutmut only mutates code inside functions (module-level tables
 such as catalog facts are not mutated).
 """
 import argparse
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATHS = ("spec", "sizing", "components", "plan")
@@ -108,6 +109,21 @@ def run_mutant(scratch: Path, env: dict, name: str, tests: list[str], cap: int) 
     if run.returncode in (-24, -9, 152):
         return "capped"
     return {0: "survived", 1: "killed"}.get(run.returncode, "error")
+
+
+def clean_failures(scratch: Path, env: dict, files: list[str]) -> list[str]:
+    """Node ids of the tests in `files` that fail with no mutant active."""
+    if not files:
+        return []
+    report = scratch / "clean.xml"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "--rootdir=.", "-p", "no:cacheprovider",
+                    f"--junitxml={report}", *files], cwd=scratch / "mutants", env={**env, "MUTANT_UNDER_TEST": ""},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = []
+    for case in ElementTree.parse(report).iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            out.append(case.get("classname").replace(".", "/") + ".py::" + case.get("name"))
+    return out
 
 
 def mutant_names(scratch: Path) -> list[str]:
@@ -207,6 +223,11 @@ def main(argv=None) -> int:
         new_files = sorted(f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")
                            if f"tests/{p.name}" not in known)
         print("new test files run against every mutant: " + (", ".join(new_files) or "none"), flush=True)
+        # A test that fails on the unmutated copy (it needs a fix the copy predates) would "kill" every mutant.
+        failing = clean_failures(args.scratch, env, new_files)
+        new_files += [f"--deselect={t}" for t in failing]
+        for t in failing:
+            print(f"  deselected, fails on the unmutated copy: {t}", flush=True)
     tests_of, _ = test_map(args.scratch)
     names = mutant_names(args.scratch)
     population = {g: sum(folder(n) == g for n in names) for g in {folder(n) for n in names}}
