@@ -17,8 +17,8 @@ was hit first: not known), error (pytest could not run). The score counts capped
 lower bound; the upper bound counts them as killed. `--reuse` keeps the scratch copy, its mutants, verdicts and
 test map, and re-tests only the sampled mutants not killed; `--new-tests` copies the checkout's tests in first and
 runs test files the map does not know against every mutant, minus their tests that fail on the unmutated copy
-(after adding tests: a killed mutant stays killed when tests are only added). mutmut only mutates code inside functions (module-level tables
-such as catalog facts are not mutated).
+(after adding tests: a killed mutant stays killed when tests are only added). mutmut only mutates code inside
+functions (module-level tables such as catalog facts are not mutated).
 """
 import argparse
 import concurrent.futures
