@@ -5,6 +5,8 @@ subprocess plan that `make test` runs first, so a misspelt field in any componen
   CRD), as `python -m plan --all` checks;
 - every cluster-check rule that applies to what the stack renders decides something (pass or fail, not only
   unchecked): a rule that silently stops finding its objects (a misspelt kind) passes nothing and fails nothing;
+- every IAM policy document (role trust, inline and queue policies) is well formed: version 2012-10-17, Allow or
+  Deny, actions as `service:Action` with a lowercase service prefix (a misspelt action is silently never granted);
 - every `resources` block in the Helm values this program passes to a chart is a valid Kubernetes
   ResourceRequirements (a claim template's: storage only): only `requests`, `limits` (and `claims`), resource names
   the scheduler knows, quantities the API server parses, and no request above its limit. A chart copies the block
@@ -12,6 +14,8 @@ subprocess plan that `make test` runs first, so a misspelt field in any componen
   instead of `memory` planned).
 """
 import functools
+import json
+import re
 
 import pytest
 
@@ -92,3 +96,25 @@ def test_every_rule_that_applies_decides(stack):
     ctx = Context.from_run(plan.result, manifests.objects(plan.resources), plan.spec.cluster.kubernetes_version)
     decided = {c.name for c in checks.run(ctx) if c.verdict != "unchecked"}
     assert EVERY | RULES[stack] <= decided
+
+
+ACTION = re.compile(r"[a-z0-9-]+:([A-Za-z0-9]+\*?|\*)")
+
+
+@pytest.mark.parametrize("stack", [s for s in STACKS if s in ("dev", "prod", "prod-karpenter")])
+def test_iam_policy_documents_are_well_formed(stack):
+    seen = 0
+    for r in plan_of(stack).resources:
+        for key in ("policy", "assumeRolePolicy"):
+            doc = r.inputs.get(key)
+            if not (r.type.startswith(("aws:iam/", "aws:sqs/")) and isinstance(doc, str)):
+                continue
+            seen += 1
+            doc = json.loads(doc)
+            assert doc["Version"] == "2012-10-17", r.name
+            for st in doc["Statement"]:
+                assert st["Effect"] in ("Allow", "Deny"), (r.name, st)
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                bad = [a for a in actions if not ACTION.fullmatch(a)]
+                assert not bad, f"{r.name} {st.get('Sid', '')}: {bad}"
+    assert seen >= 5
