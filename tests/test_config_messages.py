@@ -147,6 +147,8 @@ CASES = {
     "gcp zone twice": ("gcp-prod", {"cluster.zones": ["us-central1-a", "us-central1-a"]}, [
         "llmfleet:cluster.zones: lists a zone twice: ['us-central1-a', 'us-central1-a']"] + [
         GCP_POOL_ZONE.format(i, 1, "us-central1-a, us-central1-a", "us-central1-c") for i in range(3)]),
+    "gcp pool zone with no cluster zones": ("gcp-prod", {"cluster.zones": DROP, "gpuPools.0.zones": ["us-east1-b"]}, [
+        "llmfleet:gpuPools[0].zones[0]: must be a zone of us-central1 (us-central1-a, ...), got 'us-east1-b'"]),
     "gcp pool zone outside the cluster's": ("gcp-prod", {"gpuPools.0.zones": ["us-central1-b"]}, [
         GCP_POOL_ZONE.format(0, 0, "us-central1-a, us-central1-c", "us-central1-b")]),
     "gcp zonal cluster elsewhere": ("gcp-prod", {"cluster.gcp.zone": "us-east1-b"}, [

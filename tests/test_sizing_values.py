@@ -56,6 +56,11 @@ def test_quantization_groups_are_checked_only_on_an_otherwise_valid_size():
     assert tp_problems(ODD, 1, group_size=384) == [
         "intermediate size 1000 / 1 is not a whole number of 384-wide quantization groups"]
     assert tp_problems(ODD, 2, group_size=128) == tp_problems(ODD, 2)
+    # heads x head dim = 384: a whole number of 128-wide groups, not of 256-wide ones.
+    even = ModelArch("even", "x/even", 1.0, 2, 6, 3, 64, 4096, "bf16", 384, 1024, 1024)
+    assert tp_problems(even, 1, group_size=128) == []
+    assert tp_problems(even, 1, group_size=256) == [
+        "attention output 384 / 1 is not a whole number of 256-wide quantization groups"]
     assert tp_sizes(ODD, 6) == [1] and tp_sizes(L8, 8) == [1, 2, 4, 8] and tp_sizes(L8, 3) == [1, 2]
 
 
