@@ -90,6 +90,13 @@ CASES = {
     "vpc /20": ("dev", {"cluster.aws.vpcCidr": "10.0.0.0/20"}, []),
     "aws tag prefix": ("dev", {"cluster.aws.tags": {"AWS:x": "1", "team": "a"}}, [
         "llmfleet:cluster.aws.tags.AWS:x: keys starting with 'aws:' are reserved by AWS"]),
+    "admin role arns": ("dev", {"cluster.aws.adminRoleArns": [
+        "arn:aws:iam::123456789012:role/admins", "arn:aws:iam::1:user/x", 3]}, [
+        "llmfleet:cluster.aws.adminRoleArns[1]: must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got "
+        "'arn:aws:iam::1:user/x'",
+        "llmfleet:cluster.aws.adminRoleArns[2]: must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got 3"]),
+    "azure start date off azure": ("prod", {"budget.azureStartDate": "2026-01-01"}, [
+        "llmfleet:budget.azureStartDate: only applies when cloud is azure"]),
     "one distinct zone": ("dev", {"cluster.zones": ["us-east-1a", "us-east-1a"]}, [
         "llmfleet:cluster.zones: must list at least 2 distinct zones (EKS needs subnets in two), got ['us-east-1a', "
         "'us-east-1a']"]),
