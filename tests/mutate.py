@@ -81,7 +81,7 @@ def prepare(scratch: Path, paths: list[str], shared: Path) -> None:
     (scratch / "setup.cfg").write_text("\n".join(lines))
 
 
-def test_map(scratch: Path) -> tuple[dict, dict]:
+def reach_map(scratch: Path) -> tuple[dict, dict]:
     """Function -> the tests to run against its mutants, fastest files first. mutmut records a call under the test
     that made it; a module-scoped fixture or cache plans a stack once per test file, so only the file's first test
     would see a function its later tests check: every test of a file that reaches a function is run for it."""
@@ -219,7 +219,7 @@ def main(argv=None) -> int:
         for dest in (args.scratch / "tests", args.scratch / "mutants" / "tests"):
             shutil.rmtree(dest)
             shutil.copytree(ROOT / "tests", dest, ignore=shutil.ignore_patterns("__pycache__"))
-        _, known = test_map(args.scratch)
+        _, known = reach_map(args.scratch)
         new_files = sorted(f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")
                            if f"tests/{p.name}" not in known)
         print("new test files run against every mutant: " + (", ".join(new_files) or "none"), flush=True)
@@ -228,7 +228,7 @@ def main(argv=None) -> int:
         new_files += [f"--deselect={t}" for t in failing]
         for t in failing:
             print(f"  deselected, fails on the unmutated copy: {t}", flush=True)
-    tests_of, _ = test_map(args.scratch)
+    tests_of, _ = reach_map(args.scratch)
     names = mutant_names(args.scratch)
     population = {g: sum(folder(n) == g for n in names) for g in {folder(n) for n in names}}
     sample = draw(names, args.sample, args.seed) if args.sample else names
