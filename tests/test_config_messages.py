@@ -432,6 +432,8 @@ CASES = {
     'acme without email': ('prod', {'gateway.tls': {'issuer': 'acme'}}, [
         "llmfleet:gateway.tls.email: is required with issuer acme: the ACME account's contact address",
     ]),
+    "acme email not a string": ("prod", {"gateway.tls": {"issuer": "acme", "email": 3}}, [
+        "llmfleet:gateway.tls.email: must be a string, got 3 (quote it in YAML to keep it a string)"]),
     'acme bad email': ('prod', {'gateway.tls': {'issuer': 'acme', 'email': 'x'}}, [
         "llmfleet:gateway.tls.email: must be an email address, got 'x'",
     ]),
