@@ -185,9 +185,9 @@ def _read_arch(o: Obj, name: str) -> ModelArch:
         head_dim=o.int("headDim", limit=L.ARCH_HEAD_DIM), context=o.int("context", limit=L.ARCH_CONTEXT),
         dtype=o.str("dtype", "bf16", choices=DTYPE_BYTES),
         # Optional: when given, vLLM's tensor-parallel rules on them are checked and quantized weights keep the
-        # embeddings at 16 bits.
-        hidden=o.int("hiddenSize", 0, min=1), intermediate=o.int("intermediateSize", 0, min=1),
-        vocab=o.int("vocabSize", 0, min=1), tied_embeddings=o.bool("tiedEmbeddings", False))
+        # embeddings at 16 bits. Unset is 0 ("unknown"), read as None so the range check applies to given values only.
+        hidden=o.int("hiddenSize", None, min=1) or 0, intermediate=o.int("intermediateSize", None, min=1) or 0,
+        vocab=o.int("vocabSize", None, min=1) or 0, tied_embeddings=o.bool("tiedEmbeddings", False))
 
 
 def place_models(models: Sequence[ModelSpec], pools: Sequence[PoolSpec], prices: dict[str, Price],

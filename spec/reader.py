@@ -280,7 +280,8 @@ class Obj:
             self.bad.add(key)
         return child
 
-    def list(self, key: str, default: Any = (), *, min_items: int = 0) -> list[tuple[str, Any]]:
+    # Quoted like objs' below: mutation testing redefines this method after its name `list` is bound in the class.
+    def list(self, key: str, default: Any = (), *, min_items: int = 0) -> "List[tuple[str, Any]]":
         """Items with their paths, e.g. ('llmfleet:gpuPools[1]', {...})."""
         present, value = self._take(key, default)
         if not present:
