@@ -47,7 +47,6 @@ KEYS = [
     ("dev", "cluster.aws.systemNodes.instanceType", "m7i.xlarge", "m7i.2xlarge"),
     ("dev", "cluster.aws.systemNodes.diskSizeGb", 100, 200),
     ("gcp-prod", "cluster.gcp.releaseChannel", "REGULAR", "STABLE"),
-    ("gcp-prod", "cluster.gcp.privateNodes", True, False),
     ("gcp-prod", "cluster.gcp.systemDiskSizeGb", 100, 200),
     ("gcp-prod", "cluster.gcp.computeClass", True, False),
     ("gcp-prod", "cluster.gcp.privateEndpoint", False, True),
@@ -81,6 +80,15 @@ def test_key_is_read_and_defaults_as_documented(stack, path, default, other):
     absent = spec(stack, {path: DROP})
     assert spec(stack, {path: default}) == absent
     assert spec(stack, {path: other}) != absent
+
+
+def test_private_nodes_default_on_and_may_be_turned_off_outside_production():
+    # In a production environment `false` is refused (no external node IPs); elsewhere it is a choice.
+    staging = {"environment": "staging"}
+    absent = spec("gcp-prod", {**staging, "cluster.gcp.privateNodes": DROP})
+    assert absent.cluster.settings.private_nodes is True
+    assert spec("gcp-prod", {**staging, "cluster.gcp.privateNodes": True}) == absent
+    assert spec("gcp-prod", {**staging, "cluster.gcp.privateNodes": False}) != absent
 
 
 def test_namespace_limits_default_field_by_field():

@@ -19,13 +19,14 @@ import re
 
 import pytest
 
-from plan import checks, manifests, validate
+from plan import checks, federation, manifests, validate
 from plan.checks import quantity
 from plan.checks.context import Context
 from plan.runtime import ROOT
 from tests.harness import run_stack
 
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml") if p.name != "Pulumi.yaml")
+# The cloud stacks: a federation stack renders objects on its hubs only (tests/test_stack_reference.py checks those).
+STACKS = federation.cloud_stacks(ROOT)
 plan_of = functools.lru_cache(maxsize=None)(run_stack)
 RESOURCES = {"cpu", "memory", "ephemeral-storage", "nvidia.com/gpu"}
 VOLUME = {"storage"}                    # a claim template's VolumeResourceRequirements
