@@ -160,3 +160,18 @@ def test_a_template_with_fewer_time_sliced_gpus_than_a_node_over_provisions():
     tag = asg_tag(group, "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu", "32")
     c = ctx([gpu_pod()], resources=[group, tag], descriptors=[d])
     assert not failed(scale_from_zero.check(c), "scale-from-zero.template")
+
+
+def test_an_aks_pool_without_autoscaling_bounds_takes_its_fixed_count():
+    """A fixed-size agent pool (no minCount/maxCount, only `count`, like AKS's system pool) is a template of exactly
+    that many nodes: the scheduling rules must not see an empty (0-node) group."""
+    from plan.checks import nodes
+    from plan.checks.context import Context
+    from plan.runtime import Recorded
+    pool = Recorded("azure-native:containerservice:AgentPool", "system", "urn:system", "", True,
+                    {"agentPoolName": "system", "vmSize": "Standard_D4s_v5", "count": 3, "mode": "System"})
+    scaled = Recorded("azure-native:containerservice:AgentPool", "gpu", "urn:gpu", "", True,
+                      {"agentPoolName": "gpu", "vmSize": "Standard_D4s_v5", "count": 1, "minCount": 0, "maxCount": 4})
+    by_group = {t.group: t for t in nodes.node_templates(Context("azure", "1.34", [], [pool, scaled]))}
+    assert (by_group["system"].min_nodes, by_group["system"].max_nodes) == (3, 3)
+    assert (by_group["gpu"].min_nodes, by_group["gpu"].max_nodes) == (0, 4)
