@@ -169,3 +169,20 @@ def test_dev_metrics_server_needs_its_kubelet_path():
     found = network.check(Context.from_run(p.result, objs, p.spec.cluster.kubernetes_version))
     assert any("metrics-server scrapes every kubelet: TCP 10250 blocked" in m
                for m in failed(found, "network.reachable", "helm release llm-system/vpa"))
+
+
+def test_a_chart_exporter_is_scraped_by_its_selector_and_known_port():
+    """A ServiceMonitor whose Service a chart renders (not in the plan): the path goes to pods carrying the monitor's
+    selector labels, on the port the chart's named port stands for; no selector, no pods to admit."""
+    from plan.checks import network
+    from plan.checks.context import Context
+    mon = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+           "metadata": {"name": "dcgm", "namespace": "gpu-operator"},
+           "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "dcgm-exporter"}},
+                    "endpoints": [{"port": "metrics"}]}}
+    paths = [p for p in network.needed_paths(Context("aws", "1.34", [mon])) if p[0].endswith("dcgm")]
+    assert len(paths) == 1
+    _, src, dst, port, proto, _ = paths[0]
+    assert (dst.namespace, dst.labels, port, proto) == ("gpu-operator", {"app.kubernetes.io/name": "dcgm-exporter"},
+                                                        9400, "TCP")
+    assert src.what == "Prometheus"
