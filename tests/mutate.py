@@ -82,18 +82,19 @@ def prepare(scratch: Path, paths: list[str], shared: Path) -> None:
 
 
 def reach_map(scratch: Path) -> tuple[dict, dict]:
-    """Function -> the tests to run against its mutants, fastest files first. mutmut records a call under the test
+    """Function -> the test files to run against its mutants, fastest first. mutmut records a call under the test
     that made it; a module-scoped fixture or cache plans a stack once per test file, so only the file's first test
-    would see a function its later tests check: every test of a file that reaches a function is run for it."""
+    would see a function its later tests check: the whole file of every test that reaches a function is run for it
+    (whole files, not node ids, so tests added to a mapped file since the mapping run too, with --new-tests)."""
     stats = json.loads((scratch / "mutants" / "mutmut-stats.json").read_text())
-    by_file: dict = {}
+    cost: dict = {}
     for test, seconds in stats["duration_by_test"].items():
-        by_file.setdefault(test.split("::")[0], {})[test.removeprefix("mutants/")] = seconds
-    cost = {f: sum(tests.values()) for f, tests in by_file.items()}
+        f = test.removeprefix("mutants/").split("::")[0]
+        cost[f] = cost.get(f, 0) + seconds
     out = {}
     for function, tests in stats["tests_by_mangled_function_name"].items():
-        files = sorted({t.split("::")[0] for t in tests}, key=lambda f: (cost.get(f, 0), f))
-        out[function] = [t for f in files for t in by_file.get(f, {})]
+        files = {t.removeprefix("mutants/").split("::")[0] for t in tests}
+        out[function] = sorted(files, key=lambda f: (cost.get(f, 0), f))
     return out, cost
 
 
@@ -223,8 +224,9 @@ def main(argv=None) -> int:
         new_files = sorted(f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")
                            if f"tests/{p.name}" not in known)
         print("new test files run against every mutant: " + (", ".join(new_files) or "none"), flush=True)
-        # A test that fails on the unmutated copy (it needs a fix the copy predates) would "kill" every mutant.
-        failing = clean_failures(args.scratch, env, new_files)
+        # A test that fails on the unmutated copy (it needs a fix the copy predates) would "kill" every mutant:
+        # every file runs once unmutated (new tests may sit in mapped files too) and its failures are deselected.
+        failing = clean_failures(args.scratch, env, sorted({*new_files, *known}))
         new_files += [f"--deselect={t}" for t in failing]
         for t in failing:
             print(f"  deselected, fails on the unmutated copy: {t}", flush=True)
