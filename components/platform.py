@@ -24,7 +24,8 @@ def namespace_metadata(name: str, level: str, kubernetes_version: str, why: str 
     labels = {**MANAGED_BY}
     for mode in ("enforce", "audit", "warn"):
         labels[f"pod-security.kubernetes.io/{mode}"] = level
-        labels[f"pod-security.kubernetes.io/{mode}-version"] = f"v{kubernetes_version}"
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = (
+            "latest" if kubernetes_version == "latest" else f"v{kubernetes_version}")
     return k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels, annotations={"llmfleet.io/why": why} if why else None)
 
 

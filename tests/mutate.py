@@ -43,7 +43,10 @@ GENERATE = """
 import sys, mutmut.__main__ as m
 m.set_mutant_under_test("mutant_generation")
 m.makedirs(m.Path("mutants"), exist_ok=True)
-m.copy_src_dir(); m.copy_also_copy_files(); m.setup_source_paths(); m.store_lines_covered_by_tests()
+m.copy_src_dir(); m.copy_also_copy_files()
+if m.Path(".venv-scan").exists() and not m.Path("mutants/.venv-scan").exists():
+    m.Path("mutants/.venv-scan").symlink_to(m.Path(".venv-scan").resolve())
+m.setup_source_paths(); m.store_lines_covered_by_tests()
 m.create_mutants(int(sys.argv[1]))
 m.collect_or_load_stats(m.get_mutant_runner(int(sys.argv[1])), apply_config_invalidation=True)
 """
@@ -65,6 +68,9 @@ def prepare(scratch: Path, paths: list[str], shared: Path) -> None:
     scratch.mkdir(parents=True)
     # Tests find the upstream facts at <checkout>/../shared; mutmut runs them from <scratch>/mutants/.
     (scratch / "shared").symlink_to(shared.resolve())
+    # `make test`'s scanner venv (untracked, built by `make scan-venv`): tests/test_cli.py runs the real checkov.
+    if (ROOT / ".venv-scan").is_dir():
+        (scratch / ".venv-scan").symlink_to(ROOT / ".venv-scan")
     tracked = _tracked_files()
     for rel in tracked:
         dest = scratch / rel

@@ -81,6 +81,11 @@ def test_the_federation_plans_from_the_cloud_stacks_outputs(tmp_path, real_outpu
         passive = yaml.safe_load((folder / "BackendTrafficPolicy-fed-llama-70b.yaml").read_text())[
             "spec"]["healthCheck"]["passive"]
         assert passive["splitExternalLocalOriginErrors"] is True      # else the local-origin counter is ignored
+        # The hub namespace has no pods; `restricted` keeps anything later placed there from running privileged.
+        ns = yaml.safe_load((fed / "manifests" / hub / "_cluster" / "Namespace-llm-federation.yaml").read_text())
+        assert {k: v for k, v in ns["metadata"]["labels"].items() if k.startswith("pod-security")} == {
+            f"pod-security.kubernetes.io/{m}{s}": v for m in ("enforce", "audit", "warn")
+            for s, v in (("", "restricted"), ("-version", "latest"))}
     # Each hub's provider is named by its cloud stack's cluster identifier, so a kubeconfig change (endpoint, CA)
     # updates the provider instead of replacing it together with every hub object.
     steps = json.loads((fed / "preview.json").read_text())["steps"]

@@ -24,7 +24,7 @@ from pulumi import ResourceOptions
 
 # The GatewayClass the hub's Envoy Gateway serves: the cloud stack's gateway component creates it.
 from components.gateway.objects import BODY_LIMIT, GATEWAY_CLASS, STREAM_IDLE_TIMEOUT
-from components.platform import MANAGED_BY
+from components.platform import MANAGED_BY, namespace_metadata
 from spec.federation import FEDERATION_GATEWAY, FEDERATION_NAMESPACE, FederationSpec
 
 AIG = "aigateway.envoyproxy.io/v1beta1"
@@ -108,7 +108,9 @@ class FederationHub(pulumi.ComponentResource):
         ns = FEDERATION_NAMESPACE
         child = ResourceOptions(parent=self)
         meta = lambda n, **extra: {"name": n, "namespace": ns, "labels": MANAGED_BY, **extra}  # noqa: E731
-        namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": ns, "labels": MANAGED_BY},
+        # No pods run here (the hub's Envoy runs in Envoy Gateway's namespace), so `restricted` at `latest` costs
+        # nothing and keeps anything later placed here from running privileged.
+        namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata=namespace_metadata(ns, "restricted", "latest"),
                                           opts=child)
         in_ns = ResourceOptions(parent=self, depends_on=[namespace])
         names = [spec.hostname, spec.direct_hostname(hub)]
