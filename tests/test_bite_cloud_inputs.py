@@ -1,0 +1,116 @@
+"""Every cloud resource the shipped stacks render (AWS, GCP, Azure, random) passes only inputs its provider knows.
+
+The cloud components hand most nested inputs to the provider SDKs as plain dicts with snake_case keys
+(`{"os_type": "Linux", ...}`). The SDK translates the keys it knows to the provider's camelCase names and passes
+any other key through unchanged, and the provider then ignores or rejects it at `pulumi up`, never in the offline
+plan: a misspelt key is a silently unset field (an autoscaler profile without its expander, a node pool without
+its taints). Kubernetes objects and Helm values have their own strict checks (tests/test_stacks_rendered.py,
+plan/checks/helm_values.py); nothing checked these. The schema comes from the pinned SDK's input types
+(`@pulumi.input_type` classes: each property's Pulumi name and its type annotation), so it is the provider version
+requirements.txt pins.
+
+Where the SDK types a string as one of its enums (azure-native's `Union[str, OSType]`), the value must be one of
+the enum's values: ARM accepts other strings for "expandable" enums and fails or ignores them at deployment.
+"""
+import enum
+import functools
+import importlib
+import re
+import sys
+
+import pytest
+
+from plan import federation
+from plan.runtime import ROOT
+from tests.harness import run_stack
+
+STACKS = federation.cloud_stacks(ROOT)
+PACKAGES = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure-native": "pulumi_azure_native", "random": "pulumi_random"}
+REF = re.compile(r"ForwardRef\('(\w+)'\)")
+
+
+@functools.lru_cache(maxsize=None)
+def plan_of(stack):
+    return run_stack(stack)
+
+
+def module_and_args(token: str):
+    """`aws:eks/cluster:Cluster` -> (pulumi_aws.eks, ClusterArgs); `azure-native:containerservice:X` ->
+    (pulumi_azure_native.containerservice, XArgs); `random:index/randomPassword:RandomPassword` -> (pulumi_random, ..).
+    The SDK names the class `XInitArgs` where a nested input type is called `XArgs` too (azure-native's
+    network.VirtualNetwork and Subnet)."""
+    provider, mod, cls = token.split(":")
+    mod = mod.split("/")[0]
+    package = importlib.import_module(PACKAGES[provider] if mod == "index" else f"{PACKAGES[provider]}.{mod}")
+    resource = getattr(package, cls)
+    own = sys.modules[resource.__module__]
+    return package, getattr(own, f"{cls}InitArgs", None) or getattr(own, f"{cls}Args")
+
+
+@functools.lru_cache(maxsize=None)
+def properties(cls: type) -> dict:
+    """Pulumi name -> type annotation (as text) of an input type's properties."""
+    out = {}
+    for klass in cls.__mro__:
+        for attr, value in vars(klass).items():
+            if isinstance(value, property) and hasattr(value.fget, "_pulumi_name"):
+                out.setdefault(value.fget._pulumi_name, str(value.fget.__annotations__.get("return", "")))
+    return out
+
+
+def problems(value, annotation: str, module, where: str):
+    """Unknown keys and out-of-enum strings in `value`, typed by `annotation` (text of a property's type)."""
+    refs = [module.__dict__.get(r) for r in REF.findall(annotation) if r != "Output[T]"]
+    nested = next((r for r in refs if isinstance(r, type) and not issubclass(r, enum.Enum)), None)
+    enums = [r for r in refs if isinstance(r, type) and issubclass(r, enum.Enum)]
+    is_map = annotation.lstrip("typing.Union[").startswith(("typing.Mapping[str", "Mapping[str"))
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from problems(item, annotation, module, f"{where}[{i}]")
+    elif isinstance(value, dict) and is_map:
+        for k, v in value.items():
+            if nested is not None:
+                yield from walk(v, nested, module, f"{where}[{k!r}]")
+    elif isinstance(value, dict) and nested is not None:
+        yield from walk(value, nested, module, where)
+    elif isinstance(value, str) and enums and value != "[secret]":
+        allowed = {e.value for en in enums for e in en}
+        if value not in allowed:
+            yield f"{where}: {value!r} is not one of {sorted(allowed)}"
+
+
+def walk(value: dict, cls: type, module, where: str):
+    props = properties(cls)
+    for key, v in value.items():
+        if key not in props:
+            yield f"{where}.{key}: not an input of {cls.__name__}"
+        else:
+            yield from problems(v, props[key], module, f"{where}.{key}")
+
+
+def cloud_resources(plan):
+    return [r for r in plan.resources if r.custom and r.type.split(":")[0] in PACKAGES]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_cloud_resource_input_is_known_to_its_provider(stack):
+    seen, bad = 0, []
+    for r in cloud_resources(plan_of(stack)):
+        module, args = module_and_args(r.type)
+        seen += 1
+        bad += list(walk(r.inputs, args, module, f"{r.type} {r.name}"))
+    assert bad == []
+    # edge runs on an existing cluster (no cloud resource but the random ones); the cloud stacks make dozens.
+    assert seen >= (1 if stack == "edge" else 10)
+
+
+def test_the_walk_finds_a_misspelt_key_and_an_unknown_enum_value():
+    """The check bites: a nested key the SDK does not know and a string outside its enum are both reported."""
+    plan = plan_of("azure-prod")
+    aks = plan.one("azure-native:containerservice:ManagedCluster")
+    module, args = module_and_args(aks.type)
+    inputs = {**aks.inputs, "autoScalerProfile": {**aks.inputs["autoScalerProfile"], "scan_intervall": "10s"},
+              "agentPoolProfiles": [{**aks.inputs["agentPoolProfiles"][0], "osType": "Linuxx"}]}
+    found = list(walk(inputs, args, module, "aks"))
+    assert found == ["aks.autoScalerProfile.scan_intervall: not an input of ManagedClusterPropertiesAutoScalerProfileArgs",
+                     "aks.agentPoolProfiles[0].osType: 'Linuxx' is not one of ['Linux', 'Windows']"], found
