@@ -19,6 +19,7 @@ import pytest
 from catalog.serving_metrics import VLLM_METRICS, series
 from components.nvidia.values import DCGM_FIELDS
 from plan.federation import cloud_stacks
+from spec.platform import SERVING_NAMESPACE
 from plan.runtime import ROOT
 from tests.harness import run_stack
 from tests.test_promql import expressions, grafana_query, selectors
@@ -161,3 +162,68 @@ def test_the_layout_check_bites():
     assert tiles([a, {"id": 2, "gridPos": {"x": 13, "y": 0, "w": 12, "h": 8}}])        # off the grid, and a hole
     assert tiles([a, {"id": 2, "gridPos": {"x": 11, "y": 0, "w": 12, "h": 8}}])        # overlap
     assert tiles([a, b, {"id": 3, "gridPos": {"x": 0, "y": 9, "w": 24, "h": 8}}])      # gap above
+
+
+# Every alert the program renders: (`for`, severity, label keys, annotation keys). The durations are the documented
+# figures: docs/observability.md's runbook (KV cache full for 10 minutes, GPU pods Pending for 15 minutes, restarts
+# and OOM kills alert at once: the expression already looks back 30 minutes), the SRE workbook's burn-rate pairs
+# (page after 2m of a 1h/5m burn, ticket after 15m of a 6h/30m one), components/observability/rules.py (an XID
+# error is an event: at once; temperature and memory for 10 minutes) and spec/nvidia.py's defaults (GPUs missing
+# and idle-while-pending: 15 minutes); the cost alert waits 5 minutes on top of its idle window.
+SERVING_LABELS = {"severity", "model", "stack", "engine", "namespace"}
+BURN_LABELS = SERVING_LABELS | {"slo", "long_window"}
+RUNBOOK = {"summary", "description", "runbook"}
+ALERTS = {
+    "GPUXidError": ("0m", "critical", {"severity"}, {"summary", "description"}),
+    "GPUMemoryNearFull": ("10m", "warning", {"severity"}, {"summary", "description"}),
+    "GPUTemperatureHigh": ("10m", "warning", {"severity"}, {"summary"}),
+    "GPUsIdleWhileGPUPodsPending": ("15m", "warning", {"severity"}, {"summary", "description"}),
+    "GPUsMissingFromAllocatable": ("15m", "critical", {"severity", "pool"}, {"summary", "description"}),
+    "ModelGPUsIdle": ("5m", "warning", {"severity", "model"}, {"summary", "description"}),
+    "ModelQueueGrowingAtMaxReplicas": ("10m", "warning", SERVING_LABELS, RUNBOOK),
+    "ModelKVCacheNearFull": ("10m", "warning", SERVING_LABELS, RUNBOOK),
+    "ModelGPUPodsPending": ("15m", "critical", SERVING_LABELS, RUNBOOK),
+    "ModelPodRestarting": ("0m", "warning", SERVING_LABELS, RUNBOOK),
+    "ModelPodOOMKilled": ("0m", "critical", SERVING_LABELS, RUNBOOK),
+    "ModelLoadAboveStartupBudget": ("0m", "warning", SERVING_LABELS, RUNBOOK),
+}
+BURNS = {"ModelLatencySLOBurn": "latency", "ModelTTFTSLOBurn": "ttft", "ModelErrorBudgetBurn": "availability"}
+BURN_FOR = {("1h", "critical"): "2m", ("6h", "warning"): "15m"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_alert_waits_routes_and_labels_as_documented(stack):
+    plan = plan_of(stack)
+    engines = {m.name: m.engine for m in plan.spec.models}
+    pools = {p.name for p in plan.spec.pools}
+    seen = set()
+    for m in plan.manifests:
+        if m["kind"] != "PrometheusRule":
+            continue
+        for g in m["spec"]["groups"]:
+            for r in g["rules"]:
+                if "record" in r:
+                    assert set(r["labels"]) == {"model", "stack"} and r["labels"]["stack"] == stack, r["record"]
+                    assert r["labels"]["model"] in engines, r["record"]
+                    continue
+                name, labels = r["alert"], r["labels"]
+                seen.add(name)
+                if name in BURNS:
+                    assert set(labels) == BURN_LABELS and set(r["annotations"]) == RUNBOOK, name
+                    assert labels["slo"] == BURNS[name], name
+                    assert r["for"] == BURN_FOR[(labels["long_window"], labels["severity"])], name
+                    assert f"ratio_rate{labels['long_window']}" in r["expr"], name
+                else:
+                    for_, severity, keys, notes = ALERTS[name]
+                    assert (r["for"], labels["severity"], set(labels), set(r["annotations"])) == (
+                        for_, severity, keys, notes), name
+                if "model" in labels:
+                    assert labels["model"] in engines, name
+                if "engine" in labels:
+                    assert labels["engine"] == engines[labels["model"]] and labels["stack"] == stack, name
+                    assert labels["namespace"] == SERVING_NAMESPACE, name
+                if "pool" in labels:
+                    assert labels["pool"] in pools, name
+                assert all(v for v in r["annotations"].values()), name
+    # Every stack has the GPU health rules and the model saturation rules.
+    assert {"GPUXidError", "GPUsMissingFromAllocatable", "ModelKVCacheNearFull", "ModelPodOOMKilled"} <= seen, seen
