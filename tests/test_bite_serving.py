@@ -1,0 +1,95 @@
+"""Serving decisions the schemas accept in any form, as the shipped stacks render them (components/serving/):
+Ray Serve's application config (a YAML string no CRD looks into), the Ray head's ports and size, and the
+autoscalers' polling, scale-up and VPA policies. tests/test_serving.py covers placement, sizing and wiring."""
+import pytest
+import yaml
+
+from components.serving.autoscaling import KEDA_FALLBACK_FAILURES, KEDA_POLLING_SECONDS
+from tests.harness import run_stack
+
+
+@pytest.fixture(scope="module")
+def azure():
+    return run_stack("azure-prod")          # a Ray Serve model (llama-70b) and a KEDA-scaled vLLM model
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return run_stack("dev")                 # an HPA through prometheus-adapter and VPAs
+
+
+def test_ray_serve_application_serves_the_model_under_its_name(azure):
+    model = next(m for m in azure.spec.models if m.name == "llama-70b")
+    rs = azure.manifest("RayService", "llama-70b", "llm-serving")
+    (app,) = yaml.safe_load(rs["spec"]["serveConfigV2"])["applications"]
+    # The OpenAI app at the root of the serve port, under the model's name (Ray Serve LLM's build_openai_app):
+    # clients and the gateway ask for `model: llama-70b`, the weights come from the Hugging Face repo.
+    assert (app["name"], app["import_path"], app["route_prefix"]) == (
+        "llama-70b", "ray.serve.llm:build_openai_app", "/")
+    (llm,) = app["args"]["llm_configs"]
+    assert llm["model_loading_config"] == {"model_id": "llama-70b", "model_source": model.hf_repo}
+    # Engine metrics (ray_vllm_*) feed the dashboards and SLO rules; earlier ray.llm releases defaulted to off.
+    assert llm["log_engine_metrics"] is True
+    # A replica is sized for `concurrency` sequences (the KV cache plan); Serve may queue as many again on it
+    # before it routes elsewhere, and scales on the sized number.
+    assert llm["deployment_config"] == {
+        "autoscaling_config": {"min_replicas": model.replicas.min, "max_replicas": model.replicas.max,
+                               "target_ongoing_requests": model.concurrency},
+        "max_ongoing_requests": 2 * model.concurrency}
+    assert model.concurrency == 32
+
+
+def test_ray_head_runs_no_work_and_exposes_ray_ports(azure):
+    cluster = azure.manifest("RayService", "llama-70b", "llm-serving")["spec"]["rayClusterConfig"]
+    # llama-70b scales 1..2 replicas: Ray's in-tree autoscaler adds worker pods for Serve.
+    assert cluster["enableInTreeAutoscaling"] is True
+    head = cluster["headGroupSpec"]["template"]["spec"]
+    (ctr,) = head["containers"]
+    # Ray's fixed ports: GCS 6379, dashboard 8265, client 10001; Serve's HTTP proxy 8000; metrics 8080 (KubeRay).
+    assert ctr["ports"] == [{"containerPort": 6379, "name": "gcs"}, {"containerPort": 8265, "name": "dashboard"},
+                            {"containerPort": 10001, "name": "client"}, {"containerPort": 8000, "name": "serve"},
+                            {"containerPort": 8080, "name": "metrics"}]
+    assert ctr["name"] == "ray-head"
+    # The head schedules no work (num-cpus 0) but runs GCS and the Serve controller: 2 CPU, 8Gi, memory capped.
+    assert ctr["resources"] == {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"memory": "8Gi"}}
+    # Autoscaled: the head's autoscaler sidecar calls the API with the ServiceAccount token KubeRay mounts.
+    assert "automountServiceAccountToken" not in head
+    (worker,) = cluster["workerGroupSpecs"]
+    assert worker["groupName"] == "gpu" and worker["rayStartParams"] == {}
+    assert worker["template"]["spec"]["automountServiceAccountToken"] is False
+    assert worker["template"]["spec"]["containers"][0]["name"] == "ray-worker"
+    pm = azure.manifest("PodMonitor", "llama-70b", "llm-serving")
+    assert pm["spec"]["namespaceSelector"] == {"matchNames": ["llm-serving"]}
+    assert pm["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "llama-70b",
+                                                     "llmfleet.io/engine": "rayserve"}
+
+
+def test_keda_polls_every_15s_and_holds_size_when_metrics_fail(azure):
+    so = azure.manifest("ScaledObject", "llama-8b-scaler", "llm-serving")["spec"]
+    # KEDA's default polling interval is 30s; a queue builds faster than that under a burst.
+    assert so["pollingInterval"] == KEDA_POLLING_SECONDS == 15
+    assert so["fallback"]["failureThreshold"] == KEDA_FALLBACK_FAILURES == 3
+    assert so["advanced"]["horizontalPodAutoscalerConfig"]["name"] == "llama-8b-keda-hpa"
+    down = so["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
+    # One replica at a time, at most every 5 minutes: each one given back costs a full model load to get back.
+    assert down["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 300}]
+    assert so["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama-8b"}
+
+
+def test_hpa_adds_one_pod_a_minute_at_once_and_vpa_only_recommends_on_gpu_pods(dev):
+    hpa = dev.manifest("HorizontalPodAutoscaler", "llama-8b-hpa", "llm-serving")["spec"]
+    # Scale up without a stabilisation window, one pod per minute (a new replica takes minutes to load anyway).
+    assert hpa["behavior"]["scaleUp"] == {"stabilizationWindowSeconds": 0,
+                                          "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}
+    assert hpa["behavior"]["scaleDown"]["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 300}]
+    assert hpa["metrics"][0]["type"] == "Pods"
+    assert hpa["metrics"][0]["pods"]["target"]["type"] == "AverageValue"
+    assert hpa["scaleTargetRef"]["apiVersion"] == "apps/v1"
+    policy = {"containerPolicies": [{"containerName": "*", "controlledResources": ["cpu", "memory"]}]}
+    model = dev.manifest("VerticalPodAutoscaler", "llama-8b-vpa", "llm-serving")["spec"]
+    assert model["updatePolicy"] == {"updateMode": "Off"} and model["resourcePolicy"] == policy
+    adapter = dev.manifest("VerticalPodAutoscaler", "prometheus-adapter-vpa")["spec"]
+    # A CPU-only controller restarts in seconds: its recommendations are applied (Recreate), one replica kept.
+    assert adapter["updatePolicy"] == {"updateMode": "Recreate", "minReplicas": 1}
+    assert adapter["resourcePolicy"] == policy
+    assert adapter["targetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "prometheus-adapter"}
