@@ -1,0 +1,118 @@
+"""Problem lines of hand-written config rules no other test pinned word for word, each with the case on the other
+side of its boundary (accepted, no line): a rule's text, key, condition or bound cannot change unnoticed. Reader
+calls' own bounds, patterns and defaults are pinned by the generated reference (tests/test_docs_generated.py).
+Same method as tests/test_config_messages.py: edit one shipped stack's config, load it (no resources built)."""
+import pytest
+
+from spec.federation import load as load_federation
+from spec.reader import ConfigError
+from tests.test_config_messages import problems
+from tests.test_federation import BASE
+
+CASES = [
+    # costGuards: the warning may equal the ceiling, not exceed it.
+    ("dev", {"costGuards.monthlyWarning": 8001, "costGuards.monthlyCeiling": 8000},
+     ["llmfleet:costGuards.monthlyWarning: must be <= monthlyCeiling (8000), got 8001"]),
+    ("dev", {"costGuards.monthlyWarning": 8000, "costGuards.monthlyCeiling": 8000}, []),
+    ("dev", {"budget.alerts": [None]}, ["llmfleet:budget.alerts[0]: must be an object, got null"]),
+    # KEDA's cooldown is its HPA's scale-down window: Kubernetes caps stabilizationWindowSeconds at 3600.
+    ("dev", {"models.0.autoscaling": {"keda": {"cooldownSeconds": 3601}}},
+     ["llmfleet:models[0].autoscaling.keda.cooldownSeconds: must be <= 3600 (the scale-down stabilization window "
+      "of the HPA that KEDA drives; Kubernetes rejects more), got 3601"]),
+    ("dev", {"models.0.autoscaling": {"keda": {"cooldownSeconds": 3600}}}, []),
+    ("dev", {"gpuPools.0.taints": [None]}, ["llmfleet:gpuPools[0].taints[0]: must be an object, got null"]),
+    # A rejected sharing mode gives no verdict on the keys that depend on it (replicas is not "only applies...").
+    ("dev", {"gpuPools.0.sharing": {"mode": "bogus", "replicas": 3}},
+     ["llmfleet:gpuPools[0].sharing.mode: must be one of mig, none, time-slicing, got 'bogus'"]),
+    # routing: each backend once per virtual model; a tier's name is not a virtual model's.
+    ("prod", {"routing.models": [{"name": "x", "versions": [{"model": "llama-70b", "weight": 50},
+                                                             {"model": "llama-70b", "weight": 50}]}]},
+     ["llmfleet:routing.models[0].versions: lists llama-70b more than once: give each model one weight"]),
+    ("prod", {"routing.models": [{"name": "x", "versions": [{"model": "llama-70b", "weight": 100}],
+                                  "fallback": ["llama-70b"]}]},
+     ["llmfleet:routing.models[0].fallback[0]: 'llama-70b' is already a version of 'x': a fallback is another "
+      "backend"]),
+    ("prod", {"routing.models": [{"name": "x", "versions": [{"model": "llama-70b", "weight": 100}],
+                                  "fallback": ["llama-8b", "llama-8b"]}]},
+     ["llmfleet:routing.models[0].fallback: lists a model more than once"]),
+    ("prod", {"routing.tiers": [{"name": "cheap", "pick": "cheapest"}, {"name": "llama-70b", "pick": "best"}]},
+     ["llmfleet:routing.tiers[1].name: 'llama-70b' is already a virtual model of llmfleet:routing.models"]),
+    ("prod", {"security.secrets": {"source": "vault", "vault": {"name": "my-vault"}}},
+     ["llmfleet:security.secrets.vault.name: names an Azure Key Vault; on aws the store entry is named after the "
+      "cluster"]),
+    # AWS
+    ("prod", {"cluster.aws.endpointAccess": "private", "cluster.aws.publicAccessCidrs": ["198.51.100.0/24"]},
+     ["llmfleet:cluster.aws.publicAccessCidrs: only applies when endpointAccess is public or public-and-private"]),
+    ("prod", {"cluster.aws.systemNodes.instanceType": "m7g.xlarge"},
+     ["llmfleet:cluster.aws.systemNodes.instanceType: m7g.xlarge is an arm64 (Graviton) type; use an x86_64 type "
+      "such as m7i.xlarge"]),
+    ("prod", {"cluster.aws.systemNodes.minNodes": 5, "cluster.aws.systemNodes.maxNodes": 4},
+     ["llmfleet:cluster.aws.systemNodes.maxNodes: must be >= minNodes (5), got 4"]),
+    ("prod", {"cluster.aws.systemNodes.minNodes": 4, "cluster.aws.systemNodes.maxNodes": 4}, []),
+    # Azure
+    ("azure-prod", {"cluster.azure.networkPolicy": "azure"},
+     ["llmfleet:cluster.azure.networkPolicy: must be cilium or none with networkDataplane cilium, got 'azure'"]),
+    ("azure-prod", {"cluster.azure.networkPolicy": "none", "security.networkPolicies": False}, []),
+    ("azure-prod", {"cluster.azure.systemPool.minNodes": 5, "cluster.azure.systemPool.maxNodes": 4},
+     ["llmfleet:cluster.azure.systemPool.maxNodes: must be >= minNodes (5), got 4"]),
+    ("azure-prod", {"cluster.azure.systemPool.minNodes": 4, "cluster.azure.systemPool.maxNodes": 4}, []),
+    ("azure-prod", {"cluster.azure.dnsServiceIp": "not-an-ip"},
+     ["llmfleet:cluster.azure.dnsServiceIp: must be an IPv4 address inside serviceCidr 10.0.0.0/16, got "
+      "'not-an-ip'"]),
+    # .0 is the network, .255.255 the broadcast address, .1 the `kubernetes` Service; .2 and .255.254 are free.
+    ("azure-prod", {"cluster.azure.dnsServiceIp": "10.0.0.0"},
+     ["llmfleet:cluster.azure.dnsServiceIp: must be inside serviceCidr 10.0.0.0/16 and not its first address, got "
+      "10.0.0.0"]),
+    ("azure-prod", {"cluster.azure.dnsServiceIp": "10.0.255.255"},
+     ["llmfleet:cluster.azure.dnsServiceIp: must be inside serviceCidr 10.0.0.0/16 and not its first address, got "
+      "10.0.255.255"]),
+    ("azure-prod", {"cluster.azure.dnsServiceIp": "10.0.0.2"}, []),
+    ("azure-prod", {"cluster.azure.dnsServiceIp": "10.0.255.254"}, []),
+    # A rejected service range is reported once: the DNS address is not judged against it.
+    ("azure-prod", {"cluster.azure.serviceCidr": "bogus", "cluster.azure.dnsServiceIp": "10.0.0.1"},
+     ["llmfleet:cluster.azure.serviceCidr: must be an IPv4 CIDR with no host bits set, such as 10.0.0.0/16, got "
+      "'bogus'"]),
+    # GCP production rules
+    ("gcp-prod", {"cluster.gcp.privateNodes": False, "cluster.gcp.privateEndpoint": True},
+     ["llmfleet:cluster.gcp.privateEndpoint: needs privateNodes: true (a private control plane endpoint is a "
+      "private cluster setting)",
+      "llmfleet:cluster.gcp.privateNodes: must stay true in a prod stack: nodes without it get external IP "
+      "addresses"]),
+    ("gcp-prod", {"cluster.gcp.deletionProtection": False},
+     ["llmfleet:cluster.gcp.deletionProtection: must stay true in a prod stack"]),
+]
+
+
+@pytest.mark.parametrize("stack,changes,expected", CASES, ids=[f"{s}:{','.join(c)}" for s, c, _ in CASES])
+def test_rule_lines_and_their_boundaries(stack, changes, expected):
+    assert problems(stack, changes) == expected
+
+
+def federation_problems(**over) -> list[str]:
+    try:
+        load_federation({"federation": {**BASE, **over}}, "federation")
+    except ConfigError as e:
+        return e.lines
+    return []
+
+
+@pytest.mark.parametrize("over,expected", [
+    ({"stacks": [{"name": "a/b"}, {"name": "gcp"}, {"name": "azure"}], "hubs": ["gcp"]},
+     ["llmfleet:federation.stacks[0].name: must be a Pulumi stack name, <stack> or <org>/llmfleet/<stack>, got "
+      "'a/b'"]),
+    ({"hubs": ["aws", 5]}, ["llmfleet:federation.hubs[1]: must be a stack name, got 5"]),
+    ({"tls": {"email": "nope"}}, ["llmfleet:federation.tls.email: must be an email address, got 'nope'"]),
+    ({"tls": {"email": "ops@example.com", "server": "http://acme.example.com/directory"}},
+     ["llmfleet:federation.tls.server: must be an https:// ACME directory URL, got "
+      "'http://acme.example.com/directory'"]),
+    ({"tls": {"email": "ops@example.com", "server": "https://acme.example.com/directory"}}, []),
+    ({"clients": ["Web_1"]},
+     ["llmfleet:federation.clients[0]: must be a DNS label (lowercase letters, digits and '-', at most 63, starting "
+      "and ending alphanumeric), got 'Web_1'"]),
+    ({"clients": ["web", "batch", "web"]}, ["llmfleet:federation.clients[2]: 'web' is listed twice"]),
+    ({"hostname": "llm.internal"},
+     ["llmfleet:federation.hostname: 'llm.internal' is a private name: the global endpoint needs a public name in "
+      "the DNS zone below"]),
+])
+def test_federation_rule_lines(over, expected):
+    assert federation_problems(**over) == expected
