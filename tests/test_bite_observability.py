@@ -227,3 +227,50 @@ def test_every_alert_waits_routes_and_labels_as_documented(stack):
                 assert all(v for v in r["annotations"].values()), name
     # Every stack has the GPU health rules and the model saturation rules.
     assert {"GPUXidError", "GPUsMissingFromAllocatable", "ModelKVCacheNearFull", "ModelPodOOMKilled"} <= seen, seen
+
+
+RELABEL_NODE = [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node", "action": "replace"}]
+
+
+@pytest.mark.parametrize("stack", ["dev", "gcp-prod"])
+def test_prometheus_selects_every_monitor_and_grafana_loads_every_dashboard(stack):
+    plan = plan_of(stack)
+    kps = next(r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "kube-prometheus-stack")
+    # The chart's CRDs and Prometheus take long on a fresh cluster: 15 minutes before Helm gives up.
+    assert kps.inputs["timeout"] == 900
+    v = kps.inputs["values"]
+    p = v["prometheus"]["prometheusSpec"]
+    # Every ServiceMonitor, PodMonitor, PrometheusRule and Probe of the cluster, not only the release's own.
+    assert [p[f"{k}SelectorNilUsesHelmValues"] for k in ("serviceMonitor", "podMonitor", "rule", "probe")] == [
+        False] * 4
+    # Grafana's sidecar loads the ConfigMaps carrying exactly the label our dashboards carry, in any namespace.
+    sidecar = v["grafana"]["sidecar"]["dashboards"]
+    assert sidecar == {"enabled": True, "label": "grafana_dashboard", "labelValue": "1", "searchNamespace": "ALL"}
+    boards = [m for m in plan.manifests if m["kind"] == "ConfigMap"
+              and m["metadata"].get("labels", {}).get(sidecar["label"]) == sidecar["labelValue"]]
+    assert len(boards) >= 4
+    assert v["fullnameOverride"] == "kube-prometheus-stack"
+    # node-exporter tolerates every taint: GPU and spot nodes are the ones whose node metrics matter most.
+    assert v["prometheus-node-exporter"] == {"tolerations": [{"operator": "Exists"}]}
+
+
+def test_gke_managed_dcgm_is_scraped_with_the_node_name():
+    pm = plan_of("gcp-prod").manifest("PodMonitor", "gke-managed-dcgm-exporter", "monitoring")["spec"]
+    (ep,) = pm["podMetricsEndpoints"]
+    assert (ep["path"], ep["interval"], ep["scrapeTimeout"], ep["relabelings"]) == (
+        "/metrics", "15s", "10s", RELABEL_NODE)
+    assert pm["namespaceSelector"] == {"matchNames": ["gke-managed-system"]}
+
+
+def test_chart_dcgm_exporter_is_scraped_with_the_node_name():
+    from tests.harness import run_config
+    plan = run_config({"cloud": "aws", "cluster": {"name": "edge", "region": "us-east-1"},
+                       "gpuPools": [{"name": "l40s", "instanceType": "g6e.xlarge", "capacity": ["on-demand"]}],
+                       "nvidia": {"stack": "device-plugin"}})
+    sm = plan.manifest("ServiceMonitor", "dcgm-exporter", "monitoring")["spec"]
+    assert sm["selector"] == {"matchLabels": {"app.kubernetes.io/name": "dcgm-exporter",
+                                              "app.kubernetes.io/component": "dcgm-exporter"}}
+    (ep,) = sm["endpoints"]
+    # 15s scrapes (10s timeout); the node name joins GPU series to kube-state-metrics' node series.
+    assert (ep["port"], ep["path"], ep["interval"], ep["scrapeTimeout"], ep["relabelings"]) == (
+        "metrics", "/metrics", "15s", "10s", RELABEL_NODE)
