@@ -116,3 +116,42 @@ def test_envoy_data_plane_size_and_listeners(dev, prod):
         assert sel["from"] == "Selector"
         assert sel["selector"]["matchExpressions"][0]["key"] == "kubernetes.io/metadata.name"
         assert sel["selector"]["matchExpressions"][0]["operator"] == "In"
+
+
+def test_envoy_gateway_translates_every_resource_kind_for_ai_gateway(dev):
+    eg = next(r for r in dev.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "eg").inputs["values"]
+    cfg = eg["config"]["envoyGateway"]
+    # AI Gateway's overlay (manifests/envoy-gateway-values.yaml v1.1.0): the extension server sees every listener,
+    # route, cluster and secret, and EG's own controller name and Kubernetes provider stay as the chart sets them.
+    assert cfg["extensionManager"]["hooks"]["xdsTranslator"]["translation"] == {
+        k: {"includeAll": True} for k in ("listener", "route", "cluster", "secret")}
+    assert cfg["gateway"] == {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"}
+    assert cfg["provider"] == {"type": "Kubernetes"} and cfg["logging"] == {"level": {"default": "info"}}
+    assert cfg["rateLimit"]["backend"]["type"] == "Redis"
+    assert eg["deployment"] == {"priorityClassName": "llm-standard"}
+
+
+def test_rate_limit_redis_keeps_nothing_and_runs_unprivileged(dev):
+    d = dev.manifest("Deployment", "gateway-ratelimit-redis", "envoy-gateway-system")["spec"]
+    assert d["replicas"] == 1
+    pod = d["template"]["spec"]
+    (ctr,) = pod["containers"]
+    # No RDB snapshots, no AOF: counters restart empty, which a rate limit tolerates.
+    assert ctr["args"] == ["--save", "", "--appendonly", "no"]
+    assert ctr["ports"] == [{"name": "redis", "containerPort": 6379, "protocol": "TCP"}]
+    assert ctr["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"},
+                                "limits": {"cpu": "500m", "memory": "256Mi"}}
+    assert ctr["readinessProbe"] == {"tcpSocket": {"port": "redis"}, "periodSeconds": 10}
+    assert ctr["livenessProbe"] == {"tcpSocket": {"port": "redis"}, "periodSeconds": 20}
+    assert ctr["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                      "capabilities": {"drop": ["ALL"]}}
+    assert ctr["volumeMounts"] == [{"name": "data", "mountPath": "/data"}]
+    # UID 10001: above the host UID range; the image then execs redis-server directly.
+    assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
+                                      "fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert pod["volumes"] == [{"name": "data", "emptyDir": {"sizeLimit": "64Mi"}}]
+    assert pod["automountServiceAccountToken"] is False and pod["enableServiceLinks"] is False
+    assert pod["priorityClassName"] == "llm-standard"
+    svc = dev.manifest("Service", "gateway-ratelimit-redis", "envoy-gateway-system")["spec"]
+    assert svc["type"] == "ClusterIP"
+    assert svc["ports"] == [{"name": "redis", "port": 6379, "targetPort": "redis", "protocol": "TCP"}]
