@@ -114,3 +114,87 @@ def test_the_walk_finds_a_misspelt_key_and_an_unknown_enum_value():
     found = list(walk(inputs, args, module, "aks"))
     assert found == ["aks.autoScalerProfile.scan_intervall: not an input of ManagedClusterPropertiesAutoScalerProfileArgs",
                      "aks.agentPoolProfiles[0].osType: 'Linuxx' is not one of ['Linux', 'Windows']"], found
+
+
+# Priority classes every cluster has (Kubernetes creates them); the rest must be rendered by the stack.
+BUILTIN_PRIORITY_CLASSES = {"system-node-critical", "system-cluster-critical"}
+
+
+def priority_class_names(value, path=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "priorityClassName" and isinstance(v, str):
+                yield f"{path}.{k}", v
+            else:
+                yield from priority_class_names(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from priority_class_names(v, f"{path}[{i}]")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_priority_class_a_chart_is_given_exists(stack):
+    """A chart passes `priorityClassName` to its pods verbatim; the API server's Priority admission rejects a pod
+    naming a class that does not exist, so the chart's pods would never be created (references.pod checks our own
+    objects, not chart values)."""
+    plan = plan_of(stack)
+    known = BUILTIN_PRIORITY_CLASSES | {m["metadata"]["name"] for m in plan.manifests if m["kind"] == "PriorityClass"}
+    named = [(f"{r.name}{where}", v) for r in plan.of_type("kubernetes:helm.sh/v3:Release")
+             for where, v in priority_class_names(r.inputs.get("values") or {})]
+    assert [(w, v) for w, v in named if v not in known] == []
+    assert named, "no chart is given a priority class: the check saw nothing"
+
+
+# Kubernetes v1 SecurityContext and PodSecurityContext fields (k8s.io/api core/v1 types.go, 1.34); charts copy a
+# security context block into their pods verbatim, so a misspelt field is silently unset.
+CONTAINER_CONTEXT = {"allowPrivilegeEscalation", "appArmorProfile", "capabilities", "privileged", "procMount",
+                     "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser", "seLinuxOptions",
+                     "seccompProfile", "windowsOptions"}
+POD_CONTEXT = {"appArmorProfile", "fsGroup", "fsGroupChangePolicy", "runAsGroup", "runAsNonRoot", "runAsUser",
+               "seLinuxChangePolicy", "seLinuxOptions", "seccompProfile", "supplementalGroups",
+               "supplementalGroupsPolicy", "sysctls", "windowsOptions"}
+CONTEXT_KEYS = ("securityContext", "containerSecurityContext", "podSecurityContext")
+
+
+def security_contexts(value, path=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in CONTEXT_KEYS and isinstance(v, dict):
+                yield f"{path}.{k}", v
+            else:
+                yield from security_contexts(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from security_contexts(v, f"{path}[{i}]")
+
+
+def context_problems(where: str, ctx: dict) -> list[str]:
+    out = [f"{where}.{k}: not a SecurityContext field" for k in ctx if k not in CONTAINER_CONTEXT | POD_CONTEXT]
+    if "capabilities" in ctx and set(ctx["capabilities"]) - {"add", "drop"}:
+        out.append(f"{where}.capabilities: {ctx['capabilities']}")
+    if ctx.get("capabilities", {}).get("drop") not in (None, ["ALL"]):
+        out.append(f"{where}.capabilities.drop: {ctx['capabilities']['drop']}")
+    if "seccompProfile" in ctx and ctx["seccompProfile"].get("type") not in ("RuntimeDefault", "Localhost"):
+        out.append(f"{where}.seccompProfile: {ctx['seccompProfile']}")
+    for k in ("runAsUser", "runAsGroup", "fsGroup"):
+        # Numbers arrive as floats through the engine's protobuf Struct: a whole positive number.
+        if k in ctx and not (isinstance(ctx[k], (int, float)) and ctx[k] == int(ctx[k]) and ctx[k] > 0):
+            out.append(f"{where}.{k}: {ctx[k]!r}")
+    if ctx.get("runAsNonRoot") is not None and ctx["runAsNonRoot"] is not True:
+        out.append(f"{where}.runAsNonRoot: {ctx['runAsNonRoot']!r}")
+    for k in ("allowPrivilegeEscalation", "privileged"):
+        if ctx.get(k) is True:
+            out.append(f"{where}.{k}: true")
+    return out
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_security_context_a_chart_is_given_is_well_formed(stack):
+    """Fields Kubernetes knows, all capabilities dropped, the runtime's seccomp profile, a non-root numeric user,
+    no privilege escalation: the hardening this program asks of every chart it configures."""
+    plan = plan_of(stack)
+    found = [(f"{r.name}{where}", ctx) for r in plan.of_type("kubernetes:helm.sh/v3:Release")
+             for where, ctx in security_contexts(r.inputs.get("values") or {})]
+    assert [p for where, ctx in found for p in context_problems(where, ctx)] == []
+    # The EKS stacks' cluster-autoscaler is given both contexts: the walk finds what it checks.
+    assert found or stack not in ("dev", "prod"), "no chart is given a security context: the check saw nothing"
