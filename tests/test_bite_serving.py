@@ -93,3 +93,49 @@ def test_hpa_adds_one_pod_a_minute_at_once_and_vpa_only_recommends_on_gpu_pods(d
     assert adapter["updatePolicy"] == {"updateMode": "Recreate", "minReplicas": 1}
     assert adapter["resourcePolicy"] == policy
     assert adapter["targetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "prometheus-adapter"}
+
+
+def releases(plan) -> dict:
+    return {r.inputs["name"]: r.inputs for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
+
+
+def test_prometheus_adapter_queries_the_stacks_prometheus_and_exposes_one_rule(dev):
+    r = releases(dev)["prometheus-adapter"]
+    # Helm waits 10 minutes for a controller to become ready.
+    assert r["timeout"] == 600
+    v = r["values"]
+    # The chart templates `url` and `port` separately: the URL without its port, the path without a slash.
+    assert v["prometheus"] == {"url": "http://kube-prometheus-stack-prometheus.monitoring.svc", "port": 9090,
+                               "path": ""}
+    (rule,) = v["rules"]["custom"]
+    # The series' namespace and pod labels map to those resources, so the HPA's Pods metric finds each pod's value.
+    assert rule["resources"] == {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}}
+    assert rule["metricsQuery"] == "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+    assert v["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
+    # The VPA that resizes it targets the Deployment the chart names after fullnameOverride.
+    assert v["fullnameOverride"] == "prometheus-adapter"
+    # dev (EKS) serves no metrics.k8s.io of its own: the VPA chart brings metrics-server.
+    assert releases(dev)["vpa"]["values"] == {"metrics-server": {"enabled": True}}
+
+
+def test_keda_installs_its_crds_and_kuberay_keeps_its_deployment_name(azure):
+    rel = releases(azure)
+    assert rel["keda"]["values"] == {"crds": {"install": True}}
+    assert rel["kuberay-operator"]["values"] == {"fullnameOverride": "kuberay-operator"}
+    assert rel["keda"]["timeout"] == rel["kuberay-operator"]["timeout"] == 600
+
+
+def test_kserve_runtime_gets_shared_memory_for_tensor_parallelism():
+    gcp = run_stack("gcp-prod")
+    v = releases(gcp)["kserve-runtime-configs"]["values"]
+    tp = max(m.placement.tensor_parallel for m in gcp.spec.models if m.engine == "kserve")
+    from components.serving.common import shm_size_gi
+    assert v == {"kserve": {"servingruntime": {"enabled": True, "huggingfaceserver": {
+        "devShm": {"enabled": True, "sizeLimit": f"{shm_size_gi(tp)}Gi"}}}}}
+    assert f"{shm_size_gi(tp)}Gi" == "2Gi"
+
+
+def test_shared_memory_is_2gi_per_gpu_up_to_16gi():
+    from components.serving.common import shm_size_gi
+    # NCCL and vLLM's workers exchange tensors through /dev/shm: 2 GiB per tensor-parallel GPU, capped at 16 GiB.
+    assert [shm_size_gi(tp) for tp in (1, 2, 4, 8, 16)] == [2, 4, 8, 16, 16]
