@@ -198,3 +198,16 @@ def test_every_security_context_a_chart_is_given_is_well_formed(stack):
     assert [p for where, ctx in found for p in context_problems(where, ctx)] == []
     # The EKS stacks' cluster-autoscaler is given both contexts: the walk finds what it checks.
     assert found or stack not in ("dev", "prod"), "no chart is given a security context: the check saw nothing"
+
+
+def test_gke_nodes_use_balanced_disks_and_the_cloud_platform_scope_with_iam():
+    """GKE's recommended node scope is cloud-platform, with access governed by the node service account's IAM
+    roles (a narrower scope list silently blocks APIs the IAM roles allow); pd-balanced disks hold the images."""
+    plan = plan_of("gcp-prod")
+    scope = ["https://www.googleapis.com/auth/cloud-platform"]
+    assert plan.one("gcp:container/cluster:Cluster").inputs["nodeConfig"]["oauthScopes"] == scope
+    pools = plan.of_type("gcp:container/nodePool:NodePool")
+    assert len(pools) >= 2
+    for p in pools:
+        assert (p.inputs["nodeConfig"]["oauthScopes"], p.inputs["nodeConfig"]["diskType"]) == (scope, "pd-balanced"), \
+            p.name
