@@ -211,3 +211,23 @@ def test_gke_nodes_use_balanced_disks_and_the_cloud_platform_scope_with_iam():
     for p in pools:
         assert (p.inputs["nodeConfig"]["oauthScopes"], p.inputs["nodeConfig"]["diskType"]) == (scope, "pd-balanced"), \
             p.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_release_is_the_pinned_chart_in_a_namespace_the_program_owns_or_the_cluster_has(stack):
+    """components/helm.py: the chart and version come from catalog/versions.py (OCI reference or repository), Helm
+    never creates a namespace (PlatformBase owns their Pod Security labels, so a release into a namespace nobody
+    renders fails instead of creating an unlabelled one), and Helm waits a bounded time for the workloads."""
+    from catalog.versions import CHARTS, OCI_CHARTS
+    plan = plan_of(stack)
+    namespaces = {m["metadata"]["name"] for m in plan.manifests if m["kind"] == "Namespace"} | {"kube-system"}
+    by_source = {(OCI_CHARTS.get(k) or c.name, c.version, None if k in OCI_CHARTS else c.repo)
+                 for k, c in CHARTS.items()}
+    releases = plan.of_type("kubernetes:helm.sh/v3:Release")
+    assert len(releases) >= 4
+    for r in releases:
+        i = r.inputs
+        assert i.get("createNamespace") is False, r.name
+        assert i["namespace"] in namespaces, (r.name, i["namespace"])
+        assert (i["chart"], i["version"], (i.get("repositoryOpts") or {}).get("repo")) in by_source, r.name
+        assert i["timeout"] in (600, 900), r.name       # 10 minutes; kube-prometheus-stack 15
