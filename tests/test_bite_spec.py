@@ -72,6 +72,14 @@ CASES = [
     ("azure-prod", {"cluster.azure.serviceCidr": "bogus", "cluster.azure.dnsServiceIp": "10.0.0.1"},
      ["llmfleet:cluster.azure.serviceCidr: must be an IPv4 CIDR with no host bits set, such as 10.0.0.0/16, got "
       "'bogus'"]),
+    # A shared cache on GKE's standard-rwx (basic HDD Filestore): 100 GiB at least since GKE 1.33, 1 TiB before.
+    ("gcp-prod", {"models.0.cache": {"mode": "shared", "sizeGi": 99}},
+     ["llmfleet:models[0].cache.sizeGi: must be >= 100 for storage class standard-rwx (the smallest basic HDD "
+      "Filestore instance), got 99"]),
+    ("gcp-prod", {"models.0.cache": {"mode": "shared", "sizeGi": 100}}, []),
+    ("gcp-prod", {"models.0.cache": {"mode": "shared", "sizeGi": 1023}, "cluster.kubernetesVersion": "1.32"},
+     ["llmfleet:models[0].cache.sizeGi: must be >= 1024 for storage class standard-rwx (the smallest basic HDD "
+      "Filestore instance), got 1023"]),
     # GCP production rules
     ("gcp-prod", {"cluster.gcp.privateNodes": False, "cluster.gcp.privateEndpoint": True},
      ["llmfleet:cluster.gcp.privateEndpoint: needs privateNodes: true (a private control plane endpoint is a "
@@ -116,3 +124,15 @@ def federation_problems(**over) -> list[str]:
 ])
 def test_federation_rule_lines(over, expected):
     assert federation_problems(**over) == expected
+
+
+def test_smallest_shared_cache_per_cloud_class_and_gke_version():
+    from spec.serving import rwx_min_size_gi
+    # Basic HDD Filestore: 100 GiB from GKE 1.33 on, 1 TiB on older clusters; basic SSD 2.5 TiB; zonal 1 TiB.
+    assert rwx_min_size_gi("gcp", "standard-rwx", "1.33") == 100
+    assert rwx_min_size_gi("gcp", "standard-rwx", "1.32") == 1024
+    assert rwx_min_size_gi("gcp", "standard-rwx", "2.0") == 100
+    assert rwx_min_size_gi("gcp", "standard-rwx", None) == 100
+    assert rwx_min_size_gi("gcp", "premium-rwx", "1.32") == 2560
+    assert rwx_min_size_gi("gcp", "enterprise-rwx", "1.34") == 1024
+    assert rwx_min_size_gi("aws", "efs-sc", "1.32") == 0
