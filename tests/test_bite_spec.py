@@ -24,6 +24,16 @@ CASES = [
     # A rejected sharing mode gives no verdict on the keys that depend on it (replicas is not "only applies...").
     ("dev", {"gpuPools.0.sharing": {"mode": "bogus", "replicas": 3}},
      ["llmfleet:gpuPools[0].sharing.mode: must be one of mig, none, time-slicing, got 'bogus'"]),
+    # A model server needs whole GPUs: a pool the model names that time-slices them is refused at the model.
+    ("dev", {"models.0.pools": ["l40s"], "gpuPools.0.sharing": {"mode": "time-slicing", "replicas": 2}},
+     ["llmfleet:models[0].pools: pool 'l40s' shares its GPUs (time-slicing); model servers need whole GPUs"]),
+    # The weight width follows the quantization method (fp8 -> 8-bit); the catalog checkpoint agrees.
+    ("dev", {"models.0.dtype": "int4", "models.0.quantization": "fp8"},
+     ["llmfleet:models[0].dtype: must be fp8 with quantization fp8 (the quantized weight width sizing uses), got "
+      "'int4'",
+      "llmfleet:models[0].dtype: the catalog's fp8 checkpoint of llama-3.1-8b (RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8) "
+      "has 8-bit weights, got 'int4'"]),
+    ("dev", {"models.0.dtype": "fp8", "models.0.quantization": "fp8"}, []),
     # routing: each backend once per virtual model; a tier's name is not a virtual model's.
     ("prod", {"routing.models": [{"name": "x", "versions": [{"model": "llama-70b", "weight": 50},
                                                              {"model": "llama-70b", "weight": 50}]}]},
