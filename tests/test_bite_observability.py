@@ -274,3 +274,45 @@ def test_chart_dcgm_exporter_is_scraped_with_the_node_name():
     # 15s scrapes (10s timeout); the node name joins GPU series to kube-state-metrics' node series.
     assert (ep["port"], ep["path"], ep["interval"], ep["scrapeTimeout"], ep["relabelings"]) == (
         "metrics", "/metrics", "15s", "10s", RELABEL_NODE)
+
+
+def test_alertmanager_routes_groups_inhibits_and_reads_urls_from_files():
+    from components.observability.alertmanager import alertmanager_values
+    from spec.slo import AlertmanagerSpec
+    mount = "/etc/alertmanager/secrets/llmfleet-alertmanager-receivers"
+    v = alertmanager_values(AlertmanagerSpec(True, True, "#alerts", "oncall@example.com", "smtp.example.com:587",
+                                             "alertmanager@example.com"))
+    cfg = v["config"]
+    # Alerts of one model and stack arrive together; Watchdog (the chart's always-firing alert) goes nowhere.
+    assert cfg["route"] == {"receiver": "llmfleet", "group_by": ["alertname", "stack", "model"],
+                            "routes": [{"receiver": "null", "matchers": ['alertname = "Watchdog"']}]}
+    # The chart's default inhibit rules, with `model` added to the first two's `equal`.
+    assert cfg["inhibit_rules"] == [
+        {"source_matchers": ["severity = critical"], "target_matchers": ["severity =~ warning|info"],
+         "equal": ["namespace", "alertname", "model"]},
+        {"source_matchers": ["severity = warning"], "target_matchers": ["severity = info"],
+         "equal": ["namespace", "alertname", "model"]},
+        {"source_matchers": ["alertname = InfoInhibitor"], "target_matchers": ["severity = info"],
+         "equal": ["namespace"]},
+        {"target_matchers": ["alertname = InfoInhibitor"]}]
+    null, ours = cfg["receivers"]
+    assert null == {"name": "null"}
+    # URLs are read from the mounted Secret's files (keys webhook-url, slack-url); resolved alerts are sent too.
+    assert ours == {
+        "name": "llmfleet",
+        "webhook_configs": [{"url_file": f"{mount}/webhook-url", "send_resolved": True}],
+        "slack_configs": [{"api_url_file": f"{mount}/slack-url", "send_resolved": True, "channel": "#alerts",
+                           "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} "
+                                    "{{ .CommonLabels.model }}",
+                           "text": "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}"}],
+        "email_configs": [{"to": "oncall@example.com", "from": "alertmanager@example.com",
+                           "smarthost": "smtp.example.com:587", "send_resolved": True}]}
+    assert v["alertmanagerSpec"] == {"secrets": ["llmfleet-alertmanager-receivers"]}
+    # E-mail only: no URL, so no Secret is mounted; no channel means the Slack app's default channel.
+    email_only = alertmanager_values(AlertmanagerSpec(email="a@example.com", smtp_smarthost="s.example.com:25",
+                                                      smtp_from="b@example.com"))
+    assert email_only["alertmanagerSpec"] == {"secrets": []}
+    assert [r["name"] for r in email_only["config"]["receivers"]] == ["null", "llmfleet"]
+    assert set(email_only["config"]["receivers"][1]) == {"name", "email_configs"}
+    slack_only = alertmanager_values(AlertmanagerSpec(slack=True))["config"]["receivers"][1]["slack_configs"][0]
+    assert "channel" not in slack_only
