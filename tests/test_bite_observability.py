@@ -314,5 +314,8 @@ def test_alertmanager_routes_groups_inhibits_and_reads_urls_from_files():
     assert email_only["alertmanagerSpec"] == {"secrets": []}
     assert [r["name"] for r in email_only["config"]["receivers"]] == ["null", "llmfleet"]
     assert set(email_only["config"]["receivers"][1]) == {"name", "email_configs"}
-    slack_only = alertmanager_values(AlertmanagerSpec(slack=True))["config"]["receivers"][1]["slack_configs"][0]
-    assert "channel" not in slack_only
+    slack_only = alertmanager_values(AlertmanagerSpec(slack=True))
+    assert "channel" not in slack_only["config"]["receivers"][1]["slack_configs"][0]
+    # Either URL alone is enough to mount the Secret.
+    for one in (slack_only, alertmanager_values(AlertmanagerSpec(webhook=True))):
+        assert one["alertmanagerSpec"] == {"secrets": ["llmfleet-alertmanager-receivers"]}
