@@ -139,3 +139,21 @@ def test_shared_memory_is_2gi_per_gpu_up_to_16gi():
     from components.serving.common import shm_size_gi
     # NCCL and vLLM's workers exchange tensors through /dev/shm: 2 GiB per tensor-parallel GPU, capped at 16 GiB.
     assert [shm_size_gi(tp) for tp in (1, 2, 4, 8, 16)] == [2, 4, 8, 16, 16]
+
+
+def test_a_pinned_weights_revision_reaches_the_server():
+    """`models[].revision` (a branch, tag or commit of the weights) is passed to vLLM as --revision, so the server
+    downloads exactly that revision; without it vLLM takes the repository's main branch."""
+    import json
+    from plan.runtime import ROOT, run_program
+    from plan.stackfile import load_stack_config
+    from tests.harness import Plan
+    project, config, secret_keys = load_stack_config(ROOT, "edge")
+    models = json.loads(config["llmfleet:models"])
+    models[0]["revision"] = "0123456789abcdef0123456789abcdef01234567"
+    plan = Plan(run_program(project, "edge", {**config, "llmfleet:models": json.dumps(models)}, secret_keys))
+    args = plan.manifest("StatefulSet", models[0]["name"], "llm-serving")["spec"]["template"]["spec"]["containers"][0][
+        "args"]
+    assert args[args.index("--revision") + 1] == "0123456789abcdef0123456789abcdef01234567"
+    unpinned = run_stack("edge").manifest("StatefulSet", models[0]["name"], "llm-serving")
+    assert "--revision" not in unpinned["spec"]["template"]["spec"]["containers"][0]["args"]
