@@ -231,3 +231,25 @@ def test_every_release_is_the_pinned_chart_in_a_namespace_the_program_owns_or_th
         assert i["namespace"] in namespaces, (r.name, i["namespace"])
         assert (i["chart"], i["version"], (i.get("repositoryOpts") or {}).get("repo")) in by_source, r.name
         assert i["timeout"] in (600, 900), r.name       # 10 minutes; kube-prometheus-stack 15
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_is_a_child_of_its_component(stack):
+    """`opts=ResourceOptions(parent=self)` on every child (DEVELOPERS.md): the URN carries the parent, so a child
+    that loses it is a different resource to the engine (deleted and created again on the next `up`). At the stack's
+    root there are only the program's components, the federation key (stacks/exports.py) and an AWS stack's
+    provider; every other resource's parent is an llmfleet component, and its provider-side kind matches it."""
+    plan = plan_of(stack)
+    by_urn = {r.urn: r for r in plan.resources}
+    cluster = plan.spec.cluster.name
+    root_extras = {("random:index/randomPassword:RandomPassword", f"{cluster}-federation-key")}
+    if plan.spec.cloud == "aws":
+        root_extras.add(("pulumi:providers:aws", f"{cluster}-aws"))
+    at_root = {(r.type, r.name) for r in plan.resources if r.parent not in by_urn}
+    # The federation key exists only where the stack has a Gateway to be federated through.
+    assert {x for x in at_root if not x[0].startswith("llmfleet:")} <= root_extras
+    assert len(at_root) >= 5
+    for r in plan.resources:
+        parent = by_urn.get(r.parent)
+        if parent is not None:
+            assert parent.type.startswith("llmfleet:"), (r.type, r.name, parent.type)
