@@ -253,3 +253,14 @@ def test_every_resource_is_a_child_of_its_component(stack):
         parent = by_urn.get(r.parent)
         if parent is not None:
             assert parent.type.startswith("llmfleet:"), (r.type, r.name, parent.type)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_object_goes_to_the_stacks_cluster(stack):
+    """A Kubernetes resource without the cluster's provider would use Pulumi's default provider, i.e. whatever
+    cluster the operator's ambient kubeconfig points at."""
+    plan = plan_of(stack)
+    (provider,) = plan.of_type("pulumi:providers:kubernetes")
+    objects = [r for r in plan.resources if r.type.startswith("kubernetes:")]
+    assert len(objects) > 20
+    assert {r.provider.rsplit("::", 1)[0] for r in objects} == {provider.urn}
