@@ -264,3 +264,43 @@ def test_every_kubernetes_object_goes_to_the_stacks_cluster(stack):
     objects = [r for r in plan.resources if r.type.startswith("kubernetes:")]
     assert len(objects) > 20
     assert {r.provider.rsplit("::", 1)[0] for r in objects} == {provider.urn}
+
+
+# API group of a custom resource -> the chart (or CRD file) that installs its CRD. The API server rejects a custom
+# resource whose CRD does not exist yet, so each must be created after its installer.
+CRD_SOURCES = {
+    "monitoring.coreos.com": "kube-prometheus-stack",
+    "keda.sh": "keda",
+    "cert-manager.io": "oci://quay.io/jetstack/charts/cert-manager",
+    "gateway.networking.k8s.io": "oci://docker.io/envoyproxy/gateway-helm",
+    "gateway.envoyproxy.io": "oci://docker.io/envoyproxy/gateway-helm",
+    "aigateway.envoyproxy.io": "oci://docker.io/envoyproxy/ai-gateway-crds-helm",
+    "ray.io": "kuberay-operator",
+    "serving.kserve.io": "oci://ghcr.io/kserve/charts/kserve-crd",
+    "external-secrets.io": "external-secrets",
+    "autoscaling.k8s.io": "vpa",
+    "karpenter.sh": "oci://public.ecr.aws/karpenter/karpenter",
+    "karpenter.k8s.aws": "oci://public.ecr.aws/karpenter/karpenter",
+    "inference.networking.k8s.io": "kubernetes:yaml/v2:ConfigFile",
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_custom_resource_waits_for_the_release_that_installs_its_crd(stack):
+    plan = plan_of(stack)
+    installers = {}
+    for r in plan.of_type("kubernetes:helm.sh/v3:Release"):
+        installers.setdefault(r.inputs["chart"], []).append(r)
+    installers["kubernetes:yaml/v2:ConfigFile"] = plan.of_type("kubernetes:yaml/v2:ConfigFile")
+    checked, late = 0, []
+    for r in plan.resources:
+        group = r.type.split(":")[1].split("/")[0] if r.type.startswith("kubernetes:") else ""
+        if group not in CRD_SOURCES:
+            continue
+        sources = installers.get(CRD_SOURCES[group], [])
+        assert sources, f"{r.type} {r.name}: no {CRD_SOURCES[group]} in the stack"
+        checked += 1
+        if not any(plan.waits_for(r, s) for s in sources):
+            late.append(f"{r.type} {r.name}")
+    assert late == []
+    assert checked >= 3
