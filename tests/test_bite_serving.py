@@ -157,3 +157,54 @@ def test_a_pinned_weights_revision_reaches_the_server():
     assert args[args.index("--revision") + 1] == "0123456789abcdef0123456789abcdef01234567"
     unpinned = run_stack("edge").manifest("StatefulSet", models[0]["name"], "llm-serving")
     assert "--revision" not in unpinned["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_vllm_statefulset_starts_replicas_together_and_drains_gracefully():
+    edge = run_stack("edge")                  # qwen-7b with a cache volume per replica: a StatefulSet
+    s = edge.manifest("StatefulSet", "qwen-7b", "llm-serving")["spec"]
+    # Parallel: replicas start (and load their weights) together instead of one after the other; rolling updates.
+    assert (s["podManagementPolicy"], s["updateStrategy"], s["serviceName"]) == (
+        "Parallel", {"type": "RollingUpdate"}, "qwen-7b")
+    (claim,) = s["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "model-cache" and claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["metadata"]["labels"]["app.kubernetes.io/component"] == "model-cache"
+    pod = s["template"]["spec"]
+    (ctr,) = pod["containers"]
+    assert ctr["command"] == ["vllm", "serve"] and ctr["name"] == "vllm"
+    # The endpoints controllers drop the pod (10s) before vLLM gets SIGTERM; in-flight generations get 120s.
+    assert ctr["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "10"]}}}
+    assert pod["terminationGracePeriodSeconds"] == 120
+    # No Service environment variables (a Service named like a vLLM setting would set VLLM_PORT); no API token.
+    assert pod["enableServiceLinks"] is False and pod["automountServiceAccountToken"] is False
+    assert {"name": "model-cache", "mountPath": "/models"} in ctr["volumeMounts"]
+    assert {"name": "HF_HOME", "value": "/models"} in ctr["env"]
+
+
+def test_restricted_vllm_and_ray_pods_run_as_their_image_users():
+    from tests.harness import run_config
+    from tests.test_serving import SECRETS, config
+    p = run_config({**config(), "security": {"restrictedPods": True}}, secrets=SECRETS)
+    vllm = next(m for m in p.manifests if m["kind"] in ("Deployment", "StatefulSet")
+                and m["metadata"]["namespace"] == "llm-serving")["spec"]["template"]["spec"]
+    # The image's `vllm` user (UID 2000); fsGroup makes the cache volume and emptyDirs writable, and is applied
+    # only when the volume's root does not match already (a large cache is not re-chowned on every start).
+    assert {k: vllm["securityContext"][k] for k in ("runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup",
+                                                      "fsGroupChangePolicy")} == {
+        "runAsNonRoot": True, "runAsUser": 2000, "runAsGroup": 2000, "fsGroup": 2000,
+        "fsGroupChangePolicy": "OnRootMismatch"}
+    vols = {v["name"]: v for v in vllm["volumes"]}
+    assert vols["tmp"] == {"name": "tmp", "emptyDir": {"sizeLimit": "4Gi"}}
+    assert vols["home"] == {"name": "home", "emptyDir": {"sizeLimit": "8Gi"}}
+    ctr = vllm["containers"][0]
+    assert ctr["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                      "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"},
+                                      "readOnlyRootFilesystem": True}
+    # torch resolves the user name at import: USER and LOGNAME as well as HOME.
+    env = {e["name"]: e.get("value") for e in ctr["env"]}
+    assert (env["HOME"], env["USER"], env["LOGNAME"]) == ("/home/vllm", "vllm", "vllm")
+    # Ray's images run as `ray` (UID 1000, GID 100); the root filesystem stays writable for Ray's session files.
+    ray = next(m for m in p.manifests if m["kind"] == "RayService")["spec"]["rayClusterConfig"]
+    head = ray["headGroupSpec"]["template"]["spec"]
+    assert (head["securityContext"]["runAsUser"], head["securityContext"]["runAsGroup"],
+            head["securityContext"]["fsGroup"]) == (1000, 100, 100)
+    assert "readOnlyRootFilesystem" not in head["containers"][0]["securityContext"]
