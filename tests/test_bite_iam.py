@@ -185,3 +185,25 @@ def test_interruption_queue_accepts_only_this_clusters_rules_over_tls():
     assert deny == {"Sid": "DenyHTTP", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": QUEUE,
                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
     assert json.loads(event_pattern("health")) == {"source": ["aws.health"], "detail-type": ["AWS Health Event"]}
+
+
+# AWS managed policies this program attaches (IAM "AWS managed policies" reference; EKS user guide's cluster and
+# node IAM roles, the EBS/EFS CSI drivers' documented policies). A misspelt name fails only at `pulumi up`.
+MANAGED_POLICIES = {"AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
+                    "AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPullOnly",
+                    "AmazonSSMManagedInstanceCore", "service-role/AmazonEBSCSIDriverPolicyV2",
+                    "service-role/AmazonEFSCSIDriverPolicy"}
+EKS_ADDONS = {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "aws-efs-csi-driver", "eks-pod-identity-agent"}
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_attached_managed_policies_and_addons_exist(stack):
+    plan = plan_of(stack)
+    arns = {r.inputs["policyArn"] for r in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    names = {a.removeprefix("arn:aws:iam::aws:policy/") for a in arns}
+    assert names <= MANAGED_POLICIES and all(a.startswith("arn:aws:iam::aws:policy/") for a in arns)
+    # The cluster role, the nodes (worker, CNI, image pull, SSM) and the EBS CSI driver at least.
+    assert {"AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
+            "AmazonSSMManagedInstanceCore", "service-role/AmazonEBSCSIDriverPolicyV2"} <= names
+    addons = {r.inputs["addonName"] for r in plan.of_type("aws:eks/addon:Addon")}
+    assert {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"} <= addons <= EKS_ADDONS
