@@ -47,6 +47,12 @@ CASES = [
      ["llmfleet:routing.models[0].fallback: lists a model more than once"]),
     ("prod", {"routing.tiers": [{"name": "cheap", "pick": "cheapest"}, {"name": "llama-70b", "pick": "best"}]},
      ["llmfleet:routing.tiers[1].name: 'llama-70b' is already a virtual model of llmfleet:routing.models"]),
+    ("prod", {"routing.tiers": [{"name": "llama-8b", "pick": "cheapest"}]},
+     ["llmfleet:routing.tiers[0].name: 'llama-8b' is a model of llmfleet:models: a tier needs its own name"]),
+    # The gateway routes by vLLM's served model name; KServe and Ray Serve models are not behind it.
+    ("gcp-prod", {"routing.models": [{"name": "x", "versions": [{"model": "llama-8b", "weight": 100}]}]},
+     ["llmfleet:routing.models[0].versions[0].model: model 'llama-8b' runs on kserve; only vLLM models are "
+      "routable on the gateway"]),
     ("prod", {"security.secrets": {"source": "vault", "vault": {"name": "my-vault"}}},
      ["llmfleet:security.secrets.vault.name: names an Azure Key Vault; on aws the store entry is named after the "
       "cluster"]),
