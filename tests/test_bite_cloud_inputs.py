@@ -343,3 +343,24 @@ def test_every_namespaced_object_waits_for_its_namespace(stack):
                 early.append(f"{r.type} {r.name} ({ns})")
     assert early == []
     assert checked > 20
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_cluster_provider_applies_server_side_under_a_stable_identifier(stack):
+    """pulumi-kubernetes replaces a provider (and every object bound to it) when its kubeconfig points elsewhere,
+    unless `clusterIdentifier` says it is the same cluster; the stack exports the same identifier (the federation
+    hub's provider uses it). Server-side apply: Helm and operators editing the same objects do not fight Pulumi."""
+    plan = plan_of(stack)
+    (provider,) = plan.of_type("pulumi:providers:kubernetes")
+    assert provider.inputs["enableServerSideApply"] == "true"
+    ident = provider.inputs["clusterIdentifier"]
+    assert ident == plan.outputs["clusterIdentifier"]
+    name = plan.spec.cluster.name
+    settings = plan.spec.cluster.settings
+    expected = {"existing": f"existing/{name}",
+                "azure": f"aks/{settings.resource_group_name(name) if plan.spec.cloud == 'azure' else ''}/{name}",
+                "gcp": f"gke/{getattr(plan.spec.cluster.settings, 'project', '')}/{plan.spec.cluster.region}/{name}"}
+    if plan.spec.cloud == "aws":
+        assert ident.startswith(f"arn:aws:eks:{plan.spec.cluster.region}:") and f":cluster/{name}@" in ident
+    else:
+        assert ident == expected[plan.spec.cloud]
