@@ -73,3 +73,13 @@ def test_each_path_becomes_an_egress_at_its_source_and_an_ingress_at_its_destina
     from components.security.paths import program_paths
     ends = sum((p.source.namespace in owned) + (p.dest.namespace in owned) for p in program_paths(inputs()))
     assert len(rendered) == len(owned) + ends
+
+
+def test_generated_credentials_are_long_and_header_safe(prod):
+    """Letters and digits only (no `special`: the values travel in HTTP headers, URLs and Helm-free Secrets
+    unescaped); at least 32 characters, about 190 bits."""
+    pw = {r.name: r.inputs for r in prod.of_type("random:index/randomPassword:RandomPassword")}
+    assert pw["llm-prod-observability-grafana-admin-password"] == {"length": 32, "special": False}
+    assert pw["llm-prod-cost-opencost-admin-token"] == {"length": 40, "special": False}
+    assert pw["llm-prod-federation-key"] == {"length": 48, "special": False}
+    assert all(i["special"] is False and i["length"] >= 32 for i in pw.values())
