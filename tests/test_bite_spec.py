@@ -96,6 +96,23 @@ CASES = [
     ("gcp-prod", {"models.0.cache": {"mode": "shared", "sizeGi": 1023}, "cluster.kubernetesVersion": "1.32"},
      ["llmfleet:models[0].cache.sizeGi: must be >= 1024 for storage class standard-rwx (the smallest basic HDD "
       "Filestore instance), got 1023"]),
+    # GKE maintenance windows: occurrences of 4 to 24 hours, both ends included.
+    ("gcp-prod", {"cluster.gcp.maintenanceWindow": {"start": "2026-01-03T02:00:00Z", "end": "2026-01-03T05:59:00Z"}},
+     ["llmfleet:cluster.gcp.maintenanceWindow.end: must be 4 to 24 hours after start (2026-01-03T02:00:00Z), got "
+      "2026-01-03T05:59:00Z"]),
+    ("gcp-prod", {"cluster.gcp.maintenanceWindow": {"start": "2026-01-03T02:00:00Z", "end": "2026-01-03T06:00:00Z"}},
+     []),
+    ("gcp-prod", {"cluster.gcp.maintenanceWindow": {"start": "2026-01-03T02:00:00Z", "end": "2026-01-04T02:00:00Z"}},
+     []),
+    ("gcp-prod", {"cluster.gcp.maintenanceWindow": {"start": "2026-01-03T02:00:00Z", "end": "2026-01-04T02:01:00Z"}},
+     ["llmfleet:cluster.gcp.maintenanceWindow.end: must be 4 to 24 hours after start (2026-01-03T02:00:00Z), got "
+      "2026-01-04T02:01:00Z"]),
+    # GKE's node, pod and service ranges: network addresses, private.
+    ("gcp-prod", {"cluster.gcp.podsCidr": "10.0.0.1/8"},
+     ["llmfleet:cluster.gcp.podsCidr: must be an IPv4 CIDR with no host bits set, such as 10.16.0.0/14, got "
+      "'10.0.0.1/8'"]),
+    ("gcp-prod", {"cluster.gcp.podsCidr": "8.8.0.0/16"},
+     ["llmfleet:cluster.gcp.podsCidr: must be a private (RFC 1918) range, got '8.8.0.0/16'"]),
     # GCP production rules
     ("gcp-prod", {"cluster.gcp.privateNodes": False, "cluster.gcp.privateEndpoint": True},
      ["llmfleet:cluster.gcp.privateEndpoint: needs privateNodes: true (a private control plane endpoint is a "
