@@ -34,6 +34,18 @@ CASES = [
       "llmfleet:models[0].dtype: the catalog's fp8 checkpoint of llama-3.1-8b (RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8) "
       "has 8-bit weights, got 'int4'"]),
     ("dev", {"models.0.dtype": "fp8", "models.0.quantization": "fp8"}, []),
+    # Name lengths: cloud resource names derive from the cluster's (40), node group names from a pool's (20).
+    ("dev", {"cluster.name": "c" * 40}, []),
+    ("dev", {"cluster.name": "c" * 41},
+     ["llmfleet:cluster.name: must be at most 40 characters (cloud resource names derive from it), got 41"]),
+    ("edge", {"gpuPools.0.name": "p" * 20, "models.0.pools": ["p" * 20]}, []),
+    ("edge", {"gpuPools.0.name": "p" * 21, "models.0.pools": ["p" * 21]},
+     ["llmfleet:gpuPools[0].name: must be at most 20 characters, got 21"]),
+    # Azure Spot: -1 (pay up to on-demand) or any positive price; zero is neither.
+    ("azure-prod", {"cluster.azure.spotMaxPrice": 0},
+     ["llmfleet:cluster.azure.spotMaxPrice: must be -1 (up to the on-demand price) or a price > 0 in USD/hour, got "
+      "0.0"]),
+    ("azure-prod", {"cluster.azure.spotMaxPrice": 0.01}, []),
     # routing: each backend once per virtual model; a tier's name is not a virtual model's.
     ("prod", {"routing.models": [{"name": "x", "versions": [{"model": "llama-70b", "weight": 50},
                                                              {"model": "llama-70b", "weight": 50}]}]},
