@@ -46,6 +46,15 @@ CASES = [
      ["llmfleet:cluster.azure.spotMaxPrice: must be -1 (up to the on-demand price) or a price > 0 in USD/hour, got "
       "0.0"]),
     ("azure-prod", {"cluster.azure.spotMaxPrice": 0.01}, []),
+    # Qdrant: 1 node, or a Raft cluster of 3 or more (2 nodes lose the majority with either down); 3 in production.
+    ("gcp-prod", {"rag.vectorStore.replicas": 2},
+     ["llmfleet:rag.vectorStore.replicas: must be 1 or at least 3: a 2-node Qdrant cluster loses its Raft majority "
+      "when either node is down"]),
+    ("gcp-prod", {"rag.vectorStore.replicas": 1},
+     ["llmfleet:rag.vectorStore.replicas: must be at least 3 in a production environment ('prod'): one node is a "
+      "single point of failure for every query"]),
+    ("gcp-prod", {"rag.vectorStore.replicas": 3}, []),
+    ("dev", {"rag.vectorStore.replicas": 1}, []),
     # routing: each backend once per virtual model; a tier's name is not a virtual model's.
     ("prod", {"routing.models": [{"name": "x", "versions": [{"model": "llama-70b", "weight": 50},
                                                              {"model": "llama-70b", "weight": 50}]}]},
