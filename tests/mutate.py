@@ -223,6 +223,9 @@ def main(argv=None) -> int:
     if reuse and args.new_tests:
         # The code under test is unchanged: the checkout's tests replace the copy's, and test files the map does
         # not know yet run (whole, first) against every mutant: no reachability map for them, so all of them.
+        before = {f"tests/{q.name}": q.read_bytes() for q in (args.scratch / "tests").glob("*.py")}
+        changed = {f"tests/{q.name}" for q in (ROOT / "tests").glob("*.py")
+                   if before.get(f"tests/{q.name}") != q.read_bytes()}
         for dest in (args.scratch / "tests", args.scratch / "mutants" / "tests"):
             shutil.rmtree(dest)
             shutil.copytree(ROOT / "tests", dest, ignore=shutil.ignore_patterns("__pycache__"))
@@ -231,8 +234,12 @@ def main(argv=None) -> int:
                            if f"tests/{p.name}" not in known)
         print("new test files run against every mutant: " + (", ".join(new_files) or "none"), flush=True)
         # A test that fails on the unmutated copy (it needs a fix the copy predates) would "kill" every mutant:
-        # every file runs once unmutated (new tests may sit in mapped files too) and its failures are deselected.
-        failing = clean_failures(args.scratch, env, sorted({*new_files, *known}))
+        # every new or changed test file runs once unmutated and its failures are deselected (every file, when a
+        # shared helper such as the harness changed).
+        helpers = {c for c in changed if not Path(c).name.startswith("test_") and c != "tests/mutate.py"}
+        suspects = sorted({*new_files, *known}) if helpers else sorted(c for c in changed
+                                                                        if Path(c).name.startswith("test_"))
+        failing = clean_failures(args.scratch, env, suspects)
         new_files += [f"--deselect={t}" for t in failing]
         for t in failing:
             print(f"  deselected, fails on the unmutated copy: {t}", flush=True)
