@@ -100,8 +100,9 @@ def test_why_not_names_the_first_reason_and_the_boundary_fits():
     assert scheduling.why_not(p, node(cpu=4)) == ""                       # cpu 4 requested, 4 allocatable
     assert scheduling.why_not(p, node(cpu=3)) == "needs cpu 4, a node has 3"
     assert scheduling.why_not(p, node(memory=1)) == ""                    # memory not requested
-    mem = tmpl(gpu_pod(tolerate=True))
-    mem["spec"]["containers"][0]["resources"]["requests"]["memory"] = "1Ti"
+    mem_obj = gpu_pod()
+    mem_obj["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] = "1Ti"
+    mem = tmpl(mem_obj)
     assert scheduling.why_not(mem, node()) == ""                          # instance memory unknown: not judged
     assert scheduling.why_not(mem, node(memory=2**30)) == "needs memory 1099511627776, a node has 1073741824"
     mig = tmpl(gpu_pod(resource="nvidia.com/mig-1g.10gb"))
