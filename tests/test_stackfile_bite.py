@@ -18,6 +18,9 @@ config:
     default: high
   nothing:
     default: null
+  kept:
+    value: v
+    default: null
   llmfleet:cloud:
     default: aws
   notadict: plain
@@ -63,10 +66,10 @@ def test_unsupported_tags_syntax_errors_and_bad_characters_have_positions():
 
 
 def test_documents_that_expand_too_far_are_refused():
-    deep = "a: " + "[" * (stackfile.MAX_DEPTH + 2) + "]" * (stackfile.MAX_DEPTH + 2)
+    deep = "a: " + "[" * (stackfile.MAX_DEPTH + 1) + "]" * (stackfile.MAX_DEPTH + 1)
     assert parse_yaml(deep, "f")[1] == [f"f: the document expands to more than {stackfile.MAX_NODES} values or nests "
                                         f"deeper than {stackfile.MAX_DEPTH} levels (aliases?)"]
-    ok = "a: " + "[" * (stackfile.MAX_DEPTH - 1) + "]" * (stackfile.MAX_DEPTH - 1)
+    ok = "a: " + "[" * stackfile.MAX_DEPTH + "]" * stackfile.MAX_DEPTH
     assert parse_yaml(ok, "f")[1] == []
     assert stackfile._size([1, [2, 3]]) == 5
     assert stackfile._size(list(range(stackfile.MAX_NODES - 1))) == stackfile.MAX_NODES
@@ -93,11 +96,13 @@ def test_secure_values_anywhere_become_the_placeholder_and_mark_the_key_secret()
 
 def test_a_stack_file_read_as_the_cli_reads_it(tmp_path):
     sf = stack(tmp_path, "config:\n  llmfleet:models:\n    - name: m\n      token:\n        secure: v1:x\n"
-                         "  gcp:project: 0x10\n  llmfleet:flag: true\n  aws:region: eu-west-1\n")
+                         "  gcp:project: 0x10\n  llmfleet:flag: true\n  aws:region: eu-west-1\n  x:tilde: ~\n"
+                         "  x:null: null\n")
     assert sf.problems == [] and not sf.fatal and sf.project == "llmfleet"
     assert sf.config == {"llmfleet:models": '[{"name": "m", "token": "offline-plan-secret"}]', "gcp:project": "0x10",
                          "llmfleet:flag": "true", "aws:region": "eu-west-1", "llmfleet:environment": "",
-                         "llmfleet:region": "eu", "llmfleet:tier": "high", "llmfleet:cloud": "aws"}
+                         "llmfleet:region": "eu", "llmfleet:tier": "high", "llmfleet:cloud": "aws",
+                         "x:tilde": "", "x:null": "", "llmfleet:kept": "v"}
     assert sf.secret_keys == ["llmfleet:models"]
 
 
