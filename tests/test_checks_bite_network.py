@@ -188,7 +188,8 @@ def test_urls_resolve_to_outside_unnamed_chart_and_rendered_service_targets():
 
 def test_a_rendered_service_url_reaches_its_pods_on_the_target_port_by_name_or_number():
     dep = deployment("r", [container(ports=[{"name": "redis", "containerPort": 6380}])], ns="data")
-    objs = [dep, svc("r", "data", {"app": "r"}, [{"name": "tcp", "port": 6379, "targetPort": "redis"},
+    elsewhere = deployment("r", [container(ports=[{"name": "redis", "containerPort": 6380}])], ns="other")
+    objs = [dep, elsewhere, svc("r", "data", {"app": "r"}, [{"name": "tcp", "port": 6379, "targetPort": "redis"},
                                                 {"name": "num", "port": 7000, "targetPort": 7001},
                                                 {"name": "same", "port": 7100}])]
     c = ctx(objs)
@@ -293,6 +294,8 @@ def test_a_chart_in_an_owned_namespace_needs_the_api_server_and_vpa_metrics_serv
     assert [(s.labels, n, what) for _, s, d, n, _, what in got if d is OUTSIDE and n == 10250] == [
         ({"app.kubernetes.io/name": "metrics-server"}, 10250, "metrics-server scrapes every kubelet")]
     assert any(d is OUTSIDE and what == "the chart's controllers call the API server" for _, _, d, _, _, what in got)
+    other = helm("keda", "llm-system", {"metrics-server": {"enabled": True}})
+    assert not [p for p in paths([], [other]) if p[5] == "metrics-server scrapes every kubelet"]
     off = helm("vpa", "llm-system", {"metrics-server": {"enabled": False}})
     got = paths([], [off])
     assert not [p for p in got if p[5] == "metrics-server scrapes every kubelet"]
@@ -384,3 +387,126 @@ def test_model_isolation_names_the_leaking_namespaces_and_clients_their_reach():
     iso = verdicts(found, "network.model-isolated")[0]
     assert (iso.verdict, iso.message) == (
         "fail", "pods in apps can reach port 8000 (not in llmfleet:security.modelClients)")
+
+
+# --- more needed paths ------------------------------------------------------------------------------------------
+
+def isvc(mode=None, name="k"):
+    ann = {"serving.kserve.io/deploymentMode": mode} if mode else {}
+    return {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+            "metadata": {"name": name, "namespace": NS, "annotations": ann},
+            "spec": {"predictor": {"labels": {"app": name}, "containers": [container()]}}}
+
+
+def test_knative_calls_the_queue_proxy_of_serverless_inference_services_only():
+    for mode in ("Knative", "Serverless"):
+        got = [(o, s.namespace, d.what, n) for o, s, d, n, _, what in paths([isvc(mode)])
+               if what == "Knative calls the queue-proxy"]
+        assert got == [("InferenceService llm-serving/k", "knative-serving", "InferenceService llm-serving/k predictor",
+                        8012), ("InferenceService llm-serving/k", "knative-serving",
+                                "InferenceService llm-serving/k predictor", 9090)]
+    for mode in (None, "RawDeployment", "Standard"):
+        assert not [p for p in paths([isvc(mode)]) if p[5] == "Knative calls the queue-proxy"]
+    # Only the service's own predictor pods.
+    got = {d.what for o, s, d, n, _, what in paths([isvc("Knative", "a"), isvc(None, "b")])
+           if what == "Knative calls the queue-proxy"}
+    assert got == {"InferenceService llm-serving/a predictor"}
+
+
+def ray(autoscale=False, head=True):
+    tmpl = lambda role: {"metadata": {"labels": {"ray": role}}, "spec": {"containers": [container()]}}
+    cluster = {"workerGroupSpecs": [{"groupName": "gpu", "template": tmpl("worker")}],
+               "enableInTreeAutoscaling": autoscale}
+    if head:
+        cluster["headGroupSpec"] = {"template": tmpl("head")}
+    return {"apiVersion": "ray.io/v1", "kind": "RayService", "metadata": {"name": "r", "namespace": NS},
+            "spec": {"rayClusterConfig": cluster}}
+
+
+def test_ray_workers_join_the_head_kuberay_deploys_through_it_and_its_autoscaler_calls_the_api_server():
+    got = [(s.what, d.what if d is not OUTSIDE else "outside", n, what) for o, s, d, n, _, what in
+           paths([ray(autoscale=True)], [helm("kuberay-operator", "llm-system")]) if o == "RayService llm-serving/r"]
+    assert got == [
+        ("RayService llm-serving/r worker gpu", "RayService llm-serving/r head", 6379, "Ray worker joins the head (GCS)"),
+        ("KubeRay operator", "RayService llm-serving/r head", 8265,
+         "KubeRay deploys Serve through the head's dashboard"),
+        ("RayService llm-serving/r head", "outside", 443, "the Ray autoscaler sidecar in the head calls the API server")]
+    got = [what for o, _, _, _, _, what in paths([ray()]) if o == "RayService llm-serving/r"]
+    assert got == ["Ray worker joins the head (GCS)"]
+    assert [p for p in paths([ray(head=False)]) if p[0] == "RayService llm-serving/r"] == []
+
+
+def test_the_api_server_calls_each_charts_webhook_ports():
+    got = [(d.namespace, n, proto, what) for o, s, d, n, proto, what in paths([], [helm("keda", "llm-system")])
+           if s is OUTSIDE]
+    assert got == [("llm-system", 9443, "TCP", "the API server calls keda's webhook / aggregated API"),
+                   ("llm-system", 6443, "TCP", "the API server calls keda's webhook / aggregated API")]
+
+
+def test_the_endpoint_picker_chart_pods_are_selected_by_their_labels_and_others_by_namespace():
+    from components.gateway.picker import release_pod_labels
+    r = helm("llm-d-router-gateway", NS, {"router": {"inferencePool": {"create": False}}}, name="m-router")
+    got = [s.labels for o, s, d, n, _, what in paths([namespace(NS)], [r])
+           if what == "the chart's controllers call the API server"]
+    assert got == [release_pod_labels("m-router", False)]
+    creates = helm("llm-d-router-gateway", NS, {}, name="m-router")
+    got = [s.labels for o, s, d, n, _, what in paths([namespace(NS)], [creates])
+           if what == "the chart's controllers call the API server"]
+    assert got == [release_pod_labels("m-router", True)]
+    got = [s.labels for o, s, d, n, _, what in paths([namespace(NS)], [helm("keda", NS)])
+           if what == "the chart's controllers call the API server"]
+    assert got == [{}]
+
+
+def test_a_path_to_no_rendered_pod_is_unchecked():
+    # A ScaledObject whose Prometheus Service is rendered but selects no pod: nothing to prove.
+    prom = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "p", "namespace": "monitoring"},
+            "spec": {"selector": {"app": "none"}, "ports": [{"name": "web", "port": 9090}]}}
+    so = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "so", "namespace": NS},
+          "spec": {"triggers": [{"type": "prometheus", "metadata": {"serverAddress": "http://p.monitoring.svc:9090"}}]}}
+    found = network.check(ctx([namespace(NS), namespace("monitoring"), prom, so, pol("d", types=["Ingress"])]))
+    assert [(c.verdict, c.message) for c in verdicts(found, "network.reachable", "ScaledObject")] == [
+        ("unchecked", "KEDA prometheus trigger -> Service monitoring/p selects no rendered pod on port 9090")]
+
+
+def test_metrics_scrapers_of_the_model_port_are_reported_not_counted_as_leaks():
+    dep = deployment("m", [container(ports=[{"name": "http", "containerPort": 8000}])],
+                     labels={"app": "m", "llmfleet.io/engine": "vllm"})
+    mon = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": {"name": "pm", "namespace": NS},
+           "spec": {"selector": {"matchLabels": {"app": "m"}}, "podMetricsEndpoints": [{"port": "http"}]}}
+    only_prom = pol("in", types=["Ingress"], ingress=[{"from": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "monitoring"}}}], "ports": [{"port": 8000}]}])
+    found = network.check(ctx([namespace(NS), namespace("monitoring"), dep, mon, only_prom]))
+    iso = verdicts(found, "network.model-isolated")[0]
+    assert (iso.verdict, iso.message) == ("pass", "no pod in default reaches port 8000; monitoring scrapes it")
+
+
+def test_an_address_the_plan_cannot_name_is_unchecked():
+    so = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "so", "namespace": NS},
+          "spec": {"triggers": [{"type": "prometheus", "metadata": {"serverAddress": "http://prom:9090"}}]}}
+    found = network.check(ctx([namespace(NS), so, pol("d", types=["Ingress", "Egress"])]))
+    assert [(c.verdict, c.message) for c in verdicts(found, "network.reachable", "ScaledObject")] == [
+        ("unchecked", "KEDA prometheus trigger -> prom: not a Service this plan can name")]
+
+
+def test_an_unknown_port_into_a_namespace_the_plan_does_not_render_is_still_judged():
+    mon = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+           "metadata": {"name": "sm", "namespace": "theirs"},
+           "spec": {"selector": {"matchLabels": {"x": "y"}}, "endpoints": [{"port": "web"}]}}
+    found = network.check(ctx([namespace("monitoring"), mon, pol("d", ns="monitoring", types=["Ingress"])]))
+    assert [(c.verdict, c.message) for c in verdicts(found, "network.reachable", "ServiceMonitor theirs/sm")] == [
+        ("pass", "Prometheus scrapes chart pods {'x': 'y'} in theirs port web: TCP any open")]
+
+
+def test_a_scrape_of_another_port_does_not_excuse_reaching_the_model_port():
+    dep = deployment("m", [container(ports=[{"name": "http", "containerPort": 8000},
+                                            {"name": "metrics", "containerPort": 9000}])],
+                     labels={"app": "m", "llmfleet.io/engine": "vllm"})
+    mon = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": {"name": "pm", "namespace": NS},
+           "spec": {"selector": {"matchLabels": {"app": "m"}}, "podMetricsEndpoints": [{"port": "metrics"}]}}
+    from_prom = pol("in", types=["Ingress"], ingress=[{"from": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "monitoring"}}}]}])
+    found = network.check(ctx([namespace(NS), namespace("monitoring"), dep, mon, from_prom]))
+    iso = verdicts(found, "network.model-isolated")[0]
+    assert (iso.verdict, iso.message) == ("fail", "pods in monitoring can reach port 8000 (not in "
+                                                  "llmfleet:security.modelClients)")
