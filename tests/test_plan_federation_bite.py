@@ -35,10 +35,10 @@ def test_hubs_from_provider_references_and_hub_objects():
 
 def test_secret_outputs_become_placeholders_marked_by_name(tmp_path):
     p = tmp_path / "outputs.json"
-    p.write_text(json.dumps({"b": SECRET, "a": "x", "c": SECRET}))
+    p.write_text(json.dumps({"c": SECRET, "a": "x", "b": SECRET}))
     outputs, secret = federation.load_outputs(p)
     assert secret == ["b", "c"]
-    assert outputs == {"b": "offline-plan-secret", "a": "x", "c": "offline-plan-secret"}
+    assert outputs == {"c": "offline-plan-secret", "a": "x", "b": "offline-plan-secret"}
 
 
 def test_outputs_are_fresh_only_when_newer_than_the_stack_file_and_the_program(tmp_path):
@@ -97,6 +97,9 @@ def test_prepare_plans_missing_outputs_reuses_fresh_ones_and_stops_on_failures(t
                       "the program)"
     assert fakes.STACK_OUTPUTS == {"acme/llmfleet/cloud": ({"endpoint": "https://e",
                                                              "kubeconfig": "offline-plan-secret"}, ["kubeconfig"])}
+    for alone in ("nope", "fed"):
+        cfg = {federation.KEY: json.dumps({"stacks": [{"name": alone}]})}
+        assert federation.prepare(cfg, tmp_path, plan_stack, say=said.append)[0] == 2
     # Only the failing stack now: its exit code 1 or 2 is kept, anything else becomes 1.
     only_fail = {federation.KEY: json.dumps({"stacks": [{"name": "fail"}]})}
     assert federation.prepare(only_fail, tmp_path, plan_stack, say=said.append)[0] == 1
