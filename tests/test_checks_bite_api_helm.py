@@ -251,3 +251,30 @@ def test_a_release_is_checked_against_its_chart_version_defaults(tmp_path, monke
     finally:
         helm_values.defaults.cache_clear()
         helm_values.commented_keys.cache_clear()
+
+
+def test_templated_values_library_charts_and_overlays(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMFLEET_CHART_VALUES", str(tmp_path))
+    (tmp_path / "gateway-helm-v9.values.tmpl.yaml").write_text(
+        "deployment:\n  image: ${GatewayImage}\n  pull: ${GatewayImagePullPolicy}\n")
+    (tmp_path / "ai-gateway-v1.1.0-envoy-gateway-values.yaml").write_text("config:\n  extra: 1\n")
+    (tmp_path / "llm-d-router-gateway-v2.yaml").write_text("router:\n  own: 1\n  modelServers:\n  epp: {a: 9}\n")
+    (tmp_path / "llm-d-router-routerlib-v2.yaml").write_text(
+        "modelServers:\n  matchLabels: {}\nepp:\n  a: 1\n  b: 2\n")
+    helm_values.defaults.cache_clear()
+    try:
+        default, name = helm_values.defaults("gateway-helm", "v9")
+        assert name == "gateway-helm-v9.values.tmpl.yaml"
+        assert default == {"deployment": {"image": "docker.io/envoyproxy/gateway:v9", "pull": "IfNotPresent"},
+                           "config": {"extra": 1}}
+        assert helm_values.defaults("keda", "v9") == (None, None)       # templates only for the listed charts
+        (tmp_path / "keda-v9.values.tmpl.yaml").write_text("a: 1\n")
+        helm_values.defaults.cache_clear()
+        assert helm_values.defaults("keda", "v9") == (None, None)
+        default, name = helm_values.defaults("llm-d-router-gateway", "v2")
+        # The library's defaults sit under the alias; the parent's own non-empty keys win.
+        assert default == {"router": {"modelServers": {"matchLabels": {}}, "epp": {"a": 9, "b": 2}, "own": 1}}
+        (tmp_path / "plain-1.0.yaml").write_text("x: 1\n")
+        assert helm_values.defaults("plain", "v1.0") == ({"x": 1}, "plain-1.0.yaml")
+    finally:
+        helm_values.defaults.cache_clear()
