@@ -449,3 +449,136 @@ def test_the_rate_limit_service_reaches_its_redis():
     got = [p for p in network.needed_paths(ctx([gw([listener()])], resources=[eg])) if "rate-limit" in p[5]]
     assert [(s.namespace, s.labels, d.namespace, n) for _, s, d, n, _, _ in got] == [
         ("envoy-gateway-system", {"app.kubernetes.io/component": "ratelimit"}, GWNS, 6379)]
+
+
+# --- every item of a list is looked at, and every problem is named ----------------------------------------------
+
+def test_every_parent_and_backend_of_a_route_is_checked_and_each_problem_named():
+    parents = [{"kind": "Service", "name": "x"}, {"name": "nope"}, {"name": "gw", "sectionName": "tls"},
+               {"name": "gw2"}]
+    backends = [{"kind": "InferencePool", "name": "p"}, {"name": "gone", "namespace": NS, "port": 1},
+                {"name": "m", "namespace": NS, "port": 8000}]
+    objs = [gw([listener()]), gw([listener()], name="gw2"), model(), svc(), route(parents=parents, backends=backends)]
+    assert route_verdict(objs) == ("fail", "parentRef kind Service is not a Gateway; parentRef Gateway llm-gateway/nope "
+                                           "is not in the plan; Gateway gw has no listener 'tls'; backendRef "
+                                           "InferencePool p is not a Service; Service llm-serving/gone is not in the plan")
+    ok = route(parents=[{"name": "gw"}, {"name": "gw2"}], backends=backends[2:] + [dict(backends[2])])
+    assert route_verdict(objs[:4] + [ok]) == (
+        "pass", "attached to its Gateway listener; Service llm-serving/m:8000 -> Deployment llm-serving/m; "
+                "Service llm-serving/m:8000 -> Deployment llm-serving/m")
+
+
+def test_every_backend_of_an_ai_route_is_checked():
+    ai = "AIGatewayRoute llm-gateway/r"
+    pool = {"apiVersion": "x", "kind": "InferencePool", "metadata": {"name": "p", "namespace": NS}, "spec": {}}
+    be2 = {"apiVersion": "x", "kind": "Backend", "metadata": {"name": "be2", "namespace": GWNS},
+           "spec": {"endpoints": [{"fqdn": {"hostname": "api.example.com", "port": 443}},
+                                  {"fqdn": {"hostname": "m.llm-serving.svc", "port": 9}}]}}
+    asb2 = {"apiVersion": "x", "kind": "AIServiceBackend", "metadata": {"name": "b2", "namespace": GWNS},
+            "spec": {"backendRef": {"name": "be2"}}}
+    asb3 = {"apiVersion": "x", "kind": "AIServiceBackend", "metadata": {"name": "b3", "namespace": GWNS},
+            "spec": {"backendRef": {"name": "none"}}}
+    r = route(kind="AIGatewayRoute", backends=[{"kind": "InferencePool", "name": "p", "namespace": NS},
+                                               {"name": "missing"}, {"name": "b3"}, {"name": "b2"}])
+    assert route_verdict([gw([listener()]), pool, be2, asb2, asb3, model(), svc(), r], ai) == (
+        "fail", "rule rule: no ReferenceGrant in llm-serving lets AIGatewayRoutes of llm-gateway name InferencePools "
+                "(AI Gateway rejects the route); rule rule: AIServiceBackend llm-gateway/missing is not in the plan; "
+                "AIServiceBackend b3: Backend none is not in the plan; b2: Service llm-serving/m has no port 9")
+    # The same backend found twice is named once.
+    twice = route(kind="AIGatewayRoute", backends=[{"name": "b"}, {"name": "b"}])
+    assert route_verdict(ai_objects()[:3] + [twice, model(), svc()], ai) == (
+        "pass", "attached to its Gateway listener; b: Service llm-serving/m:8000 -> Deployment llm-serving/m")
+
+
+def test_every_policy_kind_and_target_and_key_reference_is_checked():
+    g = gw([listener()])
+    for kind in ("SecurityPolicy", "BackendTrafficPolicy", "ClientTrafficPolicy"):
+        p = dict(policy([{"kind": "Gateway", "name": "gw"}, {"kind": "Gateway", "name": "nope"}]), kind=kind)
+        assert one(gateway.check(ctx([g, p])), "gateway.policy") == (
+            "fail", "targets Gateway llm-gateway/nope, which is not in the plan")
+    keys = policy([{"kind": "Gateway", "name": "gw"}], keys=[{"name": "a"}, {"name": "b", "namespace": "vault"}])
+    sec_b = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "b", "namespace": "vault"}}
+    assert one(gateway.check(ctx([g, keys, sec_b])), "gateway.policy") == ("fail", "API key Secret a is not in the plan")
+    wrong_ns = dict(sec_b, metadata={"name": "b", "namespace": GWNS})
+    sec_a = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "a", "namespace": GWNS}}
+    assert one(gateway.check(ctx([g, keys, sec_a, wrong_ns])), "gateway.policy") == (
+        "fail", "API key Secret b is not in the plan")
+
+
+def test_gateway_class_parameters_and_listener_certificates_in_their_namespaces():
+    cls = {"apiVersion": "x", "kind": "GatewayClass", "metadata": {"name": "eg"},
+           "spec": {"parametersRef": {"kind": "EnvoyProxy", "namespace": "envoy-gateway-system", "name": "proxy"}}}
+    proxy_elsewhere = {"apiVersion": "x", "kind": "EnvoyProxy", "metadata": {"name": "proxy", "namespace": "other"}}
+    assert one(gateway.check(ctx([gw([listener()]), cls, proxy_elsewhere])), "gateway.gateway")[0] == "fail"
+    tls = listener("https", tls={"certificateRefs": [{"name": "a"}, {"name": "b", "namespace": "certs"}]})
+    cert = lambda name, ns: {"apiVersion": "x", "kind": "Certificate", "metadata": {"name": name, "namespace": ns},
+                             "spec": {"secretName": name, "issuerRef": {"name": "i"}}}
+    bare = dict(cls, spec={})
+    assert one(gateway.check(ctx([gw([tls]), bare, cert("a", GWNS), cert("b", "certs")])), "gateway.gateway")[0] == \
+        "pass"
+    assert one(gateway.check(ctx([gw([tls]), bare, cert("a", GWNS), cert("b", GWNS)])), "gateway.gateway") == (
+        "fail", "listener https: Secret b is neither in the plan nor written by a Certificate")
+    # Two problems, both named.
+    assert one(gateway.check(ctx([gw([tls])])), "gateway.gateway") == (
+        "fail", "GatewayClass eg is not in the plan; listener https: Secret a is neither in the plan nor written by a "
+                "Certificate; listener https: Secret b is neither in the plan nor written by a Certificate")
+
+
+def test_a_certificate_names_every_problem():
+    ca = issuer(spec={"ca": {"secretName": "ca"}, "acme": {"solvers": [
+        {"http01": {"gatewayHTTPRoute": {"parentRefs": [{"name": "gw", "sectionName": "x"}]}}}]}})
+    assert one(gateway.check(ctx([cert({"name": "i"}), ca, gw([listener()])])), "gateway.certificate") == (
+        "fail", "CA Issuer i's Secret ca is never written; ACME solver: Gateway gw has no listener 'x'")
+
+
+def test_a_grant_elsewhere_does_not_hide_the_right_one():
+    ai = "AIGatewayRoute llm-gateway/r"
+    pool_obj = {"apiVersion": "x", "kind": "InferencePool", "metadata": {"name": "p", "namespace": NS}, "spec": {}}
+    r = route(kind="AIGatewayRoute", backends=[{"kind": "InferencePool", "name": "p", "namespace": NS}])
+    assert route_verdict([gw([listener()]), pool_obj, r, grant(ns="elsewhere"), grant()], ai)[0] == "pass"
+
+
+def test_a_pool_selects_only_its_labels_pods_of_its_namespace():
+    other = deployment("o", [container(ports=[{"name": "http", "containerPort": 8000}])], labels={"app": "o"})
+    twin = deployment("m", [container(ports=[{"name": "http", "containerPort": 8000}])], ns="elsewhere")
+    assert [(c.verdict, c.message) for c in pool_checks([model(), other, twin, pool()])] == [
+        ("pass", "selects Deployment llm-serving/m")]
+    ref = {"name": "m-router-epp", "port": {"number": 9002}}
+    got = network.needed_paths(ctx([gw([listener()]), model(), other, twin, pool(ref)], resources=[picker()]))
+    picked = {d.what for o, s, d, n, _, what in got if o == "InferencePool llm-serving/p" and what.startswith("Envoy calls")}
+    assert picked == {"Deployment llm-serving/m"}
+
+
+def test_only_cert_manager_with_gateway_api_is_asked_to_wait():
+    on = {"config": {"gatewayAPI": {"enabled": True}}}
+    other = helm("not-cert-manager", "x", on)
+    assert [c for c in gateway.check(ctx([], resources=[other])) if c.name == "gateway.install-order"] == []
+
+
+def test_data_plane_paths_are_tcp_and_say_what_they_are():
+    objs = ai_objects() + [model(), svc(), route(name="h", backends=[{"name": "m", "namespace": NS, "port": 8000}])]
+    got = [(o, proto) for o, s, d, n, proto, what in network.needed_paths(ctx(objs)) if s.what == "Envoy proxy"]
+    assert got == [("Backend llm-gateway/be", "TCP"), ("HTTPRoute llm-gateway/h", "TCP")]
+    ref = {"name": "m-router-epp", "port": {"number": 9002}}
+    got = network.needed_paths(ctx([gw([listener()]), model(), pool(ref)], resources=[picker()]))
+    assert {proto for o, _, _, _, proto, _ in got if o == "InferencePool llm-serving/p"} == {"TCP"}
+    eg = helm("gateway-helm", "envoy-gateway-system", {"config": {"envoyGateway": {"rateLimit": {"backend": {
+        "redis": {"url": "redis.llm-gateway.svc.cluster.local:6379"}}}}}})
+    [row] = [p for p in network.needed_paths(ctx([gw([listener()])], resources=[eg])) if "rate-limit" in p[5]]
+    assert (row[1].what, row[4], row[5]) == ("Envoy Gateway rate-limit service", "TCP",
+                                             "the rate-limit service counts in Service llm-gateway/redis (not rendered "
+                                             "by the plan: any pod of the namespace, target port = Service port)")
+
+
+def test_acme_paths_for_cluster_issuers_too_and_each_acme_issuer():
+    plain = issuer()
+    acme = issuer("ClusterIssuer", spec={"acme": {"solvers": []}})
+    got = [(o, s.what, d.what if d is not OUTSIDE else "outside", n, proto, what) for o, s, d, n, proto, what in
+           network.needed_paths(ctx([gw([listener()]), plain, acme], resources=[helm("cert-manager", "cm")]))
+           if o.startswith(("Issuer", "ClusterIssuer"))]
+    assert got == [
+        ("ClusterIssuer _cluster/i", "Envoy proxy", "cert-manager HTTP-01 solver", 8089, "TCP",
+         "Envoy serves the HTTP-01 challenge from cert-manager's solver"),
+        ("ClusterIssuer _cluster/i", "cert-manager pods", "outside", 443, "TCP", "cert-manager calls the ACME directory"),
+        ("ClusterIssuer _cluster/i", "cert-manager pods", "outside", 80, "TCP",
+         "cert-manager's HTTP-01 self-check fetches the challenge from the public hostname")]
