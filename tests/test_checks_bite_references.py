@@ -425,3 +425,24 @@ def test_written_secrets_pass_when_their_controller_is_installed():
     assert secrets.secret_keys(ctx([ss]), NS, "sealed") == {"K"}
     assert secrets.secret_keys(ctx([obj("Secret", "s", data={"a": "x"}, stringData={"b": "y"})]), NS, "s") == {"a", "b"}
     assert secrets.secret_keys(ctx([]), NS, "none") == set()
+
+
+def test_references_resolve_in_the_objects_own_namespace_and_selectors_must_match():
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h", "namespace": NS},
+           "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "m"}}}
+    assert only(references.check(ctx([deployment("m", ns="other"), hpa])), "references.scale-target")[0] == "fail"
+    sa_elsewhere = obj("ServiceAccount", "default", ns="other", secrets=[{"name": "hf"}])
+    token = obj("Secret", "hf", data={"HF_TOKEN": "eA=="})       # the token is here; the account is not
+    assert hf_checks([isvc(), sa_elsewhere, token])[0][0] == "fail"
+    dep = deployment("m", [container()], labels={"app": "m", "llmfleet.io/model": "m"})
+    pm = monitor("PodMonitor", selector={"matchLabels": {"llmfleet.io/model": "other"}})
+    assert only(references.check(ctx([dep, pm])), "references.model-metrics")[0] == "fail"
+    two = [deployment("a", labels={"app": "m"}), deployment("b", labels={"app": "m"})]
+    assert mon_verdict(two + [monitor("PodMonitor", endpoints=[])], "PodMonitor") == (
+        "pass", "selects Deployment llm-serving/a, Deployment llm-serving/b")
+
+
+def test_a_dashboard_configmap_reading_dcgm_metrics_needs_an_exporter_too():
+    dash = obj("ConfigMap", "gpu-dashboard", ns="monitoring", data={"d.json": '{"expr": "DCGM_FI_DEV_GPU_UTIL"}'})
+    assert gpu_checks([dash], [eks_group("h100")]) == [
+        ("fail", "ConfigMap gpu-dashboard read DCGM metrics, but no exporter runs on aws node group h100 (on-demand)")]
