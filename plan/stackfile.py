@@ -119,8 +119,10 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 def parse_yaml(text: str, name: str) -> tuple[Any, list[str], Optional[yaml.Node]]:
     """(document, problems, root node). A syntax error is one problem with its position and no document."""
     problems: list[str] = []
-    loader = _Loader(text, problems, name)
+    loader = None
     try:
+        # Inside the try: the reader rejects a control character while it is being built.
+        loader = _Loader(text, problems, name)
         node = loader.get_single_node()
         doc = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as e:
@@ -133,11 +135,13 @@ def parse_yaml(text: str, name: str) -> tuple[Any, list[str], Optional[yaml.Node
     except yaml.reader.ReaderError as e:     # a character YAML does not allow; the position is an offset
         line = text.count("\n", 0, e.position) + 1
         column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
-        return None, problems + [f"{name}:{line}:{column}: character {e.character!r} is not allowed in YAML"], None
+        char = chr(e.character) if isinstance(e.character, int) else e.character    # a code point for text input
+        return None, problems + [f"{name}:{line}:{column}: character {char!r} is not allowed in YAML"], None
     except yaml.YAMLError as e:
         return None, problems + [f"{name}: {str(e).splitlines()[0]}"], None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     size = _size(doc)
     if size is None:
         return None, problems + [f"{name}: the document expands to more than {MAX_NODES} values or nests deeper "

@@ -184,11 +184,10 @@ def _validator(group: str, version: str, kind: str):
 @functools.lru_cache(maxsize=None)
 def _k8s_schema_dir(k8s_version: str) -> str:
     """kubernetes-validate's strict schema folder for the newest version not newer than the cluster's."""
-    import kubernetes_validate
     from kubernetes_validate import utils as kv_utils
     want = kv_utils.major_minor(k8s_version)
     if want > kv_utils.latest_version():
-        raise kubernetes_validate.VersionNotSupportedError(version=want)
+        raise kv_utils.VersionNotSupportedError(version=want)     # defined in utils, not the package top level
     version = [v for v in kv_utils.all_versions() if kv_utils.major_minor(v) <= want][-1]
     return f"kubernetes-json-schema/v{version}-local-strict"
 
