@@ -222,7 +222,7 @@ def main(argv=None) -> int:
     new_files = []
     if reuse and args.new_tests:
         # The code under test is unchanged: the checkout's tests replace the copy's, and test files the map does
-        # not know yet run (whole, first) against every mutant: no reachability map for them, so all of them.
+        # not know yet run (whole, after the mapped ones) against every mutant: no reachability map for them.
         before = {f"tests/{q.name}": q.read_bytes() for q in (args.scratch / "tests").glob("*.py")}
         changed = {f"tests/{q.name}" for q in (ROOT / "tests").glob("*.py")
                    if before.get(f"tests/{q.name}") != q.read_bytes()}
@@ -256,7 +256,7 @@ def main(argv=None) -> int:
     finished = True
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         jobs = {pool.submit(run_mutant, args.scratch, env, n,
-                            new_files + tests_of.get(n.replace("__init__.", "").partition("__mutmut_")[0], []),
+                            tests_of.get(n.replace("__init__.", "").partition("__mutmut_")[0], []) + new_files,
                             args.cap): n
                 for n in todo}
         try:
