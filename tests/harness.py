@@ -60,18 +60,20 @@ class Plan:
             raise AssertionError(f"expected one {kind} {namespace}/{name}, found {len(found)}")
         return found[0]
 
-    def waits_for(self, resource: Recorded, other: Recorded) -> bool:
+    def waits_for(self, resource: Recorded, other: Recorded, through_parents: bool = False) -> bool:
         """Whether `resource` is created after `other` (directly or through the resources it depends on, which is
-        how the engine orders them)."""
+        how the engine orders them). `through_parents`: also through its parents' dependencies (a child registers
+        only once its parent's URN resolves, and a component registers only after its own depends_on exist)."""
         by_urn = {r.urn: r for r in self.resources}
-        seen, todo = set(), list(resource.dependencies)
+        step = (lambda r: [*r.dependencies, r.parent]) if through_parents else (lambda r: list(r.dependencies))
+        seen, todo = set(), step(resource)
         while todo:
             urn = todo.pop()
             if urn == other.urn:
                 return True
             if urn not in seen and urn in by_urn:
                 seen.add(urn)
-                todo.extend(by_urn[urn].dependencies)
+                todo.extend(step(by_urn[urn]))
         return False
 
     def children_of(self, parent: Recorded) -> list[Recorded]:

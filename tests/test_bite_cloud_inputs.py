@@ -308,22 +308,6 @@ def test_every_custom_resource_waits_for_the_release_that_installs_its_crd(stack
     assert checked >= 3
 
 
-def created_after(plan, resource, other) -> bool:
-    """Whether `resource` is created after `other`: through its dependencies, or its parent's. A child is
-    registered only once its parent's URN has resolved, and a component registers only after its own depends_on
-    have been created, so a component's dependencies order all its children."""
-    by_urn = {r.urn: r for r in plan.resources}
-    seen, todo = set(), [*resource.dependencies, resource.parent]
-    while todo:
-        urn = todo.pop()
-        if urn == other.urn:
-            return True
-        if urn not in seen and urn in by_urn:
-            seen.add(urn)
-            todo.extend([*by_urn[urn].dependencies, by_urn[urn].parent])
-    return False
-
-
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_namespaced_object_waits_for_its_namespace(stack):
     """The API server rejects an object (or Helm a release) in a namespace that does not exist yet; Pulumi creates
@@ -339,7 +323,7 @@ def test_every_namespaced_object_waits_for_its_namespace(stack):
             (r.inputs.get("metadata") or {}).get("namespace")
         if ns in namespaces:
             checked += 1
-            if not created_after(plan, r, namespaces[ns]):
+            if not plan.waits_for(r, namespaces[ns], through_parents=True):
                 early.append(f"{r.type} {r.name} ({ns})")
     assert early == []
     assert checked > 20

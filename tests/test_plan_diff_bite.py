@@ -5,17 +5,7 @@ from plan import diff, forces_new as fn
 from plan.routesdiff import routes_diff
 from plan.runtime import SECRET
 
-P = "urn:pulumi:s::llmfleet::"
-
-
-def state(type_, name, inputs, provider=None, deps=()):
-    urn = f"{P}{type_}::{name}"
-    st = {"urn": urn, "custom": True, "type": type_, "inputs": inputs}
-    if provider:
-        st["provider"] = f"{provider}::{provider.rsplit('::', 1)[-1]}-id"
-    if deps:
-        st["dependencies"] = list(deps)
-    return urn, st
+from tests.test_plan_diff import P, state
 
 
 def plan_of(*states, options=None, **extra):
