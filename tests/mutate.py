@@ -202,6 +202,7 @@ def main(argv=None) -> int:
     ap.add_argument("--new-tests", action="store_true",
                     help="with --reuse: copy the checkout's current tests in first (re-measure after adding tests)")
     args = ap.parse_args(argv)
+    args.scratch = args.scratch.resolve()      # pytest runs in <scratch>/mutants: paths handed to it are absolute
     for p in args.paths:
         if not (ROOT / p).exists():
             ap.error(f"--paths: {p} does not exist")
