@@ -111,6 +111,8 @@ def report(scheduled=False):
 def test_cost_markdown_rows():
     md = cost.markdown(report())
     assert md.startswith("# GPU cost: stack `s` (aws)\n")
+    assert ("| pool | node group | instance | GPUs | capacity | min-max nodes | $/h per node | $/month at min | "
+            "$/month at max | price as of |\n|---|---|---|---|---|---|---|---|---|---|") in md
     assert "| h100 | g | - | 8x h100-80gb | spot | 0-2 | 12.346 | 0 | 18,025 | - |" in md
     assert ("**Total GPU $/month:** 0 at min, 18,025 at max (every group at its max). The models' minimum replicas "
             "alone cost 20,075 (their GPUs' share of nodes), 40,150 in the whole nodes they need.") in md

@@ -373,3 +373,17 @@ def test_gcp_settings_rejected_on_another_cloud():
     lines = errors({"cloud": "aws", "cluster": {"gcp": {"project": "example-proj-1"}},
                     "gpuPools": [{"name": "x", "instanceType": "p5.48xlarge"}]})
     assert lines == ["llmfleet:cluster.gcp: only applies when cloud is gcp"]
+
+
+def test_regional_system_pool_without_zones_starts_per_zone():
+    """A regional cluster with no zones listed runs its node pools in GKE's default 3 zones, and
+    initialNodeCount is per zone: 4 system nodes -> ceil(4 / 3) = 2 per zone (6 at first up, within the autoscaler's
+    total bounds), not 4 per zone (12 e2 nodes before the autoscaler trims them)."""
+    cluster = {**OTHER["cluster"], "gcp": {**{k: v for k, v in OTHER["cluster"]["gcp"].items() if k != "zone"},
+                                           "systemMinNodes": 4, "systemMaxNodes": 8}}
+    plan = run_config({**OTHER, "cluster": cluster, "gpuPools": OTHER["gpuPools"][1:]}, stack="gcp-regional")
+    assert plan.one(CLUSTER).inputs["location"] == "us-central1"
+    np = node_pool(plan, "system").inputs
+    assert "nodeLocations" not in np
+    assert np["initialNodeCount"] == 2.0
+    assert np["autoscaling"]["totalMinNodeCount"] == 4.0

@@ -54,3 +54,16 @@ def test_kv_tokens(stack, model, tokens, sequences):
 def test_cost_per_model(stack, model, tp, per_hour, monthly):
     m = _model(stack, model)
     assert (m["tensorParallel"], m["replicaPerHour"], m["monthlyAtMinReplicas"]) == (tp, per_hour, monthly)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "gcp-prod", "azure-prod"])
+def test_every_catalog_priced_pool_names_its_price_source_and_date(stack):
+    """cost.md's `price as of` column: a list price without its date and source cannot be checked or refreshed."""
+    from catalog.prices import price_key
+    spec = run_stack(stack).stack.spec
+    pools = [p for p in report_of(stack)["pools"] if p["instanceType"]]
+    assert pools, stack
+    for p in pools:
+        listed = spec.prices[price_key(p["cloud"], p["instanceType"])]
+        assert (p["priceSource"], p["priceAsOf"]) == (listed.source, listed.as_of), p["pool"]
+        assert listed.source and listed.as_of[:2] == "20", p["pool"]
