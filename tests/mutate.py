@@ -17,7 +17,8 @@ was hit first: not known), error (pytest could not run). The score counts capped
 lower bound; the upper bound counts them as killed. `--reuse` keeps the scratch copy, its mutants, verdicts and
 test map, and re-tests only the sampled mutants not killed; `--new-tests` copies the checkout's tests in first and
 runs test files the map does not know against every mutant, minus their tests that fail on the unmutated copy
-(after adding tests: a killed mutant stays killed when tests are only added). mutmut only mutates code inside
+(after adding tests: a killed mutant stays killed when tests are only added); `--remap` traces those new tests
+once instead, so each mutant runs only the files that reach it. mutmut only mutates code inside
 functions (module-level tables such as catalog facts are not mutated).
 """
 import argparse
@@ -49,6 +50,21 @@ if m.Path(".venv-scan").exists() and not m.Path("mutants/.venv-scan").exists():
 m.setup_source_paths(); m.store_lines_covered_by_tests()
 m.create_mutants(int(sys.argv[1]))
 m.collect_or_load_stats(m.get_mutant_runner(int(sys.argv[1])), apply_config_invalidation=True)
+"""
+# --remap: trace only the tests the map has not seen (mutmut's incremental stats, without its config invalidation,
+# which would drop the whole map when the deselections below change pytest's arguments). The mutants are kept.
+MAP_NEW = """
+import sys, mutmut.__main__ as m
+assert m.load_stats(), "no test map to extend"
+m.state().current_function_hashes.update(m.state().old_function_hashes)
+runner = m.get_mutant_runner(1)
+m.set_mutant_under_test("list_all_tests")
+listed = runner.list_all_tests()
+listed.clear_out_obsolete_test_names()
+new = sorted(listed.new_tests())
+print(f"mapping {len(new)} tests the map does not know", flush=True)
+if new:
+    m.run_stats_collection(runner, tests=new)
 """
 
 
@@ -85,6 +101,16 @@ def prepare(scratch: Path, paths: list[str], shared: Path) -> None:
              "pytest_add_cli_args=", "    -p", "    no:cacheprovider", "    -q",
              "use_git_change_detection=false", "timeout_multiplier=15.0", ""]
     (scratch / "setup.cfg").write_text("\n".join(lines))
+
+
+def set_pytest_args(scratch: Path, extra: list[str]) -> None:
+    """mutmut's own pytest runs (the mapping) take these arguments too: deselections reach the mapping."""
+    cfg = scratch / "setup.cfg"
+    lines = cfg.read_text().splitlines()
+    start = lines.index("pytest_add_cli_args=") + 1
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("    "))
+    base = [ln for ln in lines[start:end] if not ln.strip().startswith("--deselect=")]
+    cfg.write_text("\n".join(lines[:start] + base + [f"    {a}" for a in extra] + lines[end:]) + "\n")
 
 
 def reach_map(scratch: Path) -> tuple[dict, dict]:
@@ -201,7 +227,12 @@ def main(argv=None) -> int:
                     help="keep the scratch copy, its test map and verdicts; re-test the sampled mutants not killed")
     ap.add_argument("--new-tests", action="store_true",
                     help="with --reuse: copy the checkout's current tests in first (re-measure after adding tests)")
+    ap.add_argument("--remap", action="store_true",
+                    help="with --new-tests: trace the tests the map does not know (slower once, then each mutant runs "
+                         "only the files that reach it instead of every new file)")
     args = ap.parse_args(argv)
+    if args.remap and not args.new_tests:
+        ap.error("--remap: only with --reuse --new-tests (a fresh run maps every test anyway)")
     args.scratch = args.scratch.resolve()      # pytest runs in <scratch>/mutants: paths handed to it are absolute
     for p in args.paths:
         if not (ROOT / p).exists():
@@ -241,9 +272,23 @@ def main(argv=None) -> int:
         suspects = sorted({*new_files, *known}) if helpers else sorted(c for c in changed
                                                                         if Path(c).name.startswith("test_"))
         failing = clean_failures(args.scratch, env, suspects)
-        new_files += [f"--deselect={t}" for t in failing]
         for t in failing:
             print(f"  deselected, fails on the unmutated copy: {t}", flush=True)
+        # Kept across runs: a file unchanged since the last run is not run unmutated again.
+        kept = args.scratch / "deselected.json"
+        failing = sorted({*failing, *(json.loads(kept.read_text()) if kept.exists() else [])})
+        kept.write_text(json.dumps(failing, indent=1))
+        deselect = [f"--deselect={t}" for t in failing]
+        if args.remap:
+            set_pytest_args(args.scratch, deselect)
+            mapped = subprocess.run([sys.executable, "-c", MAP_NEW], cwd=args.scratch, env=env,
+                                    capture_output=True, text=True)
+            print(mapped.stdout[-2000:], flush=True)
+            if mapped.returncode != 0:
+                print(mapped.stderr[-3000:], "mutmut could not map the new tests", sep="\n", file=sys.stderr)
+                return 1
+            new_files = []
+        new_files += deselect
     tests_of, _ = reach_map(args.scratch)
     names = mutant_names(args.scratch)
     population = {g: sum(folder(n) == g for n in names) for g in {folder(n) for n in names}}

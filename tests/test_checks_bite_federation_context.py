@@ -218,12 +218,26 @@ def test_kserve_predictor_template_merges_the_runtime_and_adds_the_storage_initi
     assert t.note.endswith("runtime for model format 'onnx' unknown, its defaults not applied")
 
 
-def test_ray_worker_groups_replicas_and_maximum():
+@pytest.mark.parametrize("autoscaling", [False, True])
+def test_ray_worker_groups_replicas_and_maximum(autoscaling):
+    # KubeRay 1.7 (GetWorkerGroupDesiredReplicas): replicas clamped to [minReplicas, maxReplicas] (CRD defaults 0
+    # and 2^31-1) times numOfHosts, none when suspended; only the in-tree autoscaler goes up to maxReplicas.
+    groups = [{"groupName": "a", "replicas": 2, "maxReplicas": 6, "template": {}},
+              {"minReplicas": 1, "template": {}},                                      # replicas unset: the minimum
+              {"groupName": "c", "replicas": 3, "template": {}},                       # no maximum: unbounded
+              {"groupName": "d", "replicas": 0, "minReplicas": 2, "maxReplicas": 4, "numOfHosts": 2, "template": {}},
+              {"groupName": "e", "replicas": 9, "maxReplicas": 5, "template": {}},     # capped at the maximum
+              {"groupName": "f", "replicas": 3, "maxReplicas": 3, "suspend": True, "template": {}}]
     ray = {"kind": "RayCluster", "metadata": {"name": "r", "namespace": "s"},
-           "spec": {"headGroupSpec": {"template": {"metadata": {"labels": {"h": "1"}}, "spec": {"containers": []}}},
-                    "workerGroupSpecs": [{"groupName": "a", "replicas": 2, "maxReplicas": 6, "template": {}},
-                                         {"minReplicas": 1, "template": {}},
-                                         {"groupName": "c", "replicas": 3, "template": {}}]}}
+           "spec": {"enableInTreeAutoscaling": autoscaling,
+                    "headGroupSpec": {"template": {"metadata": {"labels": {"h": "1"}}, "spec": {"containers": []}}},
+                    "workerGroupSpecs": groups}}
     got = [(t.owner, t.replicas, t.max_replicas, t.labels) for t in pod_templates([ray])]
-    assert got == [("RayCluster s/r head", 1, 1, {"h": "1"}), ("RayCluster s/r worker a", 2, 6, {}),
-                   ("RayCluster s/r worker ?", 1, 1, {}), ("RayCluster s/r worker c", 3, 3, {})]
+    unbounded = 2147483647
+    assert got == [("RayCluster s/r head", 1, 1, {"h": "1"}),
+                   ("RayCluster s/r worker a", 2, 6 if autoscaling else 2, {}),
+                   ("RayCluster s/r worker ?", 1, unbounded if autoscaling else 1, {}),
+                   ("RayCluster s/r worker c", 3, unbounded if autoscaling else 3, {}),
+                   ("RayCluster s/r worker d", 4, 8 if autoscaling else 4, {}),              # 2 x 2 hosts, 4 x 2
+                   ("RayCluster s/r worker e", 5, 5, {}),
+                   ("RayCluster s/r worker f", 0, 0, {})]

@@ -110,6 +110,18 @@ def test_compute_class_version_is_checked_against_kubernetes_version():
         "an older patch: use 1.31 or later, or set computeClass: false"]
 
 
+def test_a_direct_call_without_paths_names_pools_by_position_even_with_a_bad_region():
+    # check_gcp's public default: without `paths` a pool is named by its position under the prefix. A bad region
+    # skips the zone rules but still checks each pool's reservation name.
+    cluster = SimpleNamespace(region="europe", zones=(), kubernetes_version="1.31", environment="dev",
+                              settings=GcpSettings(project="example-proj-1"))
+    pools = [SimpleNamespace(capacity=("reserved",), reservation="ok-name", zones=()),
+             SimpleNamespace(capacity=("reserved", "spot"), reservation="Bad_Name", zones=())]
+    p = Problems()
+    check_gcp(cluster, pools, p, prefix="edge")
+    assert p.paths == ["edge:cluster.region", "edge:gpuPools[1].reservation"]
+
+
 # --- issue 9 #11: pools start at 0 nodes -----------------------------------------------------------------------
 
 def test_gpu_pools_start_empty_and_the_minimum_carries_the_baseline(prod):

@@ -59,3 +59,22 @@ def test_the_score_counts_capped_mutants_as_not_killed_and_weighs_folders_by_siz
 
 def test_a_mutant_no_test_reaches_survives_without_running_anything(tmp_path):
     assert mutate.run_mutant(tmp_path, {}, "spec.a__mutmut_1", [], cap=1) == "survived"
+
+
+def test_deselections_reach_mutmuts_own_pytest_runs_and_replace_the_previous_ones(tmp_path):
+    cfg = tmp_path / "setup.cfg"
+    cfg.write_text("[mutmut]\npytest_add_cli_args=\n    -p\n    no:cacheprovider\n    --deselect=tests/old.py::t\n"
+                   "use_git_change_detection=false\n")
+    mutate.set_pytest_args(tmp_path, ["--deselect=tests/a.py::x", "--deselect=tests/b.py::y[1]"])
+    # The mapping run reads these: a test failing on the unmutated copy must not stop it (mutmut maps with -x).
+    assert cfg.read_text() == ("[mutmut]\npytest_add_cli_args=\n    -p\n    no:cacheprovider\n"
+                               "    --deselect=tests/a.py::x\n    --deselect=tests/b.py::y[1]\n"
+                               "use_git_change_detection=false\n")
+
+
+def test_remap_is_refused_without_new_tests(capsys):
+    import pytest
+    with pytest.raises(SystemExit) as stop:
+        mutate.main(["--remap"])
+    assert stop.value.code == 2
+    assert "--remap: only with --reuse --new-tests" in capsys.readouterr().err

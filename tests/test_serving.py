@@ -91,7 +91,11 @@ def test_awq_serves_the_quantized_checkpoint_with_16_bit_kv():
 def test_online_fp8_keeps_the_flag_and_the_bf16_repository():
     m = spec_of([{"name": "m", "model": "mistral-7b-instruct-v0.2", "dtype": "fp8"}]).models[0]
     assert (m.quantization, m.checkpoint, m.hf_repo) == ("fp8", None, "mistralai/Mistral-7B-Instruct-v0.2")
-    assert common.engine_flags(m)[-2:] == ["--quantization", "fp8"]
+    # The method is added to the sized flags, never in place of them.
+    assert common.engine_flags(m) == [
+        "--tensor-parallel-size", "1", "--max-model-len", "8192", "--gpu-memory-utilization", "0.9",
+        "--max-num-seqs", "8", "--kv-cache-memory-bytes", str(m.placement.kv_cache_bytes), "--dtype", "auto",
+        "--quantization", "fp8"]
 
 
 def test_a_method_without_a_catalog_checkpoint_is_an_error():

@@ -174,3 +174,4 @@ def test_a_custom_quantized_checkpoint_is_sized_by_its_measured_weight():
     # -> (24,732 - 1) x 16 = 395,696 tokens.
     assert m.placement.kv_tokens == 395_696
     assert engine_flags(m)[-2:] == ["--quantization", "awq"]     # no catalog checkpoint: the method is named
+    assert engine_flags(m)[:4] == ["--tensor-parallel-size", "1", "--max-model-len", "8192"]

@@ -111,6 +111,20 @@ def test_no_fit_reasons():
     with pytest.raises(NoFit) as e:
         place(ODD, ODD.weight_bytes("bf16"), 2, 1024, 1, [Candidate("o", L4, 2, 1.0)], 0.9, group_size=128)
     assert str(e.value).endswith("pool 'o' (2x L4 24GB): no tensor-parallel size <= 2 that vLLM accepts for odd")
+    # A fixed size vLLM accepts for the heads but that splits a 128-wide quantization group (1000 / 1): the
+    # library refuses it itself, whatever its caller checked before.
+    with pytest.raises(NoFit) as e:
+        place(ODD, ODD.weight_bytes("bf16"), 2, 1024, 1, [Candidate("o", L4, 2, 1.0)], 0.9, fixed_tp=1,
+              group_size=128)
+    assert str(e.value).endswith("pool 'o' (2x L4 24GB): tensorParallel 1 is not possible (intermediate size 1000 / "
+                                 "1 is not a whole number of 128-wide quantization groups)")
+    # Every pool that cannot take it is named, one reason each, in the order the pools were listed.
+    with pytest.raises(NoFit) as e:
+        place(L8, L8.weight_bytes("bf16"), 2, 8192, 8, [Candidate("l", L4, 4, 1.0), Candidate("a", A10G, 2, 1.0)],
+              0.9, fixed_tp=8)
+    assert str(e.value).split(": ", 1)[1] == (
+        "pool 'l' (4x L4 24GB): tensorParallel 8 is not possible (a node has only 4 GPUs); "
+        "pool 'a' (2x A10G 24GB): tensorParallel 8 is not possible (a node has only 2 GPUs)")
     with pytest.raises(NoFit, match="^no GPU pool is allowed for it$"):
         place(L8, L8.weight_bytes("bf16"), 2, 8192, 8, [], 0.9)
     with pytest.raises(NoFit) as e:

@@ -13,6 +13,8 @@ KSERVE_STORAGE_INITIALIZER = {"requests": {"cpu": "100m", "memory": "100Mi"}, "l
 # kserve-resources-v0.20.0.yaml kserve.storage.containerSecurityContext): the same for both.
 KSERVE_CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "privileged": False, "runAsNonRoot": True,
                              "capabilities": {"drop": ["ALL"]}}
+# KubeRay's CRD default of a worker group's maxReplicas (ray.io_rayclusters.yaml: int32 max, i.e. unbounded).
+RAY_MAX_REPLICAS = 2147483647
 # InferenceService predictor fields that are PodSpec fields (the rest is KServe's own).
 _POD_FIELDS = ("tolerations", "affinity", "nodeSelector", "securityContext", "priorityClassName",
                "serviceAccountName", "volumes", "topologySpreadConstraints", "terminationGracePeriodSeconds",
@@ -107,11 +109,24 @@ def _ray(o, ns, name) -> list[PodTemplate]:
                                "KubeRay head pod", o))
     for g in cluster.get("workerGroupSpecs") or []:
         t = g.get("template") or {}
+        desired, most = _ray_workers(g, bool(cluster.get("enableInTreeAutoscaling")))
         out.append(PodTemplate(f"{o['kind']} {ns}/{name} worker {g.get('groupName', '?')}", o["kind"], ns, name,
-                               (t.get("metadata") or {}).get("labels") or {}, t.get("spec") or {},
-                               int(g.get("replicas", g.get("minReplicas", 0)) or 0),
-                               int(g.get("maxReplicas", g.get("replicas", 1)) or 1), "KubeRay worker pods", o))
+                               (t.get("metadata") or {}).get("labels") or {}, t.get("spec") or {}, desired, most,
+                               "KubeRay worker pods", o))
     return out
+
+
+def _ray_workers(group: dict, autoscaling: bool) -> tuple[int, int]:
+    """Worker pods of a group at rest and at most, as KubeRay 1.7 counts them (ray-operator utils
+    GetWorkerGroupDesiredReplicas): `replicas` raised to `minReplicas`, else capped at `maxReplicas` (CRD defaults
+    0 and 2147483647), times `numOfHosts`; a suspended group runs none. Only the in-tree Ray autoscaler moves a group
+    above that, up to `maxReplicas`: without it the group stays at the desired count."""
+    if group.get("suspend"):
+        return 0, 0
+    low, high = int(group.get("minReplicas") or 0), int(group.get("maxReplicas", RAY_MAX_REPLICAS))
+    hosts, want = int(group.get("numOfHosts") or 1), group.get("replicas")
+    desired = low if want is None or int(want) < low else min(int(want), high)
+    return desired * hosts, max(desired, high if autoscaling else desired) * hosts
 
 
 def pod_templates(objs: list[dict]) -> list[PodTemplate]:
