@@ -80,6 +80,20 @@ class Plan:
         return [r for r in self.resources if r.parent == parent.urn]
 
 
+def keys_in(value: Any, match, path: str = ""):
+    """(path, value) of every dict entry in a nested value (chart values, manifests) where `match(key, value, path)`
+    holds; a match is not searched further. Paths read `.key` and `[i]`, e.g. `.controller.resources`."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if match(k, v, path):
+                yield f"{path}.{k}", v
+            else:
+                yield from keys_in(v, match, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from keys_in(v, match, f"{path}[{i}]")
+
+
 def changed(base: dict, **changes: Any) -> dict:
     """A deep copy of a config with values replaced by path: `changed(cfg, cluster__aws={...},
     gpuPools__0__maxNodes=3)` (`__` separates keys; numbers index lists)."""

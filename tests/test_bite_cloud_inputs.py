@@ -22,7 +22,7 @@ import pytest
 
 from plan import federation
 from plan.runtime import ROOT
-from tests.harness import run_stack
+from tests.harness import keys_in, run_stack
 
 STACKS = federation.cloud_stacks(ROOT)
 # Importing a provider SDK's module warns about its deprecated resources; nothing here uses them.
@@ -122,16 +122,8 @@ def test_the_walk_finds_a_misspelt_key_and_an_unknown_enum_value():
 BUILTIN_PRIORITY_CLASSES = {"system-node-critical", "system-cluster-critical"}
 
 
-def priority_class_names(value, path=""):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if k == "priorityClassName" and isinstance(v, str):
-                yield f"{path}.{k}", v
-            else:
-                yield from priority_class_names(v, f"{path}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from priority_class_names(v, f"{path}[{i}]")
+def priority_class_names(value):
+    return keys_in(value, lambda k, v, _: k == "priorityClassName" and isinstance(v, str))
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -158,16 +150,8 @@ POD_CONTEXT = {"appArmorProfile", "fsGroup", "fsGroupChangePolicy", "runAsGroup"
 CONTEXT_KEYS = ("securityContext", "containerSecurityContext", "podSecurityContext")
 
 
-def security_contexts(value, path=""):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if k in CONTEXT_KEYS and isinstance(v, dict):
-                yield f"{path}.{k}", v
-            else:
-                yield from security_contexts(v, f"{path}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from security_contexts(v, f"{path}[{i}]")
+def security_contexts(value):
+    return keys_in(value, lambda k, v, _: k in CONTEXT_KEYS and isinstance(v, dict))
 
 
 def context_problems(where: str, ctx: dict) -> list[str]:

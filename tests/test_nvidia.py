@@ -19,7 +19,7 @@ from components.observability.values import kps_values
 from plan.validate import validate_object
 from spec.nvidia import Alerts, ObservabilitySpec
 from spec.pools import Sharing, Taint
-from tests.harness import config_error, run_config
+from tests.harness import config_error, keys_in, run_config
 
 CHART_VALUES = Path(__file__).resolve().parents[2] / "shared" / "chart-values"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -193,18 +193,11 @@ def test_mig_resources_and_labels():
 
 
 # --- tolerations ---------------------------------------------------------------------------------------------------
-def _tolerations(obj, path=""):
+def _tolerations(obj):
     """(path, toleration) for every toleration list anywhere in a nested structure."""
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k == "tolerations" and isinstance(v, list):
-                for t in v:
-                    yield f"{path}.{k}", t
-            else:
-                yield from _tolerations(v, f"{path}.{k}")
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            yield from _tolerations(v, f"{path}[{i}]")
+    for where, items in keys_in(obj, lambda k, v, _: k == "tolerations" and isinstance(v, list)):
+        for t in items:
+            yield where, t
 
 
 # Where the GPU taint may be tolerated: NVIDIA DaemonSets, NFD's worker, and node-exporter (tolerates everything).

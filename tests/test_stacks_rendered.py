@@ -23,7 +23,7 @@ from plan import checks, federation, manifests, validate
 from plan.checks import quantity
 from plan.checks.context import Context
 from plan.runtime import ROOT
-from tests.harness import run_stack
+from tests.harness import keys_in, run_stack
 
 # The cloud stacks: a federation stack renders objects on its hubs only (tests/test_stack_reference.py checks those).
 STACKS = federation.cloud_stacks(ROOT)
@@ -34,15 +34,8 @@ ADAPTER_RULES = ".rules."               # prometheus-adapter's rules[].resources
 
 
 def resource_blocks(value, path=""):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if k == "resources" and isinstance(v, dict) and v and ADAPTER_RULES not in path:
-                yield f"{path}.{k}", v
-            else:
-                yield from resource_blocks(v, f"{path}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from resource_blocks(v, f"{path}[{i}]")
+    return keys_in(value, lambda k, v, where: k == "resources" and isinstance(v, dict) and v
+                   and ADAPTER_RULES not in where, path)
 
 
 @pytest.mark.parametrize("stack", STACKS)
